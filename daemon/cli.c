@@ -1,0 +1,39 @@
+/*
+ * cli.c — configuration checking shared by "recoveryd -t" and
+ * "recoveryctl check", so both print exactly the same thing.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+#include "diag.h"
+
+struct config *
+cli_load_config(const char *path, FILE *err)
+{
+	struct diags d;
+	struct config *cf;
+
+	diags_init(&d);
+	cf = config_load(path, &d);
+	diags_sort(&d);
+	diags_print(&d, err);
+	if (cf != NULL && d.errors > 0) {
+		config_free(cf);
+		cf = NULL;
+	}
+	diags_free(&d);
+	return cf;
+}
+
+int
+cli_check(const char *path, FILE *out, FILE *err)
+{
+	struct config *cf = cli_load_config(path, err);
+
+	if (cf == NULL)
+		return EXIT_CHECK;
+	fprintf(out, "%s: configuration OK (%zu rules, %zu channels, "
+	    "%zu files)\n", path, cf->nrules, cf->nchannels, cf->nfiles);
+	config_free(cf);
+	return EXIT_OK;
+}

@@ -1,0 +1,296 @@
+/*
+ * engine.c — pure rule decisions and alert rendering (see engine.h).
+ *
+ * Nothing here does I/O or reads a clock: times come in as arguments, state
+ * decisions come from the caller's state layer. That is what lets the
+ * daemon, "recoveryctl test" and "recoveryctl replay" share one engine.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "expr.h"
+#include "template.h"
+
+static bool
+rule_wants_type(const struct rule *r, const char *type)
+{
+	size_t i;
+
+	if (type == NULL)
+		return false;
+	for (i = 0; i < r->non; i++)
+		if (strcmp(r->on[i], type) == 0)
+			return true;
+	return false;
+}
+
+size_t
+engine_match(const struct config *cf, const struct event *ev,
+    struct fire *out, size_t max, bool *overflow)
+{
+	const struct value *kv;
+	size_t i, n = 0;
+
+	if (overflow != NULL)
+		*overflow = false;
+	for (i = 0; i < cf->nrules; i++) {
+		const struct rule *r = &cf->rules[i];
+
+		if (!r->enabled || !rule_wants_type(r, ev->type))
+			continue;
+		if (r->cond != NULL &&
+		    !expr_eval(r->cond, event_lookup, (void *)ev))
+			continue;
+		if (n == max) {
+			if (overflow != NULL)
+				*overflow = true;
+			break;
+		}
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].rule = r;
+		out[n].rule_idx = i;
+		out[n].severity = r->severity;
+		kv = event_get(ev, r->cooldown_key ? r->cooldown_key :
+		    "customer_id");
+		out[n].key = (kv != NULL && kv->kind != V_NULL &&
+		    kv->kind != V_MISSING) ? kv->s : "";
+		n++;
+	}
+	return n;
+}
+
+bool
+engine_rule_is_stateful(const struct rule *r)
+{
+	return r->has_count || r->has_aggregate || r->has_after;
+}
+
+void
+engine_format_value(double v, char *out, size_t cap)
+{
+	char *p;
+
+	if (!isfinite(v)) {
+		snprintf(out, cap, "0");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(out, cap, "%.0f", v);
+		return;
+	}
+	snprintf(out, cap, "%.2f", v);
+	/* "3.10" -> "3.1": people read fewer digits faster. */
+	if ((p = strchr(out, '.')) != NULL) {
+		size_t n = strlen(out);
+		while (n > 0 && out[n - 1] == '0')
+			out[--n] = '\0';
+		if (n > 0 && out[n - 1] == '.')
+			out[--n] = '\0';
+	}
+}
+
+static bool
+set_text(struct value *out, const char *s)
+{
+	*out = value_str(s, strlen(s));
+	return true;
+}
+
+bool
+engine_alert_lookup(void *ctx, const char *path, struct value *out)
+{
+	struct alert_view *av = ctx;
+	const struct alert *a = av->alert;
+
+	switch (path[0]) {
+	case 'a':
+		if (strcmp(path, "alert_id") == 0)
+			return set_text(out, a->alert_id);
+		break;
+	case 'c':
+		if (strcmp(path, "case_id") == 0)
+			return set_text(out, a->case_id);
+		if (strcmp(path, "count") == 0 && a->has_count) {
+			snprintf(av->scratch, sizeof(av->scratch), "%ld",
+			    a->count);
+			return set_text(out, av->scratch);
+		}
+		break;
+	case 'e':
+		if (strcmp(path, "event_id") == 0)
+			return set_text(out, a->event_id ? a->event_id : "");
+		break;
+	case 'f':
+		if (strcmp(path, "fired_at") == 0)
+			return set_text(out, a->fired_at);
+		break;
+	case 'm':
+		if (strcmp(path, "message") == 0 && a->message != NULL)
+			return set_text(out, a->message);
+		break;
+	case 'r':
+		if (strcmp(path, "rule") == 0)
+			return set_text(out, a->rule->name);
+		break;
+	case 's':
+		if (strcmp(path, "severity") == 0)
+			return set_text(out, severity_name(a->severity));
+		if (strcmp(path, "step") == 0) {
+			snprintf(av->scratch, sizeof(av->scratch), "%d",
+			    a->step);
+			return set_text(out, av->scratch);
+		}
+		if (strcmp(path, "samples") == 0 && a->has_value) {
+			snprintf(av->scratch, sizeof(av->scratch), "%ld",
+			    a->samples);
+			return set_text(out, av->scratch);
+		}
+		break;
+	case 'v':
+		if (strcmp(path, "value") == 0 && a->has_value) {
+			engine_format_value(a->value, av->scratch,
+			    sizeof(av->scratch));
+			return set_text(out, av->scratch);
+		}
+		break;
+	}
+	return av->event != NULL && event_lookup((void *)av->event, path, out);
+}
+
+/* event_text: the text of a scalar event field, or "". */
+static const char *
+event_text(const struct event *ev, const char *path)
+{
+	const struct value *v = event_get(ev, path);
+
+	if (v == NULL || v->kind == V_NULL || v->kind == V_MISSING ||
+	    v->kind == V_LIST)
+		return "";
+	return v->s;
+}
+
+static void
+json_field(struct buf *b, const char *name, const char *val)
+{
+	if (b->len > 1)
+		buf_putc(b, ',');
+	buf_json_string(b, name, strlen(name));
+	buf_putc(b, ':');
+	buf_json_string(b, val, strlen(val));
+}
+
+/*
+ * alert_json: the alert as one JSON object, fields in SPEC section 4's
+ * order. Missing event fields are empty strings, so that every consumer
+ * sees the same keys in the stream, the list and webhooks.
+ */
+static void
+alert_json(const struct alert *a, const struct event *ev, struct buf *b)
+{
+	char num[64];
+
+	buf_reset(b);
+	buf_putc(b, '{');
+	json_field(b, "alert_id", a->alert_id);
+	json_field(b, "case_id", a->case_id);
+	json_field(b, "rule", a->rule->name);
+	json_field(b, "severity", severity_name(a->severity));
+	buf_printf(b, ",\"step\":%d", a->step);
+	json_field(b, "customer_id", event_text(ev, "customer_id"));
+	json_field(b, "call_id", event_text(ev, "call_id"));
+	json_field(b, "agent_id", event_text(ev, "agent_id"));
+	json_field(b, "queue", event_text(ev, "queue"));
+	json_field(b, "event_id", a->event_id ? a->event_id : "");
+	json_field(b, "fired_at", a->fired_at);
+	json_field(b, "channel", a->channel->name);
+	json_field(b, "message", a->message ? a->message : "");
+	if (a->has_count)
+		buf_printf(b, ",\"count\":%ld", a->count);
+	if (a->has_value) {
+		engine_format_value(a->value, num, sizeof(num));
+		buf_printf(b, ",\"value\":%s,\"samples\":%ld", num, a->samples);
+	}
+	buf_putc(b, '}');
+}
+
+size_t
+engine_render(const struct config *cf, const struct event *ev,
+    const struct fire *f, const struct case_ref *cr, int step,
+    double fired_ts, struct arena *arena, struct buf *scratch,
+    struct alert **alerts, size_t *nalerts, size_t *capalerts)
+{
+	const struct rule *r = f->rule;
+	const struct notify *nt;
+	struct alert_view av;
+	struct buf *b = scratch;
+	struct alert *a;
+	size_t i, added = 0;
+
+	if (step == 0) {
+		nt = NULL;
+	} else if ((size_t)step <= r->nescalate) {
+		nt = &r->escalate[step - 1].n;
+	} else
+		return 0;
+
+	for (i = 0; i < (step == 0 ? r->nactions : 1); i++) {
+		const struct notify *n = step == 0 ? &r->actions[i] : nt;
+		size_t c;
+
+		for (c = 0; c < n->nchans; c++) {
+			const struct channel *ch = &cf->channels[n->chans[c]];
+
+			if (*nalerts == *capalerts) {
+				*capalerts = *capalerts ? *capalerts * 2 : 16;
+				*alerts = xreallocarray(*alerts, *capalerts,
+				    sizeof(**alerts));
+			}
+			a = &(*alerts)[(*nalerts)++];
+			memset(a, 0, sizeof(*a));
+			a->rule = r;
+			a->channel = ch;
+			a->chan_idx = n->chans[c];
+			a->severity = f->severity;
+			a->step = step;
+			a->fired_ts = fired_ts;
+			format_rfc3339(fired_ts, a->fired_at,
+			    sizeof(a->fired_at));
+			a->event_id = ev->id;
+			a->has_count = f->has_count;
+			a->count = f->count;
+			a->has_value = f->has_value;
+			a->value = f->value;
+			a->samples = f->samples;
+			snprintf(a->case_id, sizeof(a->case_id), "%s",
+			    cr != NULL ? cr->case_id : "");
+			/*
+			 * Alert IDs are derived, never random, so that a
+			 * redelivered event or a retried step produces the
+			 * same ID: the stream entry and the rule (or the case
+			 * and the step), plus the channel.
+			 */
+			if (step == 0)
+				snprintf(a->alert_id, sizeof(a->alert_id),
+				    "%s/%s/%zu/%s", ev->id, r->name, i,
+				    ch->name);
+			else
+				snprintf(a->alert_id, sizeof(a->alert_id),
+				    "%s/%s/step%d/%s", a->case_id, r->name,
+				    step, ch->name);
+
+			av.alert = a;
+			av.event = ev;
+			buf_reset(b);
+			tmpl_render(n->message, engine_alert_lookup, &av,
+			    TMPL_PLAIN, b);
+			a->message = arena_strndup(arena, b->data ? b->data : "",
+			    b->len);
+			alert_json(a, ev, b);
+			a->json = arena_strndup(arena, b->data, b->len);
+			added++;
+		}
+	}
+	return added;
+}

@@ -1,0 +1,31 @@
+/*
+ * cli.h — what recoveryd and recoveryctl share on the command line.
+ */
+#ifndef RECOVERYD_CLI_H
+#define RECOVERYD_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+#define RECOVERYD_VERSION	"0.1.0"
+#define DEFAULT_CONFIG		"/etc/recoveryd/recoveryd.yaml"
+
+/* Exit codes of SPEC section 5. */
+enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };
+
+/*
+ * cli_load_config: load path, print every diagnostic (errors and
+ * warnings, sorted by file and position) to err. Returns the configuration,
+ * or NULL when it has errors. The caller frees it with config_free.
+ */
+struct config	*cli_load_config(const char *path, FILE *err);
+
+/*
+ * cli_check: "recoveryd -t" and "recoveryctl check": load path, print the
+ * diagnostics to err and, when clean, "PATH: configuration OK" to out.
+ * Returns EXIT_OK or EXIT_CHECK.
+ */
+int		 cli_check(const char *path, FILE *out, FILE *err);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * config.h — the loaded, validated configuration (SPEC section 2).
+ *
+ * config_load() reads the main file and its includes, checks the whole
+ * schema, compiles expressions and templates, resolves references
+ * (channels, lists, rules), and reports every problem as a diagnostic with
+ * FILE:LINE:COL. It returns NULL if there was any error; warnings alone
+ * (for example an unknown field of a known event type) do not fail.
+ *
+ * A struct config is immutable once loaded: the daemon swaps whole configs
+ * on SIGHUP, so a reload is atomic. Everything it points to is owned by it
+ * and released by config_free().
+ */
+#ifndef RECOVERYD_CONFIG_H
+#define RECOVERYD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "expr.h"
+#include "template.h"
+#include "value.h"
+
+#define CONFIG_MAX_RULES	10000
+#define CONFIG_MAX_CHANNELS	1000
+#define CONFIG_MAX_LISTS	1000
+#define CONFIG_MAX_INCLUDES	256
+
+enum severity { SEV_LOW = 1, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
+const char	*severity_name(int);		/* "low".."critical" */
+int		 severity_parse(const char *);	/* 0 if unknown */
+
+enum chan_type { CH_STREAM, CH_LIST, CH_WEBHOOK, CH_EXEC, CH_SYSLOG };
+const char	*chan_type_name(enum chan_type);
+
+struct header {
+	char	*name;
+	char	*value;		/* may hold ${ENV} references, expanded at send time */
+};
+
+struct channel {
+	char		*name;
+	enum chan_type	 type;
+	const char	*file;
+	int		 line, col;
+	/* stream, list */
+	char		*key;
+	long		 maxlen;	/* stream: MAXLEN ~ (default 100000) */
+	/* webhook */
+	char		*url;
+	struct header	*headers;
+	size_t		 nheaders;
+	char		*ca_file;
+	int		 retries;	/* webhook, exec (default 6 / 3) */
+	int64_t		 timeout_ms;	/* webhook, exec (default 5s / 10s) */
+	/* exec */
+	struct tmpl	**argv;		/* argc compiled templates */
+	size_t		 argc;
+	int		 max_running;	/* default 4 */
+	/* syslog */
+	int		 priority;	/* LOG_WARNING etc. (default LOG_WARNING) */
+};
+
+/* One "notify" of an action or an escalation step. */
+struct notify {
+	size_t		*chans;		/* indices into config->channels */
+	size_t		 nchans;
+	struct tmpl	*message;	/* never NULL: a default when absent */
+};
+
+struct esc_step {
+	int64_t		 after_ms;
+	struct notify	 n;
+	const char	*file;
+	int		 line;
+};
+
+enum agg_fn { AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX, AGG_NPS };
+const char	*agg_fn_name(enum agg_fn);
+
+struct rule {
+	char		*name;
+	char		*description;	/* may be NULL */
+	bool		 enabled;
+	const char	*file;
+	int		 line, col;
+	char		**on;		/* event types */
+	size_t		 non;
+	struct expr	*cond;		/* NULL: every event of those types */
+	char		*cond_src;
+	int		 severity;
+
+	bool		 has_count;
+	struct {
+		char	*by;		/* field path */
+		int	 at_least;	/* >= 1 */
+		int64_t	 within_ms;	/* > 0 */
+	} count;
+
+	bool		 has_aggregate;
+	struct {
+		char		*by;
+		enum agg_fn	 fn;
+		char		*field;		/* NULL for count() */
+		int64_t		 within_ms;
+		int		 min_samples;	/* default 1 */
+		struct expr	*alert_if;	/* over "value" and "samples" */
+	} aggregate;
+
+	bool		 has_after;
+	struct {
+		char	*rule;
+		size_t	 rule_idx;	/* index into config->rules */
+		char	*by;
+		int64_t	 within_ms;
+	} after;
+
+	int64_t		 cooldown_ms;	/* 0 disables; default from defaults */
+	char		*cooldown_key;	/* by of count/aggregate/after, else "customer_id" */
+
+	struct notify	*actions;
+	size_t		 nactions;
+	struct esc_step	*escalate;	/* sorted by after_ms */
+	size_t		 nescalate;
+};
+
+struct config {
+	char		*path;		/* main file */
+	char		**files;	/* every file read, main first */
+	size_t		 nfiles;
+
+	char		*redis_url;	/* default redis://127.0.0.1:6379/0 */
+
+	char		*input_stream;	/* ivr:events */
+	char		*input_group;	/* recoveryd */
+	char		*input_consumer;/* NULL: <hostname>:<pid> */
+	int		 input_batch;	/* 256 (1..10000) */
+	int64_t		 claim_idle_ms;	/* 30s */
+	int		 max_deliveries;/* 5 (1..1000) */
+	char		*dead_letter;	/* <input_stream>:dead */
+
+	char		*http_listen;	/* "127.0.0.1:9464"; "" disables */
+
+	int64_t		 default_cooldown_ms;	/* 1h */
+	int		 default_severity;	/* medium */
+
+	char		*enrich_customer_key;	/* "ivr:customer:{customer_id}"; NULL disables */
+	char		*state_prefix;		/* "ivr:" */
+	char		*undelivered_stream;	/* <state_prefix>alerts:undelivered */
+
+	struct vlist	*lists;
+	size_t		 nlists;
+	struct channel	*channels;
+	size_t		 nchannels;
+	struct rule	*rules;
+	size_t		 nrules;
+};
+
+/* config_load: see the top of this file. d receives every diagnostic. */
+struct config	*config_load(const char *path, struct diags *d);
+void		 config_free(struct config *);
+
+const struct channel	*config_channel(const struct config *, const char *name);
+const struct rule	*config_rule(const struct config *, const char *name);
+const struct vlist	*config_list(const struct config *, const char *name);
+
+/* A parsed redis.url: redis://[:password@]host[:port][/db] or
+ * unix:///path/to.sock[?db=N]. */
+struct redis_target {
+	bool	unix_socket;
+	char	host[256];
+	int	port;		/* default 6379 */
+	char	path[256];
+	int	db;		/* default 0 */
+	char	password[256];	/* from the URL; REDIS_PASSWORD overrides */
+};
+/* redis_url_parse: returns 0, or -1 with a message in err. */
+int	redis_url_parse(const char *url, struct redis_target *, char *err,
+	    size_t errlen);
+
+#endif

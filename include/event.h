@@ -1,0 +1,117 @@
+/*
+ * event.h — one representation for both input forms of SPEC section 1, and
+ * their validation.
+ *
+ * An event is a flat array of (dotted path, value) fields: flat stream
+ * fields map one to one; a "json" field's object is flattened so that
+ * {"customer":{"tier":"gold"}} becomes the field "customer.tier" (objects
+ * are not fields themselves; arrays are V_LIST fields whose scalar elements
+ * are the items). Flat fields beside "json" are added where the object
+ * lacks them. All text lives in the event's arena: event_reset() reuses it,
+ * so steady-state parsing does not allocate.
+ *
+ * Limits: an entry over EVENT_MAX_BYTES (sum of field names and values, or
+ * the JSON text), JSON nested deeper than EVENT_MAX_DEPTH, more than
+ * EVENT_MAX_FIELDS fields, or invalid UTF-8 in any name or value is invalid.
+ */
+#ifndef RECOVERYD_EVENT_H
+#define RECOVERYD_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+#include "value.h"
+
+#define EVENT_MAX_BYTES		(64 * 1024)
+#define EVENT_MAX_DEPTH		32
+#define EVENT_MAX_FIELDS	256
+#define EVENT_ID_MAX		64
+
+/* Why an entry is invalid; event_err_reason() gives the metric label. */
+enum event_err {
+	EVERR_NONE = 0,
+	EVERR_JSON,		/* "json": unparsable or not an object */
+	EVERR_UTF8,		/* "utf8" */
+	EVERR_SIZE,		/* "too_large" */
+	EVERR_DEPTH,		/* "too_deep" */
+	EVERR_FIELDS,		/* "too_many_fields" */
+	EVERR_NO_TYPE,		/* "missing_type" */
+	EVERR_MISSING,		/* "missing_field" */
+	EVERR_BAD_VALUE,	/* "bad_value": ill-typed (not an integer, not a bool, ...) */
+	EVERR_RANGE,		/* "out_of_range" */
+	EVERR__COUNT
+};
+
+struct event_field {
+	const char	*key;	/* dotted path, NUL-terminated, in the arena */
+	struct value	 v;
+};
+
+struct event {
+	char			 id[EVENT_ID_MAX];	/* stream entry ID, or "line N" */
+	const char		*type;			/* the "type" field's text */
+	double			 ts;			/* event time, epoch seconds */
+	struct event_field	*fields;
+	size_t			 nfields, cap;
+	struct arena		 arena;
+};
+
+void	event_init(struct event *);
+/* event_reset: forget the fields, keep the memory. */
+void	event_reset(struct event *);
+void	event_free(struct event *);
+
+/*
+ * event_from_fields: build and validate an event from a stream entry's
+ * n (name, value) pairs. id is the entry ID: the event time defaults to its
+ * millisecond part when there is no "ts". Returns EVERR_NONE, or an error
+ * with a message in err such as "rating: csat=7 out of range 1..5",
+ * "json: '[1,2]' is not an object", "missing field 'type'". The message
+ * does not repeat the entry ID; callers add it.
+ */
+enum event_err	event_from_fields(struct event *, const char *id,
+		    const char *const *names, const size_t *name_lens,
+		    const char *const *vals, const size_t *val_lens, size_t n,
+		    char *err, size_t errlen);
+/*
+ * event_from_json: build and validate an event from one JSON object (a
+ * line of a replay file or a rule test's event). default_ts is the event
+ * time when the object has no "ts". id is copied into ev->id.
+ */
+enum event_err	event_from_json(struct event *, const char *id,
+		    const char *json, size_t len, double default_ts,
+		    char *err, size_t errlen);
+/* event_validate: SPEC section 1's checks on an already-built event (the
+ * from_* functions call it). Also sets ev->type and ev->ts. */
+enum event_err	event_validate(struct event *, double default_ts, char *err,
+		    size_t errlen);
+
+/* event_get: the field at path, or NULL. O(nfields). */
+const struct value *event_get(const struct event *, const char *path);
+/* event_lookup: lookup_fn over a struct event * ctx. */
+bool		event_lookup(void *ev, const char *path, struct value *out);
+/*
+ * event_set: add a text field (copied into the arena). If the field exists
+ * it is replaced only when overwrite is true. Returns 0, or -1 when the
+ * field limit is reached. Used for enrichment ("customer.tier").
+ */
+int		event_set(struct event *, const char *path, const char *val,
+		    size_t len, bool overwrite);
+
+/* event_err_reason: short label for metrics ("json", "out_of_range"...). */
+const char	*event_err_reason(enum event_err);
+
+/* Schema of the known types (rating, call, complaint), for configuration
+ * warnings. event_type_known: is this one of the three? event_field_known:
+ * is field one of the type's table fields (required or optional, plus
+ * "type" and "ts")? For unknown types it returns true. */
+bool		 event_type_known(const char *type);
+bool		 event_field_known(const char *type, const char *field);
+/* event_type_fields: the table fields of a known type (NULL-terminated),
+ * for "did you mean" suggestions; NULL for an unknown type. */
+const char *const *event_type_fields(const char *type);
+/* event_known_types: {"rating", "call", "complaint", NULL}. */
+extern const char *const event_known_types[];
+
+#endif
