@@ -49,11 +49,13 @@ XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 # The functional core: no sockets, no event loop. Shared by the daemon,
 # recoveryctl test/replay and the unit tests.
 CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c \
-	    daemon/yaml.c daemon/config.c daemon/expr.c daemon/event.c \
+	    daemon/yaml.c daemon/config.c daemon/config_schema.c \
+	    daemon/config_channels.c daemon/config_rules.c daemon/expr.c daemon/event.c \
 	    daemon/template.c daemon/engine.c daemon/cli.c
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
-RECOVERYD_SRCS = daemon/main.c
+RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
+		 daemon/stats.c daemon/notify.c
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
 CTL_SRCS = daemon/recoveryctl.c
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)

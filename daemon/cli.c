@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "log.h"
 
 struct config *
 cli_load_config(const char *path, FILE *err)
@@ -17,6 +18,29 @@ cli_load_config(const char *path, FILE *err)
 	cf = config_load(path, &d);
 	diags_sort(&d);
 	diags_print(&d, err);
+	if (cf != NULL && d.errors > 0) {
+		config_free(cf);
+		cf = NULL;
+	}
+	diags_free(&d);
+	return cf;
+}
+
+struct config *
+cli_load_config_logged(const char *path)
+{
+	struct diags d;
+	struct config *cf;
+	char line[1400];
+	size_t i;
+
+	diags_init(&d);
+	cf = config_load(path, &d);
+	diags_sort(&d);
+	for (i = 0; i < d.n; i++) {
+		diag_format(&d.v[i], line, sizeof(line));
+		log_warnx("%s", line);
+	}
 	if (cf != NULL && d.errors > 0) {
 		config_free(cf);
 		cf = NULL;

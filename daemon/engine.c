@@ -27,7 +27,7 @@ rule_wants_type(const struct rule *r, const char *type)
 }
 
 size_t
-engine_match(const struct config *cf, const struct event *ev,
+engine_match(const struct config *cf, const struct evt *ev,
     struct fire *out, size_t max, bool *overflow)
 {
 	const struct value *kv;
@@ -41,7 +41,7 @@ engine_match(const struct config *cf, const struct event *ev,
 		if (!r->enabled || !rule_wants_type(r, ev->type))
 			continue;
 		if (r->cond != NULL &&
-		    !expr_eval(r->cond, event_lookup, (void *)ev))
+		    !expr_eval(r->cond, evt_lookup, (void *)ev))
 			continue;
 		if (n == max) {
 			if (overflow != NULL)
@@ -52,7 +52,7 @@ engine_match(const struct config *cf, const struct event *ev,
 		out[n].rule = r;
 		out[n].rule_idx = i;
 		out[n].severity = r->severity;
-		kv = event_get(ev, r->cooldown_key ? r->cooldown_key :
+		kv = evt_get(ev, r->cooldown_key ? r->cooldown_key :
 		    "customer_id");
 		out[n].key = (kv != NULL && kv->kind != V_NULL &&
 		    kv->kind != V_MISSING) ? kv->s : "";
@@ -156,14 +156,14 @@ engine_alert_lookup(void *ctx, const char *path, struct value *out)
 		}
 		break;
 	}
-	return av->event != NULL && event_lookup((void *)av->event, path, out);
+	return av->event != NULL && evt_lookup((void *)av->event, path, out);
 }
 
 /* event_text: the text of a scalar event field, or "". */
 static const char *
-event_text(const struct event *ev, const char *path)
+event_text(const struct evt *ev, const char *path)
 {
-	const struct value *v = event_get(ev, path);
+	const struct value *v = evt_get(ev, path);
 
 	if (v == NULL || v->kind == V_NULL || v->kind == V_MISSING ||
 	    v->kind == V_LIST)
@@ -187,7 +187,7 @@ json_field(struct buf *b, const char *name, const char *val)
  * sees the same keys in the stream, the list and webhooks.
  */
 static void
-alert_json(const struct alert *a, const struct event *ev, struct buf *b)
+alert_json(const struct alert *a, const struct evt *ev, struct buf *b)
 {
 	char num[64];
 
@@ -216,7 +216,7 @@ alert_json(const struct alert *a, const struct event *ev, struct buf *b)
 }
 
 size_t
-engine_render(const struct config *cf, const struct event *ev,
+engine_render(const struct config *cf, const struct evt *ev,
     const struct fire *f, const struct case_ref *cr, int step,
     double fired_ts, struct arena *arena, struct buf *scratch,
     struct alert **alerts, size_t *nalerts, size_t *capalerts)

@@ -1,19 +1,45 @@
 /*
- * main.c — recoveryd: options, configuration check, process life.
+ * main.c — recoveryd: options, configuration, the event loop, signals and
+ * orderly shutdown, in one place (as relayd does).
  *
  *   recoveryd [-c FILE] [-f] [-t] [-v]
  *
  * -t loads the configuration and every included rule file, prints every
- * error as FILE:LINE:COL: message and exits 0 (clean) or 1, like relayd -n.
+ * error as FILE:LINE:COL: message and exits 0 (clean) or 1.
+ *
+ * Signals are libevent events, never raw handlers: SIGHUP reloads every
+ * file into a new configuration and swaps it in between two batches only if
+ * it loaded without error; SIGTERM/SIGINT stop reading, let the batch in
+ * flight commit and ack, and exit 0. Under systemd (Type=notify) the daemon
+ * reports READY, RELOADING, STOPPING and pings the watchdog.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include "cli.h"
 #include "config.h"
+#include "consumer.h"
 #include "log.h"
+#include "notify.h"
+#include "stats.h"
+
+struct recoveryd {
+	struct event_base	*base;
+	const char		*conffile;
+	struct config		*cf;		/* the newest good configuration */
+	struct consumer		*consumer;
+	struct stats		 stats;
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_wdog;
+	int			 stopping;
+};
 
 static void
 usage(FILE *fp)
@@ -25,12 +51,170 @@ usage(FILE *fp)
 "  -f        stay in the foreground and also log to stderr\n"
 "  -t        check the configuration and rule files, print every error,\n"
 "            exit 0 if they are valid, 1 if not\n"
-"  -v        more logging (repeat for debug)\n"
+"  -v        more logging (debug)\n"
 "  -h        this help;  -V  print the version\n"
 "\n"
+"recoveryd reads events from a Redis stream through a consumer group,\n"
+"evaluates the recovery rules and writes alerts and cases to Redis.\n"
+"Logs go to syslog (facility daemon); with -f also to stderr.\n"
+"\n"
 "Signals: SIGHUP reloads all files atomically (a broken file keeps the\n"
-"running rules); SIGTERM/SIGINT finish in-flight work and exit 0.\n",
+"running rules and logs every error); SIGTERM/SIGINT finish the batch in\n"
+"flight, ack it and exit 0.\n",
 	    DEFAULT_CONFIG);
+}
+
+static void
+release_config(struct config *cf)
+{
+	config_free(cf);
+}
+
+static void
+on_stopped(void *arg)
+{
+	struct recoveryd *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_term(evutil_socket_t sig, short ev, void *arg)
+{
+	struct recoveryd *d = arg;
+
+	(void)ev;
+	if (d->stopping++) {
+		log_warnx("second signal %d: exiting now; entries in flight "
+		    "stay pending", (int)sig);
+		event_base_loopbreak(d->base);
+		return;
+	}
+	log_info("signal %d: finishing the batch in flight, then exiting",
+	    (int)sig);
+	notify_send("STOPPING=1");
+	consumer_stop(d->consumer, on_stopped, d);
+}
+
+/* Settings the running connections were made with. */
+static int
+needs_restart(const struct config *old, const struct config *new)
+{
+	return strcmp(old->redis_url, new->redis_url) != 0 ||
+	    strcmp(old->input_stream, new->input_stream) != 0 ||
+	    strcmp(old->input_group, new->input_group) != 0;
+}
+
+static void
+on_hup(evutil_socket_t sig, short ev, void *arg)
+{
+	struct recoveryd *d = arg;
+	struct config *cf;
+
+	(void)sig;
+	(void)ev;
+	notify_send("RELOADING=1");
+	log_info("SIGHUP: reloading %s", d->conffile);
+	if ((cf = cli_load_config_logged(d->conffile)) == NULL) {
+		d->stats.reloads_failed++;
+		log_warnx("reload failed: %s has errors (above); keeping the "
+		    "running rules", d->conffile);
+		notify_send("READY=1\nSTATUS=reload failed, running the "
+		    "previous rules");
+		return;
+	}
+	if (needs_restart(d->cf, cf))
+		log_warnx("reload: redis.url, input.stream and input.group "
+		    "changes take effect at the next restart");
+	d->stats.reloads_ok++;
+	d->cf = cf;
+	consumer_set_config(d->consumer, cf);
+	log_info("reload: %zu rules, %zu channels", cf->nrules,
+	    cf->nchannels);
+	notify_send("READY=1\nSTATUS=running");
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	notify_send("WATCHDOG=1");
+}
+
+static void
+consumer_name(const struct config *cf, char *out, size_t cap)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (cf->input_consumer != NULL && cf->input_consumer[0] != '\0') {
+		snprintf(out, cap, "%s", cf->input_consumer);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, cap, "%s:%ld", host, (long)getpid());
+}
+
+static int
+run(const char *conffile, int foreground, int verbose)
+{
+	struct recoveryd d;
+	char name[300];
+	uint64_t wd;
+	struct timeval tv;
+
+	memset(&d, 0, sizeof(d));
+	d.conffile = conffile;
+	log_init("recoveryd", foreground, 1, verbose);
+	if ((d.cf = cli_load_config_logged(conffile)) == NULL)
+		fatalx("%s: configuration has errors, not starting", conffile);
+	/* Under systemd (Type=notify) stay in the foreground: the
+	 * notification socket belongs to the process systemd started. */
+	if (!foreground && !notify_enabled() && daemon(0, 0) == -1)
+		fatal("daemon");
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	stats_init(&d.stats);
+	consumer_name(d.cf, name, sizeof(name));
+	d.consumer = consumer_new(d.base, d.cf, name, &d.stats,
+	    release_config);
+
+	d.ev_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	d.ev_term = evsignal_new(d.base, SIGTERM, on_term, &d);
+	d.ev_int = evsignal_new(d.base, SIGINT, on_term, &d);
+	evsignal_add(d.ev_hup, NULL);
+	evsignal_add(d.ev_term, NULL);
+	evsignal_add(d.ev_int, NULL);
+	if ((wd = notify_watchdog_usec()) > 0) {
+		d.ev_wdog = event_new(d.base, -1, EV_PERSIST, on_watchdog, &d);
+		tv.tv_sec = (time_t)(wd / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+		evtimer_add(d.ev_wdog, &tv);
+	}
+
+	consumer_start(d.consumer);
+	log_info("recoveryd %s started: consumer %s, group %s on %s, %zu "
+	    "rules", RECOVERYD_VERSION, name, d.cf->input_group,
+	    d.cf->input_stream, d.cf->nrules);
+	notify_send("READY=1\nSTATUS=running");
+
+	event_base_dispatch(d.base);
+
+	log_info("stopped");
+	consumer_free(d.consumer);	/* and every configuration it was given */
+	if (d.ev_wdog != NULL)
+		event_free(d.ev_wdog);
+	event_free(d.ev_hup);
+	event_free(d.ev_term);
+	event_free(d.ev_int);
+	event_base_free(d.base);
+	stats_free(&d.stats);
+	return EXIT_OK;
 }
 
 int
@@ -38,7 +222,6 @@ main(int argc, char **argv)
 {
 	const char *conffile = DEFAULT_CONFIG;
 	int ch, foreground = 0, checkonly = 0, verbose = 0;
-	struct config *cf;
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -75,18 +258,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-
 	if (checkonly) {
 		log_init("recoveryd", 1, 0, verbose);
 		return cli_check(conffile, stdout, stderr);
 	}
-
-	log_init("recoveryd", foreground, 1, verbose);
-	if ((cf = cli_load_config(conffile, stderr)) == NULL)
-		fatalx("%s: configuration has errors, not starting", conffile);
-	/* The event loop arrives with the daemon issue (Redis consumer). */
-	log_warnx("%s: configuration OK; the Redis consumer is not part of "
-	    "this build yet", conffile);
-	config_free(cf);
-	return EXIT_CHECK;
+	return run(conffile, foreground, verbose);
 }

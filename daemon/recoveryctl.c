@@ -71,7 +71,7 @@ struct replay {
 	bool			 json;
 	size_t			 events, invalid, fires, alerts;
 	size_t			 skipped_stateful;
-	struct event		 ev;
+	struct evt		 ev;
 	struct arena		 arena;
 	struct buf		 scratch;
 	struct alert		*av;
@@ -102,7 +102,7 @@ replay_event(struct replay *rp)
 
 	n = engine_match(rp->cf, &rp->ev, rp->fires_buf, rp->maxfires,
 	    &overflow);
-	cust = event_get(&rp->ev, "customer_id");
+	cust = evt_get(&rp->ev, "customer_id");
 	for (i = 0; i < n; i++) {
 		const struct fire *f = &rp->fires_buf[i];
 
@@ -179,7 +179,7 @@ cmd_replay(int argc, char **argv)
 	}
 
 	rp.cf = cf;
-	event_init(&rp.ev);
+	evt_init(&rp.ev);
 	arena_init(&rp.arena);
 	buf_init(&rp.scratch);
 	rp.maxfires = cf->nrules ? cf->nrules : 1;
@@ -196,10 +196,10 @@ cmd_replay(int argc, char **argv)
 		if (i == (size_t)len || line[i] == '#')
 			continue;
 		snprintf(id, sizeof(id), "line:%zu", lineno);
-		event_reset(&rp.ev);
+		evt_reset(&rp.ev);
 		arena_reset(&rp.arena);
 		/* An event without "ts" happens when the previous one did. */
-		if (event_from_json(&rp.ev, id, line, (size_t)len, last_ts,
+		if (evt_from_json(&rp.ev, id, line, (size_t)len, last_ts,
 		    err, sizeof(err)) != EVERR_NONE) {
 			fprintf(stderr, "%s:%zu: invalid event: %s\n", path,
 			    lineno, err);
@@ -226,7 +226,7 @@ cmd_replay(int argc, char **argv)
 	free(rp.av);
 	buf_free(&rp.scratch);
 	arena_free(&rp.arena);
-	event_free(&rp.ev);
+	evt_free(&rp.ev);
 	config_free(cf);
 	return EXIT_OK;
 }

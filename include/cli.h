@@ -21,6 +21,10 @@ enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };
  */
 struct config	*cli_load_config(const char *path, FILE *err);
 
+/* cli_load_config_logged: the same, every diagnostic to the log (the
+ * daemon's reload path: syslog, and stderr with -f). */
+struct config	*cli_load_config_logged(const char *path);
+
 /*
  * cli_check: "recoveryd -t" and "recoveryctl check": load path, print the
  * diagnostics to err and, when clean, "PATH: configuration OK" to out.

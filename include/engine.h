@@ -76,7 +76,7 @@ struct alert {
  * rules matched than max, the rest are dropped and *overflow is set.
  * O(rules). No allocation.
  */
-size_t	engine_match(const struct config *, const struct event *,
+size_t	engine_match(const struct config *, const struct evt *,
 	    struct fire *out, size_t max, bool *overflow);
 
 /* engine_rule_is_stateful: true when the rule needs state to decide
@@ -93,7 +93,7 @@ bool	engine_rule_is_stateful(const struct rule *);
  * between calls so that rendering does not allocate in steady state.
  * Returns the number of alerts added.
  */
-size_t	engine_render(const struct config *, const struct event *,
+size_t	engine_render(const struct config *, const struct evt *,
 	    const struct fire *, const struct case_ref *, int step,
 	    double fired_ts, struct arena *arena, struct buf *scratch,
 	    struct alert **alerts, size_t *nalerts, size_t *capalerts);
@@ -105,7 +105,7 @@ size_t	engine_render(const struct config *, const struct event *,
  */
 struct alert_view {
 	const struct alert	*alert;
-	const struct event	*event;
+	const struct evt	*event;
 	char			 scratch[64];	/* number formatting */
 };
 bool	engine_alert_lookup(void *alert_view, const char *path,

@@ -7,7 +7,7 @@
  * {"customer":{"tier":"gold"}} becomes the field "customer.tier" (objects
  * are not fields themselves; arrays are V_LIST fields whose scalar elements
  * are the items). Flat fields beside "json" are added where the object
- * lacks them. All text lives in the event's arena: event_reset() reuses it,
+ * lacks them. All text lives in the event's arena: evt_reset() reuses it,
  * so steady-state parsing does not allocate.
  *
  * Limits: an entry over EVENT_MAX_BYTES (sum of field names and values, or
@@ -28,7 +28,7 @@
 #define EVENT_MAX_FIELDS	256
 #define EVENT_ID_MAX		64
 
-/* Why an entry is invalid; event_err_reason() gives the metric label. */
+/* Why an entry is invalid; evt_err_reason() gives the metric label. */
 enum event_err {
 	EVERR_NONE = 0,
 	EVERR_JSON,		/* "json": unparsable or not an object */
@@ -43,75 +43,75 @@ enum event_err {
 	EVERR__COUNT
 };
 
-struct event_field {
+struct evt_field {
 	const char	*key;	/* dotted path, NUL-terminated, in the arena */
 	struct value	 v;
 };
 
-struct event {
+struct evt {
 	char			 id[EVENT_ID_MAX];	/* stream entry ID, or "line N" */
 	const char		*type;			/* the "type" field's text */
 	double			 ts;			/* event time, epoch seconds */
-	struct event_field	*fields;
+	struct evt_field	*fields;
 	size_t			 nfields, cap;
 	struct arena		 arena;
 };
 
-void	event_init(struct event *);
-/* event_reset: forget the fields, keep the memory. */
-void	event_reset(struct event *);
-void	event_free(struct event *);
+void	evt_init(struct evt *);
+/* evt_reset: forget the fields, keep the memory. */
+void	evt_reset(struct evt *);
+void	evt_free(struct evt *);
 
 /*
- * event_from_fields: build and validate an event from a stream entry's
+ * evt_from_fields: build and validate an event from a stream entry's
  * n (name, value) pairs. id is the entry ID: the event time defaults to its
  * millisecond part when there is no "ts". Returns EVERR_NONE, or an error
  * with a message in err such as "rating: csat=7 out of range 1..5",
  * "json: '[1,2]' is not an object", "missing field 'type'". The message
  * does not repeat the entry ID; callers add it.
  */
-enum event_err	event_from_fields(struct event *, const char *id,
+enum event_err	evt_from_fields(struct evt *, const char *id,
 		    const char *const *names, const size_t *name_lens,
 		    const char *const *vals, const size_t *val_lens, size_t n,
 		    char *err, size_t errlen);
 /*
- * event_from_json: build and validate an event from one JSON object (a
+ * evt_from_json: build and validate an event from one JSON object (a
  * line of a replay file or a rule test's event). default_ts is the event
  * time when the object has no "ts". id is copied into ev->id.
  */
-enum event_err	event_from_json(struct event *, const char *id,
+enum event_err	evt_from_json(struct evt *, const char *id,
 		    const char *json, size_t len, double default_ts,
 		    char *err, size_t errlen);
-/* event_validate: SPEC section 1's checks on an already-built event (the
+/* evt_validate: SPEC section 1's checks on an already-built event (the
  * from_* functions call it). Also sets ev->type and ev->ts. */
-enum event_err	event_validate(struct event *, double default_ts, char *err,
+enum event_err	evt_validate(struct evt *, double default_ts, char *err,
 		    size_t errlen);
 
-/* event_get: the field at path, or NULL. O(nfields). */
-const struct value *event_get(const struct event *, const char *path);
-/* event_lookup: lookup_fn over a struct event * ctx. */
-bool		event_lookup(void *ev, const char *path, struct value *out);
+/* evt_get: the field at path, or NULL. O(nfields). */
+const struct value *evt_get(const struct evt *, const char *path);
+/* evt_lookup: lookup_fn over a struct evt * ctx. */
+bool		evt_lookup(void *ev, const char *path, struct value *out);
 /*
- * event_set: add a text field (copied into the arena). If the field exists
+ * evt_set: add a text field (copied into the arena). If the field exists
  * it is replaced only when overwrite is true. Returns 0, or -1 when the
  * field limit is reached. Used for enrichment ("customer.tier").
  */
-int		event_set(struct event *, const char *path, const char *val,
+int		evt_set(struct evt *, const char *path, const char *val,
 		    size_t len, bool overwrite);
 
-/* event_err_reason: short label for metrics ("json", "out_of_range"...). */
-const char	*event_err_reason(enum event_err);
+/* evt_err_reason: short label for metrics ("json", "out_of_range"...). */
+const char	*evt_err_reason(enum event_err);
 
 /* Schema of the known types (rating, call, complaint), for configuration
- * warnings. event_type_known: is this one of the three? event_field_known:
+ * warnings. evt_type_known: is this one of the three? evt_field_known:
  * is field one of the type's table fields (required or optional, plus
  * "type" and "ts")? For unknown types it returns true. */
-bool		 event_type_known(const char *type);
-bool		 event_field_known(const char *type, const char *field);
-/* event_type_fields: the table fields of a known type (NULL-terminated),
+bool		 evt_type_known(const char *type);
+bool		 evt_field_known(const char *type, const char *field);
+/* evt_type_fields: the table fields of a known type (NULL-terminated),
  * for "did you mean" suggestions; NULL for an unknown type. */
-const char *const *event_type_fields(const char *type);
-/* event_known_types: {"rating", "call", "complaint", NULL}. */
-extern const char *const event_known_types[];
+const char *const *evt_type_fields(const char *type);
+/* evt_known_types: {"rating", "call", "complaint", NULL}. */
+extern const char *const evt_known_types[];
 
 #endif

@@ -17,6 +17,12 @@
 
 #include "diag.h"
 
+/* This header shadows libyaml's <yaml.h> on the -Iinclude path; yaml.c,
+ * the one user of libyaml, defines RECOVERYD_LIBYAML to get it here. */
+#ifdef RECOVERYD_LIBYAML
+#include_next <yaml.h>
+#endif
+
 #define YAML_MAX_DEPTH	32
 #define YAML_MAX_FILE	(1024 * 1024)
 #define YAML_MAX_SCALAR	(64 * 1024)

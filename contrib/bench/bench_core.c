@@ -1,0 +1,231 @@
+/*
+ * bench_core.c — throughput of the functional core (parse, validate, match,
+ * render) on a fixed event mix, with 10, 100 and 1,000 stateless rules, and
+ * the bytes malloc'ed per event in steady state.
+ *
+ *   build/bench/bench_core [EVENTS.jsonl] [SECONDS_PER_CASE]
+ *
+ * Prints figures; never fails on them. malloc/calloc/realloc are
+ * interposed (glibc's __libc_* entry points) to count bytes requested by
+ * everything in the process, jansson included.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "engine.h"
+#include "event.h"
+#include "log.h"
+#include "util.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+
+static size_t alloc_bytes, alloc_calls;
+
+void *malloc(size_t n);
+void *calloc(size_t n, size_t s);
+void *realloc(void *p, size_t n);
+
+void *
+malloc(size_t n)
+{
+	alloc_bytes += n;
+	alloc_calls++;
+	return __libc_malloc(n);
+}
+
+void *
+calloc(size_t n, size_t s)
+{
+	alloc_bytes += n * s;
+	alloc_calls++;
+	return __libc_calloc(n, s);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	alloc_bytes += n;
+	alloc_calls++;
+	return __libc_realloc(p, n);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * write_rules: a configuration with n stateless rules of realistic shapes
+ * (numeric thresholds, list membership, string tests, regexes), most of
+ * which do not fire on a given event, as in a real rule set.
+ */
+static void
+write_rules(const char *path, int n)
+{
+	static const char *const conds[] = {
+		"csat <= %d and queue == 'q%d'",
+		"nps <= %d and customer.tier in $vip_tiers and agent_id != 'A%03d'",
+		"ces >= %d and not resolved and language in ['en', 'es', 'x%d']",
+		"wait_s > %d and queue startswith 'supp' and transfers >= %d",
+		"comment matches 'fix(ed)? my problem|%d times' and csat < %d",
+		"abandoned and wait_s > %d0 and queue != 'q%d'",
+	};
+	static const char *const types[] = { "rating", "rating", "rating",
+	    "call", "rating", "call" };
+	FILE *fp = fopen(path, "w");
+	int i;
+
+	if (fp == NULL)
+		fatal("%s", path);
+	fprintf(fp, "lists:\n  vip_tiers: [gold, platinum]\n"
+	    "channels:\n  supervisors: {type: stream, key: ivr:alerts}\n"
+	    "rules:\n");
+	for (i = 0; i < n; i++) {
+		int k = i % 6;
+		fprintf(fp, "  - name: r%d\n    on: %s\n    if: \"", i, types[k]);
+		fprintf(fp, conds[k], 1 + i % 5, i % 7);
+		fprintf(fp, "\"\n    cooldown: 0\n    actions:\n"
+		    "      - notify: supervisors\n"
+		    "        message: \"{{customer_id}} r%d csat={{csat}} "
+		    "nps={{nps}} agent={{agent_id}}\"\n", i);
+	}
+	fclose(fp);
+}
+
+struct line {
+	char	*s;
+	size_t	 len;
+};
+
+static struct line *
+read_lines(const char *path, size_t *n)
+{
+	FILE *fp = fopen(path, "r");
+	struct line *v = NULL;
+	char *l = NULL;
+	size_t cap = 0, nv = 0;
+	ssize_t len;
+
+	if (fp == NULL)
+		fatal("%s", path);
+	while ((len = getline(&l, &cap, fp)) > 0) {
+		v = xreallocarray(v, nv + 1, sizeof(*v));
+		v[nv].s = xstrndup(l, (size_t)len);
+		v[nv].len = (size_t)len;
+		nv++;
+	}
+	free(l);
+	fclose(fp);
+	*n = nv;
+	return v;
+}
+
+static void
+run_case(int nrules, struct line *lines, size_t nlines, double secs)
+{
+	char path[] = "/tmp/bench-rules-XXXXXX";
+	struct config *cf;
+	struct evt ev;
+	struct arena arena;
+	struct buf scratch;
+	struct fire *fires;
+	struct alert *alerts = NULL;
+	size_t nalerts, capalerts = 0, events = 0, fired = 0, i, nf;
+	size_t bytes0, calls0, counted = 0;
+	char err[256];
+	double t0, t1 = 0;
+	int fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		fatal("mkstemp");
+	close(fd);
+	write_rules(path, nrules);
+	if ((cf = cli_load_config(path, stderr)) == NULL)
+		fatalx("bench rules did not load");
+	unlink(path);
+	fires = xcalloc(cf->nrules, sizeof(*fires));
+	evt_init(&ev);
+	arena_init(&arena);
+	buf_init(&scratch);
+
+	/* One warm-up pass, then count allocations over the timed run. */
+	t0 = mono();
+	bytes0 = calls0 = 0;
+	for (;;) {
+		const struct line *l = &lines[events % nlines];
+		struct case_ref cr;
+
+		if (events == nlines) {
+			bytes0 = alloc_bytes;
+			calls0 = alloc_calls;
+			counted = 0;
+			t0 = mono();
+		}
+		evt_reset(&ev);
+		arena_reset(&arena);
+		if (evt_from_json(&ev, "1-0", l->s, l->len, 0, err,
+		    sizeof(err)) == EVERR_NONE) {
+			nf = engine_match(cf, &ev, fires, cf->nrules, NULL);
+			memset(&cr, 0, sizeof(cr));
+			snprintf(cr.case_id, sizeof(cr.case_id), "c-1");
+			for (i = 0; i < nf; i++) {
+				nalerts = 0;
+				engine_render(cf, &ev, &fires[i], &cr, 0, ev.ts,
+				    &arena, &scratch, &alerts, &nalerts,
+				    &capalerts);
+			}
+			fired += nf;
+		}
+		events++;
+		counted++;
+		if ((events & 255) == 0 && events > nlines &&
+		    (t1 = mono()) - t0 >= secs)
+			break;
+	}
+	printf("  %5d rules: %10.0f events/s  %6.2f firings/event  "
+	    "%8.1f bytes and %5.2f mallocs per event (jansson parse included)\n",
+	    nrules, counted / (t1 - t0), (double)fired / events,
+	    (double)(alloc_bytes - bytes0) / counted,
+	    (double)(alloc_calls - calls0) / counted);
+	free(alerts);
+	free(fires);
+	buf_free(&scratch);
+	arena_free(&arena);
+	evt_free(&ev);
+	config_free(cf);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *events = argc > 1 ? argv[1] : "contrib/samples/events.jsonl";
+	double secs = argc > 2 ? atof(argv[2]) : 3;
+	static const int sizes[] = { 10, 100, 1000 };
+	struct line *lines;
+	size_t nlines, i;
+
+	log_init("bench", 1, 0, 0);
+	lines = read_lines(events, &nlines);
+	if (nlines == 0)
+		fatalx("%s: no events", events);
+	printf("core throughput (parse JSON + validate + match + render), "
+	    "%zu-event mix from %s, %.0f s per case, one core:\n", nlines,
+	    events, secs);
+	for (i = 0; i < ARRAY_LEN(sizes); i++)
+		run_case(sizes[i], lines, nlines, secs);
+	for (i = 0; i < nlines; i++)
+		free(lines[i].s);
+	free(lines);
+	return 0;
+}

@@ -1,0 +1,593 @@
+/*
+ * config.c — loading and checking the configuration (SPEC section 2):
+ * the main file, its includes, the top-level sections and lists, and the
+ * three passes described in config_int.h. Channels are in
+ * config_channels.c, rules in config_rules.c, the schema walker and
+ * diagnostics in config_schema.c.
+ *
+ * The schema is data, in the manner of Redis' config.c: each section is a
+ * table of keys (name, kind, bounds, flags, validator) and one walker,
+ * schema_apply(), checks a mapping against a table — unknown keys (with a
+ * "did you mean"), wrong types, bad durations, integers out of bounds —
+ * and stores the values by offset into the target struct. Only what a
+ * table cannot say (a channel's type-specific keys, include globs) is
+ * code.
+ *
+ * Errors are counted, never fatal (relayd's parse.y): every problem of
+ * every file is reported in one pass, each at FILE:LINE:COL, and
+ * config_load() returns NULL if this load added any error. Diagnostics are
+ * sorted by file (in the order files were read) and position at the end.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_int.h"
+#include "util.h"
+#include "yaml.h"
+
+static const char *const sev_names[] = {
+	NULL, "low", "medium", "high", "critical"
+};
+static const char *const chan_names[] = {
+	"stream", "list", "webhook", "exec", "syslog"
+};
+static const char *const agg_names[] = {
+	"count", "sum", "avg", "min", "max", "nps"
+};
+
+const char *
+severity_name(int s)
+{
+	return s >= SEV_LOW && s <= SEV_CRITICAL ? sev_names[s] : "unknown";
+}
+
+int
+severity_parse(const char *s)
+{
+	int i;
+
+	for (i = SEV_LOW; i <= SEV_CRITICAL; i++)
+		if (strcmp(s, sev_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+const char *
+chan_type_name(enum chan_type t)
+{
+	return (size_t)t < ARRAY_LEN(chan_names) ? chan_names[t] : "unknown";
+}
+
+const char *
+agg_fn_name(enum agg_fn f)
+{
+	return (size_t)f < ARRAY_LEN(agg_names) ? agg_names[f] : "unknown";
+}
+
+/* --- top level --------------------------------------------------------- */
+
+static void	apply_include(struct loader *, const struct ynode *,
+		    const struct ynode *, void *);
+static void	apply_lists(struct loader *, const struct ynode *,
+		    const struct ynode *, void *);
+static void	apply_rules(struct loader *, const struct ynode *,
+		    const struct ynode *, void *);
+
+#define CF(f)	offsetof(struct config, f)
+static const struct kspec redis_keys[] = {
+	{ "url", K_NESTR, CF(redis_url), 0, 0, 0, 0, NULL, check_redis_url,
+	    NULL, 0 },
+};
+static const struct kspec input_keys[] = {
+	{ "stream", K_NESTR, CF(input_stream), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ "group", K_NESTR, CF(input_group), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ "consumer", K_NESTR, CF(input_consumer), 0, 0, 0, 0, NULL, NULL,
+	    NULL, 0 },
+	{ "batch", K_INT, CF(input_batch), 1, 10000, 0, 0, NULL, NULL, NULL, 0 },
+	{ "claim_idle", K_DUR, CF(claim_idle_ms), 1, 0, 0, 0, NULL, NULL,
+	    NULL, 0 },
+	{ "max_deliveries", K_INT, CF(max_deliveries), 1, 1000, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "dead_letter", K_NESTR, CF(dead_letter), 0, 0, 0, 0, NULL, NULL,
+	    NULL, 0 },
+};
+static const struct kspec http_keys[] = {
+	{ "listen", K_STR, CF(http_listen), 0, 0, 0, 0, NULL, check_listen,
+	    NULL, 0 },
+};
+static const struct kspec defaults_keys[] = {
+	{ "cooldown", K_DUR, CF(default_cooldown_ms), 0, 0, 0, 0, NULL, NULL,
+	    NULL, 0 },
+	{ "severity", K_SEV, CF(default_severity), 0, 0, 0, 0, NULL, NULL,
+	    NULL, 0 },
+};
+static const struct kspec enrich_keys[] = {
+	{ "customer_key", K_STR, CF(enrich_customer_key), 0, 0, 0, 0, NULL,
+	    NULL, NULL, 0 },
+};
+static const struct kspec state_keys[] = {
+	{ "prefix", K_NESTR, CF(state_prefix), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+};
+#define SECTION(n, t) { n, K_SECTION, 0, 0, 0, KF_MAIN_ONLY, 0, NULL, NULL, \
+	t, ARRAY_LEN(t) }
+static const struct kspec top_keys[] = {
+	SECTION("redis", redis_keys),
+	SECTION("input", input_keys),
+	SECTION("http", http_keys),
+	SECTION("defaults", defaults_keys),
+	SECTION("enrich", enrich_keys),
+	SECTION("state", state_keys),
+	{ "include", K_CUSTOM, 0, 0, 0, 0, 0, apply_include, NULL, NULL, 0 },
+	{ "lists", K_CUSTOM, 0, 0, 0, 0, 0, apply_lists, NULL, NULL, 0 },
+	{ "channels", K_CUSTOM, 0, 0, 0, 0, 0, apply_channels, NULL, NULL, 0 },
+	{ "rules", K_CUSTOM, 0, 0, 0, 0, 0, apply_rules, NULL, NULL, 0 },
+};
+
+static bool
+has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/*
+ * load_file: read one file (the main one when from is NULL, else an
+ * include named at node from) and apply its top level. Includes recurse
+ * here; cycles are found by comparing realpath()s along the include chain.
+ */
+static void
+load_file(struct loader *ld, const char *path, const struct ynode *from)
+{
+	struct config *cf = ld->cf;
+	struct ydoc *doc;
+	struct stat st;
+	char real[PATH_MAX], msg[1024];
+	size_t i, k, saved = ld->cur_file;
+	int off;
+
+	if (realpath(path, real) == NULL) {
+		if (from != NULL)
+			cerr(ld, from, "cannot include '%s': %s", path,
+			    strerror(errno));
+		else
+			diag_error(ld->d, path, 0, 0, "cannot open: %s",
+			    strerror(errno));
+		return;
+	}
+	if (from != NULL && (stat(real, &st) == -1 || !S_ISREG(st.st_mode))) {
+		cerr(ld, from, "cannot include '%s': not a regular file", path);
+		return;
+	}
+	for (i = 0; i < ld->depth; i++) {
+		if (strcmp(ld->reals[ld->stack[i]], real) != 0)
+			continue;
+		off = snprintf(msg, sizeof(msg), "include cycle: %s",
+		    cf->files[ld->stack[i]]);
+		for (k = i + 1; k < ld->depth && off < (int)sizeof(msg); k++)
+			off += snprintf(msg + off, sizeof(msg) - off,
+			    " %s %s", k == i + 1 ? "includes" :
+			    "which includes", cf->files[ld->stack[k]]);
+		if (off < (int)sizeof(msg))
+			snprintf(msg + off, sizeof(msg) - off, " %s %s",
+			    k == i + 1 ? "includes" : "which includes", path);
+		cerr(ld, from, "%s", msg);
+		return;
+	}
+	for (i = 0; i < cf->nfiles; i++) {
+		if (strcmp(ld->reals[i], real) == 0) {
+			cwarn(ld, from, "'%s' is already included; ignored",
+			    path);
+			return;
+		}
+	}
+	if (cf->nfiles >= CONFIG_MAX_INCLUDES) {
+		cerr(ld, from, "too many configuration files (limit %d)",
+		    CONFIG_MAX_INCLUDES);
+		return;
+	}
+	if ((doc = yaml_load_file(path, ld->d)) == NULL)
+		return;
+	i = cf->nfiles++;
+	cf->files = xreallocarray(cf->files, cf->nfiles, sizeof(char *));
+	ld->docs = xreallocarray(ld->docs, cf->nfiles, sizeof(*ld->docs));
+	ld->reals = xreallocarray(ld->reals, cf->nfiles, sizeof(char *));
+	ld->rules_nodes = xreallocarray(ld->rules_nodes, cf->nfiles,
+	    sizeof(*ld->rules_nodes));
+	ld->srcs = xreallocarray(ld->srcs, cf->nfiles, sizeof(*ld->srcs));
+	cf->files[i] = xstrdup(path);
+	ld->docs[i] = doc;
+	ld->reals[i] = xstrdup(real);
+	ld->rules_nodes[i] = NULL;
+	memset(&ld->srcs[i], 0, sizeof(ld->srcs[i]));
+	if (!expect_type(ld, doc->root, YN_MAP, "the top level of a "
+	    "configuration file"))
+		return;
+	ld->stack[ld->depth++] = i;
+	ld->cur_file = i;
+	schema_apply(ld, doc->root, top_keys, ARRAY_LEN(top_keys), cf, "", 0);
+	ld->cur_file = saved;
+	ld->depth--;
+}
+
+/* include_one: a glob (matching nothing is fine, as for an empty
+ * rules.d/) or a literal path (which must exist), relative to the
+ * directory of the including file. */
+static void
+include_one(struct loader *ld, const struct ynode *n)
+{
+	const char *from = ld->cf->files[ld->cur_file], *slash;
+	char *path;
+	glob_t g;
+	size_t i;
+	int rc;
+
+	if (!expect_type(ld, n, YN_SCALAR, "'include'"))
+		return;
+	if (n->len == 0) {
+		cerr(ld, n, "'include' must not be empty");
+		return;
+	}
+	slash = strrchr(from, '/');
+	if (n->str[0] == '/' || slash == NULL)
+		path = xstrdup(n->str);
+	else
+		path = xasprintf("%.*s/%s", (int)(slash - from), from, n->str);
+	if (!has_glob(n->str)) {
+		load_file(ld, path, n);
+		free(path);
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	rc = glob(path, 0, NULL, &g);
+	if (rc == 0) {
+		for (i = 0; i < g.gl_pathc; i++)
+			load_file(ld, g.gl_pathv[i], n);
+	} else if (rc != GLOB_NOMATCH)
+		cerr(ld, n, "cannot expand '%s'", n->str);
+	globfree(&g);
+	free(path);
+}
+
+static void
+apply_include(struct loader *ld, const struct ynode *key,
+    const struct ynode *v, void *target)
+{
+	size_t i;
+
+	(void)key;
+	(void)target;
+	if (v->type == YN_SEQ) {
+		for (i = 0; i < v->nitems; i++)
+			include_one(ld, v->items[i]);
+	} else if (v->type == YN_SCALAR)
+		include_one(ld, v);
+	else
+		cerr(ld, v, "expected a string or a list for 'include', "
+		    "found %s", ynode_type_name(v));
+}
+
+static void
+apply_rules(struct loader *ld, const struct ynode *key,
+    const struct ynode *v, void *target)
+{
+	(void)key;
+	(void)target;
+	if (v->type == YN_SCALAR && !v->quoted && v->len == 0)
+		return;
+	if (expect_type(ld, v, YN_SEQ, "'rules'"))
+		ld->rules_nodes[ld->cur_file] = v;
+}
+
+void
+dup_name(struct loader *ld, const struct ynode *n, const char *what,
+    const char *file, int line, int col)
+{
+	cerr(ld, n, "duplicate %s name '%s' (first defined at %s:%d:%d)",
+	    what, n->str, file, line, col);
+}
+
+static void
+apply_lists(struct loader *ld, const struct ynode *key,
+    const struct ynode *v, void *target)
+{
+	struct config *cf = ld->cf;
+	const struct ynode *k, *items;
+	struct vlist *l;
+	size_t i, j;
+
+	(void)key;
+	(void)target;
+	if (v->type == YN_SCALAR && !v->quoted && v->len == 0)
+		return;
+	if (!expect_type(ld, v, YN_MAP, "'lists'"))
+		return;
+	for (i = 0; i < v->npairs; i++) {
+		k = v->pairs[i].key;
+		items = v->pairs[i].val;
+		if (!valid_name(k->str)) {
+			cerr(ld, k, "invalid list name '%s' (use lowercase "
+			    "letters, digits, '_' and '-')", k->str);
+			continue;
+		}
+		for (j = 0; j < cf->nlists; j++)
+			if (strcmp(cf->lists[j].name, k->str) == 0)
+				break;
+		if (j < cf->nlists) {
+			dup_name(ld, k, "list", cf->lists[j].file,
+			    cf->lists[j].line, cf->lists[j].col);
+			continue;
+		}
+		if (cf->nlists >= CONFIG_MAX_LISTS) {
+			cerr(ld, k, "too many lists (limit %d)",
+			    CONFIG_MAX_LISTS);
+			return;
+		}
+		if (items->type != YN_SEQ) {
+			cerr(ld, items, "expected a list for list '%s', found "
+			    "%s", k->str, ynode_type_name(items));
+			continue;
+		}
+		cf->lists = xreallocarray(cf->lists, cf->nlists + 1,
+		    sizeof(*cf->lists));
+		l = &cf->lists[cf->nlists++];
+		memset(l, 0, sizeof(*l));
+		l->name = xstrdup(k->str);
+		l->file = cf->files[ld->cur_file];
+		l->line = k->line;
+		l->col = k->col;
+		l->items = xcalloc(items->nitems + 1, sizeof(*l->items));
+		for (j = 0; j < items->nitems; j++) {
+			const struct ynode *it = items->items[j];
+			char *s;
+
+			if (it->type != YN_SCALAR) {
+				cerr(ld, it, "expected a string in list '%s', "
+				    "found %s", l->name, ynode_type_name(it));
+				continue;
+			}
+			s = xstrndup(it->str, it->len);
+			l->items[l->n++] = value_str(s, it->len);
+		}
+	}
+}
+/* --- loading ------------------------------------------------------------ */
+
+static void
+set_defaults(struct config *cf)
+{
+	cf->redis_url = xstrdup("redis://127.0.0.1:6379/0");
+	cf->input_stream = xstrdup("ivr:events");
+	cf->input_group = xstrdup("recoveryd");
+	cf->input_batch = 256;
+	cf->claim_idle_ms = 30000;
+	cf->max_deliveries = 5;
+	cf->http_listen = xstrdup("127.0.0.1:9464");
+	cf->default_cooldown_ms = 3600000;
+	cf->default_severity = SEV_MEDIUM;
+	cf->enrich_customer_key = xstrdup("ivr:customer:{customer_id}");
+	cf->state_prefix = xstrdup("ivr:");
+}
+
+/* unused_warnings: relayd's "unused table" check, as warnings. */
+static void
+unused_warnings(struct loader *ld)
+{
+	struct config *cf = ld->cf;
+	struct ynode at;
+	size_t i;
+
+	memset(&at, 0, sizeof(at));
+	for (i = 0; i < cf->nchannels; i++) {
+		if (ld->chan_used[i])
+			continue;
+		at.file = cf->channels[i].file;
+		at.line = cf->channels[i].line;
+		at.col = cf->channels[i].col;
+		cwarn(ld, &at, "channel '%s' is defined but never used",
+		    cf->channels[i].name);
+	}
+	for (i = 0; i < cf->nlists; i++) {
+		if (ld->list_used[i])
+			continue;
+		at.file = cf->lists[i].file;
+		at.line = cf->lists[i].line;
+		at.col = cf->lists[i].col;
+		cwarn(ld, &at, "list '%s' is defined but never used",
+		    cf->lists[i].name);
+	}
+}
+
+/*
+ * sort_diags: this load's diagnostics (from index n0) by file in the order
+ * the files were read (the main file first, then includes depth first),
+ * then line and column. Passes report out of file order (a channel error
+ * in an include before a rule error in the main file); this puts them
+ * back in reading order. Stable insertion sort: the list is short.
+ */
+static void
+sort_diags(struct loader *ld, size_t n0)
+{
+	struct diags *d = ld->d;
+	size_t i, j, k, nf = ld->cf->nfiles, *rank;
+	struct diag tmp;
+	size_t trank;
+
+	if (d->n <= n0 + 1)
+		return;
+	rank = xcalloc(d->n, sizeof(*rank));
+	for (i = n0; i < d->n; i++) {
+		for (k = 0; k < nf; k++)
+			if (strcmp(ld->cf->files[k], d->v[i].file) == 0)
+				break;
+		rank[i] = k;
+	}
+	for (i = n0 + 1; i < d->n; i++) {
+		tmp = d->v[i];
+		trank = rank[i];
+		for (j = i; j > n0; j--) {
+			const struct diag *p = &d->v[j - 1];
+
+			if (rank[j - 1] < trank || (rank[j - 1] == trank &&
+			    (p->line < tmp.line || (p->line == tmp.line &&
+			    p->col <= tmp.col))))
+				break;
+			d->v[j] = d->v[j - 1];
+			rank[j] = rank[j - 1];
+		}
+		d->v[j] = tmp;
+		rank[j] = trank;
+	}
+	free(rank);
+}
+
+struct config *
+config_load(const char *path, struct diags *d)
+{
+	struct loader ld;
+	struct config *cf = xcalloc(1, sizeof(*cf));
+	size_t i, n0 = d->n;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.cf = cf;
+	ld.d = d;
+	ld.errors0 = d->errors;
+	cf->path = xstrdup(path);
+	set_defaults(cf);
+
+	/* pass 1: files, top-level sections, lists, channels */
+	load_file(&ld, path, NULL);
+	ld.list_used = xcalloc(cf->nlists + 1, sizeof(bool));
+	ld.chan_used = xcalloc(cf->nchannels + 1, sizeof(bool));
+	if (cf->dead_letter == NULL)
+		cf->dead_letter = xasprintf("%s:dead", cf->input_stream);
+	cf->undelivered_stream = xasprintf("%salerts:undelivered",
+	    cf->state_prefix);
+	if (cf->enrich_customer_key[0] == '\0') {
+		free(cf->enrich_customer_key);
+		cf->enrich_customer_key = NULL;
+	}
+
+	/* pass 2: rules of every file, in the order files were read */
+	for (i = 0; i < cf->nfiles; i++) {
+		if (ld.rules_nodes[i] == NULL)
+			continue;
+		ld.cur_file = i;
+		rules_parse(&ld, ld.rules_nodes[i]);
+	}
+
+	/* pass 3: cross-rule references, unused definitions */
+	rules_resolve(&ld);
+	if (d->errors == ld.errors0)
+		unused_warnings(&ld);
+
+	for (i = 0; i < cf->nfiles; i++) {
+		ydoc_free(ld.docs[i]);
+		free(ld.srcs[i].buf);
+	}
+	free(ld.docs);
+	free(ld.srcs);
+	free(ld.rules_nodes);
+	free(ld.list_used);
+	free(ld.chan_used);
+	free(ld.after_nodes);
+	free(ld.rule_nodes);
+	sort_diags(&ld, n0);
+	for (i = 0; i < cf->nfiles; i++)
+		free(ld.reals[i]);
+	free(ld.reals);
+	if (d->errors > ld.errors0) {
+		config_free(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t i, j;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nrules; i++)
+		rule_free(&cf->rules[i]);
+	free(cf->rules);
+	for (i = 0; i < cf->nchannels; i++) {
+		struct channel *ch = &cf->channels[i];
+
+		free(ch->name);
+		free(ch->key);
+		free(ch->url);
+		for (j = 0; j < ch->nheaders; j++) {
+			free(ch->headers[j].name);
+			free(ch->headers[j].value);
+		}
+		free(ch->headers);
+		free(ch->ca_file);
+		for (j = 0; j < ch->argc; j++)
+			tmpl_free(ch->argv[j]);
+		free(ch->argv);
+	}
+	free(cf->channels);
+	for (i = 0; i < cf->nlists; i++) {
+		for (j = 0; j < cf->lists[i].n; j++)
+			free((char *)cf->lists[i].items[j].s);
+		free(cf->lists[i].items);
+		free(cf->lists[i].name);
+	}
+	free(cf->lists);
+	for (i = 0; i < cf->nfiles; i++)
+		free(cf->files[i]);
+	free(cf->files);
+	free(cf->path);
+	free(cf->redis_url);
+	free(cf->input_stream);
+	free(cf->input_group);
+	free(cf->input_consumer);
+	free(cf->dead_letter);
+	free(cf->http_listen);
+	free(cf->enrich_customer_key);
+	free(cf->state_prefix);
+	free(cf->undelivered_stream);
+	free(cf);
+}
+
+const struct channel *
+config_channel(const struct config *cf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nchannels; i++)
+		if (strcmp(cf->channels[i].name, name) == 0)
+			return &cf->channels[i];
+	return NULL;
+}
+
+const struct rule *
+config_rule(const struct config *cf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nrules; i++)
+		if (strcmp(cf->rules[i].name, name) == 0)
+			return &cf->rules[i];
+	return NULL;
+}
+
+const struct vlist *
+config_list(const struct config *cf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cf->nlists; i++)
+		if (strcmp(cf->lists[i].name, name) == 0)
+			return &cf->lists[i];
+	return NULL;
+}
+

@@ -1,0 +1,1383 @@
+/*
+ * consumer.c — the input stream, batch by batch (see consumer.h for the
+ * stages). Everything runs on the libevent loop; every Redis callback
+ * handles reply == NULL ("outcome unknown": the connection went away) by
+ * abandoning the batch and re-reading this consumer's pending entries once
+ * Redis is back. Nothing is acked before the commit script that writes the
+ * entry's consequences has run, and the decide memo and the done keys make
+ * reprocessing an entry harmless.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "consumer.h"
+#include "engine.h"
+#include "event.h"
+#include "log.h"
+#include "redis.h"
+#include "scripts.h"
+#include "util.h"
+
+#define READ_BLOCK_MS		1000	/* XREADGROUP BLOCK: bounds stop latency */
+#define SILENCE_GRACE_S		5	/* reply overdue by this much: drop */
+#define RETRY_DELAY_MS		200
+#define STATS_PERIOD_S		5
+
+enum entry_state { E_OK, E_INVALID, E_LOST, E_DEAD };
+
+struct entry {
+	char		 id[EVENT_ID_MAX];
+	enum entry_state st;
+	enum event_err	 err;
+	char		 errmsg[320];
+	long		 deliveries;
+	struct evt	 ev;
+	struct arena	 raw;		/* original fields, for dead letters */
+	const char	**fnames, **fvals;
+	size_t		*fnlens, *fvlens;
+	size_t		 nf;
+	size_t		 fire0, nfires;	/* into batch.fires */
+	struct case_ref	 cr;
+	bool		 written;		/* this commit wrote it */
+};
+
+enum stage { ST_IDLE, ST_READING, ST_COUNTS, ST_ENRICH, ST_DECIDE,
+    ST_COMMIT };
+
+struct batch {
+	struct entry	*v;
+	size_t		 n, cap;
+	bool		 history;	/* re-delivered: check delivery counts */
+	struct fire	*fires;
+	size_t		 nfires, capfires;
+	struct alert	*alerts;
+	size_t		 nalerts, capalerts;
+	size_t		*alert_entry;	/* entry index of each alert */
+	size_t		 capae;
+	struct arena	 arena;		/* messages, JSON, command args */
+	struct buf	 scratch;
+	int		 outstanding;	/* replies still expected */
+	bool		 failed;	/* a reply was NULL or an error */
+	double		 started;
+};
+
+struct consumer {
+	struct event_base	*base;
+	struct config		*cf, *next_cf;
+	void			(*release)(struct config *);
+	char			 name[128];
+	struct stats		*stats;
+	struct redis_target	 target;
+	struct rconn		*rd, *wr;
+	char			 sha_decide[41], sha_commit[41];
+	bool			 scripts_ready, group_ready;
+	bool			 history;	/* read own pending entries next */
+	bool			 claim_due;
+	char			 claim_cursor[EVENT_ID_MAX];
+	enum stage		 stage;
+	double			 read_sent;	/* when the read went out */
+	double			 wr_since;	/* oldest unanswered write */
+	struct batch		 b;
+	struct event		*tick, *kick, *claim;
+	bool			 stopping;
+	void			(*done)(void *);
+	void			*done_arg;
+	double			 stop_at;
+	double			 last_stats;
+	char			 health[160];
+	char			 outbox_key[300];	/* <prefix>outbox */
+};
+
+static void read_next(struct consumer *);
+static void decide_all(struct consumer *);
+static void commit(struct consumer *);
+
+/* --- helpers ----------------------------------------------------------- */
+
+static void
+kick_later(struct consumer *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(c->kick, &tv);
+}
+
+static int
+rsend(struct rconn *rc, redisCallbackFn *cb, void *priv, int argc,
+    const char **argv, const size_t *lens)
+{
+	size_t l[64];
+	int i;
+
+	if (lens == NULL) {
+		for (i = 0; i < argc && i < 64; i++)
+			l[i] = strlen(argv[i]);
+		lens = l;
+	}
+	return rconn_cmd(rc, cb, priv, argc, argv, lens);
+}
+
+/* batch_abandon: a reply was lost or refused; forget the batch (nothing
+ * of it was acked) and re-read our pending entries when Redis is back. */
+static void
+batch_abandon(struct consumer *c, const char *why)
+{
+	log_warnx("batch of %zu entries not committed (%s); their entries "
+	    "stay pending and will be processed again", c->b.n, why);
+	c->stats->commit_failures++;
+	c->b.n = 0;
+	c->stage = ST_IDLE;
+	c->history = true;
+	kick_later(c, RETRY_DELAY_MS);
+}
+
+/* reply_done: one expected reply arrived; true when it was the last. */
+static bool
+reply_done(struct consumer *c, const redisReply *r)
+{
+	if (!reply_ok(r))
+		c->b.failed = true;
+	return --c->b.outstanding == 0;
+}
+
+static struct entry *
+entry_add(struct batch *b)
+{
+	struct entry *e;
+
+	if (b->n == b->cap) {
+		size_t i, ncap = b->cap ? b->cap * 2 : 64;
+		b->v = xreallocarray(b->v, ncap, sizeof(*b->v));
+		for (i = b->cap; i < ncap; i++) {
+			memset(&b->v[i], 0, sizeof(b->v[i]));
+			evt_init(&b->v[i].ev);
+			arena_init(&b->v[i].raw);
+		}
+		b->cap = ncap;
+	}
+	e = &b->v[b->n++];
+	evt_reset(&e->ev);
+	arena_reset(&e->raw);
+	e->st = E_OK;
+	e->err = EVERR_NONE;
+	e->errmsg[0] = '\0';
+	e->deliveries = 1;
+	e->nf = 0;
+	e->fire0 = e->nfires = 0;
+	e->written = false;
+	memset(&e->cr, 0, sizeof(e->cr));
+	return e;
+}
+
+/* keep_raw: copy an entry's original fields for a possible dead letter. */
+static void
+keep_raw(struct entry *e, const redisReply *f)
+{
+	size_t i, n = f->elements / 2;
+
+	e->nf = n;
+	e->fnames = arena_alloc(&e->raw, (n + 1) * sizeof(char *));
+	e->fvals = arena_alloc(&e->raw, (n + 1) * sizeof(char *));
+	e->fnlens = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
+	e->fvlens = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
+	for (i = 0; i < n; i++) {
+		const redisReply *k = f->element[2 * i];
+		const redisReply *v = f->element[2 * i + 1];
+		e->fnames[i] = arena_strndup(&e->raw, k->str ? k->str : "",
+		    k->str ? k->len : 0);
+		e->fnlens[i] = k->str ? k->len : 0;
+		e->fvals[i] = arena_strndup(&e->raw, v->str ? v->str : "",
+		    v->str ? v->len : 0);
+		e->fvlens[i] = v->str ? v->len : 0;
+	}
+}
+
+/*
+ * parse_entry: one [id, [field, value, ...]] element of a read reply.
+ * The reply is freed by hiredis after the callback, so the event copies
+ * everything it keeps into its arena.
+ */
+static void
+parse_entry(struct consumer *c, const redisReply *r, bool history)
+{
+	const char *names[EVENT_MAX_FIELDS + 1], *vals[EVENT_MAX_FIELDS + 1];
+	size_t nl[EVENT_MAX_FIELDS + 1], vl[EVENT_MAX_FIELDS + 1];
+	const redisReply *f;
+	struct entry *e;
+	size_t i, n;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	e = entry_add(&c->b);
+	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
+	f = r->element[1];
+	if (f->type != REDIS_REPLY_ARRAY) {
+		/* Trimmed from the stream while it was pending. */
+		e->st = E_LOST;
+		log_warnx("event %s: entry was deleted from %s while pending "
+		    "(stream trimmed?); its content is lost, acking it",
+		    e->id, c->cf->input_stream);
+		c->stats->lost++;
+		return;
+	}
+	n = f->elements / 2;
+	if (history || n > EVENT_MAX_FIELDS)
+		keep_raw(e, f);
+	if (n > EVENT_MAX_FIELDS) {
+		e->st = E_INVALID;
+		e->err = EVERR_FIELDS;
+		snprintf(e->errmsg, sizeof(e->errmsg), "entry has %zu fields, "
+		    "over the limit of %d", n, EVENT_MAX_FIELDS);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const redisReply *k = f->element[2 * i];
+		const redisReply *v = f->element[2 * i + 1];
+		names[i] = k->str ? k->str : "";
+		nl[i] = k->str ? k->len : 0;
+		vals[i] = v->str ? v->str : "";
+		vl[i] = v->str ? v->len : 0;
+	}
+	e->err = evt_from_fields(&e->ev, e->id, names, nl, vals, vl, n,
+	    e->errmsg, sizeof(e->errmsg));
+	if (e->err != EVERR_NONE) {
+		e->st = E_INVALID;
+		if (e->nf == 0)
+			keep_raw(e, f);
+	}
+}
+
+/* --- stage: counts (re-delivered entries) ------------------------------- */
+
+static void enrich(struct consumer *);
+
+static void
+counts_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+	size_t i, j;
+
+	(void)ac;
+	if (c->stage != ST_COUNTS)
+		return;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY) {
+		batch_abandon(c, reply ? reply->str : "connection lost");
+		return;
+	}
+	/* [[id, consumer, idle, count], ...] */
+	for (i = 0; i < reply->elements; i++) {
+		redisReply *p = reply->element[i];
+		if (p->type != REDIS_REPLY_ARRAY || p->elements < 4)
+			continue;
+		for (j = 0; j < c->b.n; j++) {
+			struct entry *e = &c->b.v[j];
+			if (strcmp(e->id, p->element[0]->str) != 0)
+				continue;
+			e->deliveries = p->element[3]->integer;
+			if (e->deliveries > c->cf->max_deliveries &&
+			    e->st != E_LOST) {
+				e->st = E_DEAD;
+				snprintf(e->errmsg, sizeof(e->errmsg),
+				    "delivered %ld times without being "
+				    "processed (input.max_deliveries is %d)",
+				    e->deliveries, c->cf->max_deliveries);
+				c->stats->dead_deliveries++;
+				log_warnx("event %s: %s; moving it to %s",
+				    e->id, e->errmsg, c->cf->dead_letter);
+			}
+		}
+	}
+	enrich(c);
+}
+
+static void
+counts(struct consumer *c)
+{
+	char n[24];
+	const char *argv[7];
+
+	if (!c->b.history || c->b.n == 0) {
+		enrich(c);
+		return;
+	}
+	c->stage = ST_COUNTS;
+	snprintf(n, sizeof(n), "%zu", c->b.n);
+	argv[0] = "XPENDING";
+	argv[1] = c->cf->input_stream;
+	argv[2] = c->cf->input_group;
+	argv[3] = c->b.v[0].id;
+	argv[4] = c->b.v[c->b.n - 1].id;
+	argv[5] = n;
+	argv[6] = c->name;
+	if (rsend(c->wr, counts_cb, c, 7, argv, NULL) == -1)
+		batch_abandon(c, "redis not connected");
+}
+
+/* --- stage: enrich ------------------------------------------------------ */
+
+struct enrich_ctx {
+	struct consumer	*c;
+	size_t		 idx;
+};
+
+static void
+enrich_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct enrich_ctx *x = priv;
+	struct consumer *c = x->c;
+	redisReply *reply = r;
+	struct entry *e;
+	char key[300];
+	size_t i;
+
+	(void)ac;
+	if (c->stage == ST_ENRICH && x->idx < c->b.n && reply_ok(reply) &&
+	    reply->type == REDIS_REPLY_ARRAY) {
+		e = &c->b.v[x->idx];
+		for (i = 0; i + 1 < reply->elements; i += 2) {
+			snprintf(key, sizeof(key), "customer.%s",
+			    reply->element[i]->str);
+			/* The event's own customer.<field> wins. */
+			(void)evt_set(&e->ev, key, reply->element[i + 1]->str,
+			    reply->element[i + 1]->len, false);
+		}
+	}
+	free(x);
+	if (c->stage != ST_ENRICH)
+		return;
+	if (reply_done(c, reply)) {
+		if (c->b.failed)
+			batch_abandon(c, "enrichment read failed");
+		else
+			decide_all(c);
+	}
+}
+
+/* customer_key: render enrich.customer_key ("ivr:customer:{customer_id}"). */
+static bool
+customer_key(const struct config *cf, const struct evt *ev, char *out,
+    size_t cap)
+{
+	const char *p = cf->enrich_customer_key, *open, *close;
+	const struct value *v;
+	char field[128];
+	size_t n = 0, l;
+
+	if (p == NULL || *p == '\0')
+		return false;
+	while (*p != '\0') {
+		open = strchr(p, '{');
+		if (open == NULL || (close = strchr(open, '}')) == NULL) {
+			l = strlen(p);
+			if (n + l >= cap)
+				return false;
+			memcpy(out + n, p, l);
+			n += l;
+			break;
+		}
+		l = (size_t)(open - p);
+		if (n + l >= cap)
+			return false;
+		memcpy(out + n, p, l);
+		n += l;
+		snprintf(field, sizeof(field), "%.*s", (int)(close - open - 1),
+		    open + 1);
+		v = evt_get(ev, field);
+		if (v == NULL || v->kind == V_NULL || v->kind == V_LIST ||
+		    v->len == 0)
+			return false;
+		if (n + v->len >= cap)
+			return false;
+		memcpy(out + n, v->s, v->len);
+		n += v->len;
+		p = close + 1;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+static void
+enrich(struct consumer *c)
+{
+	struct enrich_ctx *x;
+	const char *argv[2];
+	char key[512];
+	size_t i;
+
+	c->stage = ST_ENRICH;
+	c->b.outstanding = 1;	/* held until all are sent */
+	c->b.failed = false;
+	for (i = 0; i < c->b.n; i++) {
+		struct entry *e = &c->b.v[i];
+		if (e->st != E_OK || !customer_key(c->cf, &e->ev, key,
+		    sizeof(key)))
+			continue;
+		x = xmalloc(sizeof(*x));
+		x->c = c;
+		x->idx = i;
+		argv[0] = "HGETALL";
+		argv[1] = key;
+		if (rsend(c->wr, enrich_cb, x, 2, argv, NULL) == -1) {
+			free(x);
+			c->b.failed = true;
+			break;
+		}
+		c->b.outstanding++;
+	}
+	if (--c->b.outstanding == 0) {
+		if (c->b.failed)
+			batch_abandon(c, "redis not connected");
+		else
+			decide_all(c);
+	}
+}
+
+/* --- stage: decide ------------------------------------------------------ */
+
+struct decide_ctx {
+	struct consumer	*c;
+	size_t		 idx;
+};
+
+static void
+decide_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct decide_ctx *x = priv;
+	struct consumer *c = x->c;
+	redisReply *reply = r;
+	struct entry *e;
+	const char *s, *bar;
+
+	(void)ac;
+	if (c->stage == ST_DECIDE && x->idx < c->b.n && reply_ok(reply) &&
+	    reply->type == REDIS_REPLY_STRING) {
+		/* "case_id|opened|severity" */
+		e = &c->b.v[x->idx];
+		s = reply->str;
+		bar = strchr(s, '|');
+		if (bar != NULL) {
+			snprintf(e->cr.case_id, sizeof(e->cr.case_id), "%.*s",
+			    (int)(bar - s), s);
+			e->cr.opened = bar[1] == '1';
+			if ((bar = strchr(bar + 1, '|')) != NULL)
+				e->cr.severity = severity_parse(bar + 1);
+		}
+	} else if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0)
+		c->scripts_ready = false;
+	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_warnx("event %s: decide script failed: %s",
+		    x->idx < c->b.n ? c->b.v[x->idx].id : "?", reply->str);
+	free(x);
+	if (c->stage != ST_DECIDE)
+		return;
+	if (reply_done(c, reply)) {
+		if (c->b.failed)
+			batch_abandon(c, "decide script failed");
+		else
+			commit(c);
+	}
+}
+
+static void
+fires_reserve(struct batch *b, size_t n)
+{
+	if (b->nfires + n <= b->capfires)
+		return;
+	while (b->capfires < b->nfires + n)
+		b->capfires = b->capfires ? b->capfires * 2 : 256;
+	b->fires = xreallocarray(b->fires, b->capfires, sizeof(*b->fires));
+}
+
+/*
+ * decide_all: match every valid event and send one decide script per
+ * event that fired something. Stateful rules (count, aggregate, after)
+ * are not decided by this version: they are skipped here.
+ */
+static void
+decide_all(struct consumer *c)
+{
+	struct config *cf = c->cf;
+	struct decide_ctx *x;
+	const char **argv;
+	size_t *lens, i, j, n, nargs, maxargs;
+	char now[32], now_rfc[40], nf[16];
+	const struct value *cust;
+
+	c->stage = ST_DECIDE;
+	c->b.outstanding = 1;
+	c->b.failed = false;
+	c->b.nfires = 0;
+	snprintf(now, sizeof(now), "%.0f", now_wall() * 1000);
+	format_rfc3339(now_wall(), now_rfc, sizeof(now_rfc));
+	maxargs = 9 + 2 * cf->nrules;
+	argv = xcalloc(maxargs, sizeof(*argv));
+	lens = xcalloc(maxargs, sizeof(*lens));
+
+	for (i = 0; i < c->b.n; i++) {
+		struct entry *e = &c->b.v[i];
+
+		if (e->st != E_OK)
+			continue;
+		fires_reserve(&c->b, cf->nrules);
+		e->fire0 = c->b.nfires;
+		n = engine_match(cf, &e->ev, &c->b.fires[e->fire0],
+		    cf->nrules, NULL);
+		/* Keep only what this version can decide. */
+		for (j = 0, e->nfires = 0; j < n; j++) {
+			struct fire *f = &c->b.fires[e->fire0 + j];
+			if (engine_rule_is_stateful(f->rule))
+				continue;
+			c->b.fires[e->fire0 + e->nfires++] = *f;
+		}
+		c->b.nfires += e->nfires;
+		if (e->nfires == 0)
+			continue;
+		cust = evt_get(&e->ev, "customer_id");
+		snprintf(nf, sizeof(nf), "%zu", e->nfires);
+		nargs = 0;
+		argv[nargs++] = "EVALSHA";
+		argv[nargs++] = c->sha_decide;
+		argv[nargs++] = "0";
+		argv[nargs++] = cf->state_prefix;
+		argv[nargs++] = e->id;
+		argv[nargs++] = cust && cust->kind != V_NULL &&
+		    cust->kind != V_LIST ? cust->s : "";
+		argv[nargs++] = now;
+		argv[nargs++] = now_rfc;
+		argv[nargs++] = nf;
+		for (j = 0; j < e->nfires; j++) {
+			const struct fire *f = &c->b.fires[e->fire0 + j];
+			argv[nargs++] = f->rule->name;
+			argv[nargs++] = severity_name(f->severity);
+		}
+		for (j = 0; j < nargs; j++)
+			lens[j] = strlen(argv[j]);
+		x = xmalloc(sizeof(*x));
+		x->c = c;
+		x->idx = i;
+		if (rconn_cmd(c->wr, decide_cb, x, (int)nargs, argv,
+		    lens) == -1) {
+			free(x);
+			c->b.failed = true;
+			break;
+		}
+		c->b.outstanding++;
+	}
+	free(argv);
+	free(lens);
+	if (--c->b.outstanding == 0) {
+		if (c->b.failed)
+			batch_abandon(c, "redis not connected");
+		else
+			commit(c);
+	}
+}
+
+/* --- stage: commit ------------------------------------------------------ */
+
+struct args {
+	const char	**v;
+	size_t		 *l;
+	size_t		  n, cap;
+};
+
+static void
+args_add(struct args *a, const char *s, size_t len)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 256;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+		a->l = xreallocarray(a->l, a->cap, sizeof(*a->l));
+	}
+	a->v[a->n] = s;
+	a->l[a->n] = len;
+	a->n++;
+}
+
+static void
+args_str(struct args *a, const char *s)
+{
+	args_add(a, s, strlen(s));
+}
+
+/* args_num: a number, formatted into the batch arena. */
+static void
+args_num(struct args *a, struct arena *ar, long long n)
+{
+	char tmp[32];
+	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
+
+	args_add(a, arena_strndup(ar, tmp, (size_t)l), (size_t)l);
+}
+
+/* A command's argc is known only after its arguments: reserve a slot. */
+static size_t
+args_slot(struct args *a)
+{
+	args_add(a, NULL, 0);
+	return a->n - 1;
+}
+
+static void
+args_fill(struct args *a, struct arena *ar, size_t slot, long long n)
+{
+	char tmp[32];
+	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
+
+	a->v[slot] = arena_strndup(ar, tmp, (size_t)l);
+	a->l[slot] = (size_t)l;
+}
+
+static const char *
+event_field_text(const struct evt *ev, const char *path)
+{
+	const struct value *v = evt_get(ev, path);
+
+	return v == NULL || v->kind == V_NULL || v->kind == V_LIST ? "" : v->s;
+}
+
+/* alert_commands: the Redis commands delivering one alert; returns how
+ * many it added (syslog alerts are delivered after the commit). */
+static int
+alert_commands(struct consumer *c, struct args *a, const struct alert *al,
+    const struct evt *ev)
+{
+	struct arena *ar = &c->b.arena;
+	const struct channel *ch = al->channel;
+	char num[64];
+	size_t slot, start;
+
+	switch (ch->type) {
+	case CH_STREAM:
+		slot = args_slot(a);
+		start = a->n;
+		args_str(a, "XADD");
+		args_str(a, ch->key);
+		args_str(a, "MAXLEN");
+		args_str(a, "~");
+		args_num(a, ar, ch->maxlen);
+		args_str(a, "*");
+		args_str(a, "alert_id"); args_str(a, al->alert_id);
+		args_str(a, "case_id"); args_str(a, al->case_id);
+		args_str(a, "rule"); args_str(a, al->rule->name);
+		args_str(a, "severity"); args_str(a, severity_name(al->severity));
+		args_str(a, "step"); args_num(a, ar, al->step);
+		args_str(a, "customer_id");
+		args_str(a, event_field_text(ev, "customer_id"));
+		args_str(a, "call_id"); args_str(a, event_field_text(ev, "call_id"));
+		args_str(a, "agent_id");
+		args_str(a, event_field_text(ev, "agent_id"));
+		args_str(a, "queue"); args_str(a, event_field_text(ev, "queue"));
+		args_str(a, "event_id"); args_str(a, al->event_id);
+		args_str(a, "fired_at"); args_str(a, al->fired_at);
+		args_str(a, "channel"); args_str(a, ch->name);
+		args_str(a, "message"); args_str(a, al->message);
+		if (al->has_count) {
+			args_str(a, "count");
+			args_num(a, ar, al->count);
+		}
+		if (al->has_value) {
+			engine_format_value(al->value, num, sizeof(num));
+			args_str(a, "value");
+			args_str(a, arena_strndup(ar, num, strlen(num)));
+			args_str(a, "samples");
+			args_num(a, ar, al->samples);
+		}
+		args_fill(a, ar, slot, (long long)(a->n - start));
+		slot = args_slot(a);
+		args_str(a, "PUBLISH");
+		args_str(a, ch->key);
+		args_str(a, al->json);
+		args_fill(a, ar, slot, 3);
+		return 2;
+	case CH_LIST:
+		slot = args_slot(a);
+		args_str(a, "LPUSH");
+		args_str(a, ch->key);
+		args_str(a, al->json);
+		args_fill(a, ar, slot, 3);
+		return 1;
+	case CH_WEBHOOK:
+	case CH_EXEC:
+		/* The durable record of a delivery to make; the outbox
+		 * worker delivers it. */
+		slot = args_slot(a);
+		args_str(a, "XADD");
+		args_str(a, c->outbox_key);
+		args_str(a, "*");
+		args_str(a, "alert_id"); args_str(a, al->alert_id);
+		args_str(a, "channel"); args_str(a, ch->name);
+		args_str(a, "attempt"); args_str(a, "0");
+		args_str(a, "alert"); args_str(a, al->json);
+		args_fill(a, ar, slot, 11);
+		return 1;
+	case CH_SYSLOG:
+		return 0;
+	}
+	return 0;
+}
+
+static int
+dead_letter_command(struct consumer *c, struct args *a, struct entry *e)
+{
+	struct arena *ar = &c->b.arena;
+	size_t slot, start, i;
+	char msg[400];
+
+	slot = args_slot(a);
+	start = a->n;
+	args_str(a, "XADD");
+	args_str(a, c->cf->dead_letter);
+	args_str(a, "MAXLEN");
+	args_str(a, "~");
+	args_str(a, "1000000");
+	args_str(a, "*");
+	for (i = 0; i < e->nf; i++) {
+		args_add(a, e->fnames[i], e->fnlens[i]);
+		args_add(a, e->fvals[i], e->fvlens[i]);
+	}
+	args_str(a, "source_id");
+	args_str(a, e->id);
+	snprintf(msg, sizeof(msg), "event %s: %s", e->id, e->errmsg);
+	args_str(a, "error");
+	args_str(a, arena_strndup(ar, msg, strlen(msg)));
+	args_str(a, "reason");
+	args_str(a, e->st == E_DEAD ? "max_deliveries" :
+	    evt_err_reason(e->err));
+	args_fill(a, ar, slot, (long long)(a->n - start));
+	return 1;
+}
+
+static void
+deliver_syslog(const struct alert *al, const struct evt *ev)
+{
+	const char *cust = event_field_text(ev, "customer_id");
+
+	syslog(al->channel->priority, "rule=%s case=%s customer=%s %s",
+	    al->rule->name, al->case_id[0] ? al->case_id : "-",
+	    cust[0] ? cust : "-", al->message);
+}
+
+static void
+commit_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r, *written, *errs;
+	size_t i, j;
+	double now = now_wall();
+
+	(void)ac;
+	if (c->stage != ST_COMMIT)
+		return;
+	c->wr_since = 0;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 3) {
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+		    strncmp(reply->str, "NOSCRIPT", 8) == 0)
+			c->scripts_ready = false;
+		batch_abandon(c, reply == NULL ? "connection lost, outcome "
+		    "unknown" : reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+		return;
+	}
+	written = reply->element[1];
+	errs = reply->element[2];
+	for (i = 0; i < written->elements; i++)
+		for (j = 0; j < c->b.n; j++)
+			if (strcmp(c->b.v[j].id, written->element[i]->str) == 0)
+				c->b.v[j].written = true;
+	for (i = 0; i < errs->elements; i++)
+		log_warnx("event %s: not acked, will be retried",
+		    errs->element[i]->str);
+	if (errs->elements > 0) {
+		c->history = true;
+		c->stats->commit_failures++;
+	}
+	/* Counters and syslog alerts, for entries this commit wrote. */
+	for (i = 0; i < c->b.nalerts; i++) {
+		const struct alert *al = &c->b.alerts[i];
+		struct entry *e = &c->b.v[c->b.alert_entry[i]];
+		if (!e->written)
+			continue;
+		if (al->channel->type == CH_SYSLOG)
+			deliver_syslog(al, &e->ev);
+		stats_count(&c->stats->alerts, al->channel->name,
+		    al->channel->type == CH_WEBHOOK ||
+		    al->channel->type == CH_EXEC ? "queued" : "ok", 1);
+	}
+	for (i = 0; i < c->b.n; i++) {
+		struct entry *e = &c->b.v[i];
+		double t = stream_id_time(e->id);
+		if (!e->written)
+			continue;
+		if (e->st == E_INVALID)
+			c->stats->invalid[e->err]++;
+		else if (e->st == E_OK)
+			stats_event_type(c->stats, e->ev.type);
+		for (j = 0; j < e->nfires; j++)
+			stats_count(&c->stats->rule_fires,
+			    c->b.fires[e->fire0 + j].rule->name, NULL, 1);
+		if (t > 0)
+			stats_latency(c->stats, now - t);
+	}
+	c->stats->batches++;
+	c->b.n = 0;
+	c->stage = ST_IDLE;
+	if (errs->elements > 0)
+		kick_later(c, RETRY_DELAY_MS);
+	else
+		read_next(c);
+}
+
+static void
+commit(struct consumer *c)
+{
+	struct config *cf = c->cf;
+	struct args a = { 0 };
+	struct arena *ar = &c->b.arena;
+	size_t i, j, slot, before;
+	double fired = now_wall();
+
+	c->stage = ST_COMMIT;
+	c->b.nalerts = 0;
+	/* Render every firing's alerts. */
+	for (i = 0; i < c->b.n; i++) {
+		struct entry *e = &c->b.v[i];
+		for (j = 0; j < e->nfires; j++) {
+			before = c->b.nalerts;
+			engine_render(cf, &e->ev, &c->b.fires[e->fire0 + j],
+			    &e->cr, 0, fired, ar, &c->b.scratch, &c->b.alerts,
+			    &c->b.nalerts, &c->b.capalerts);
+			if (c->b.capae < c->b.capalerts) {
+				c->b.capae = c->b.capalerts;
+				c->b.alert_entry = xreallocarray(
+				    c->b.alert_entry, c->b.capae,
+				    sizeof(size_t));
+			}
+			for (; before < c->b.nalerts; before++)
+				c->b.alert_entry[before] = i;
+		}
+	}
+
+	args_str(&a, "EVALSHA");
+	args_str(&a, c->sha_commit);
+	args_str(&a, "0");
+	args_str(&a, cf->input_stream);
+	args_str(&a, cf->input_group);
+	args_str(&a, c->name);
+	args_num(&a, ar, (long long)c->b.n);
+	for (i = 0, j = 0; i < c->b.n; i++) {
+		struct entry *e = &c->b.v[i];
+		int ncmds = 0;
+
+		args_str(&a, e->id);
+		slot = args_slot(&a);
+		if (e->st == E_INVALID || e->st == E_DEAD)
+			ncmds += dead_letter_command(c, &a, e);
+		for (; j < c->b.nalerts && c->b.alert_entry[j] == i; j++)
+			ncmds += alert_commands(c, &a, &c->b.alerts[j], &e->ev);
+		args_fill(&a, ar, slot, ncmds);
+	}
+	c->wr_since = now_wall();
+	if (rconn_cmd(c->wr, commit_cb, c, (int)a.n, a.v, a.l) == -1)
+		batch_abandon(c, "redis not connected");
+	free(a.v);
+	free(a.l);
+}
+
+/* --- stage: read -------------------------------------------------------- */
+
+static void
+finish_stop(struct consumer *c)
+{
+	void (*done)(void *) = c->done;
+
+	if (done == NULL)
+		return;
+	c->done = NULL;
+	done(c->done_arg);
+}
+
+static void
+batch_begin(struct consumer *c, bool history)
+{
+	c->b.n = 0;
+	c->b.history = history;
+	c->b.nfires = 0;
+	c->b.nalerts = 0;
+	c->b.started = now_wall();
+	arena_reset(&c->b.arena);
+}
+
+/* read_entries: the entries array of a read or claim reply. */
+static void
+read_entries(struct consumer *c, const redisReply *arr, bool history)
+{
+	size_t i;
+
+	for (i = 0; i < arr->elements; i++)
+		parse_entry(c, arr->element[i], history);
+}
+
+static void
+group_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (reply == NULL)
+		return;		/* reconnect will retry */
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "BUSYGROUP", 9) != 0) {
+		log_warnx("XGROUP CREATE %s %s: %s", c->cf->input_stream,
+		    c->cf->input_group, reply->str);
+		snprintf(c->health, sizeof(c->health), "cannot create group: %s",
+		    reply->str);
+		kick_later(c, 1000);
+		return;
+	}
+	c->group_ready = true;
+	read_next(c);
+}
+
+static void
+ensure_group(struct consumer *c)
+{
+	const char *argv[] = { "XGROUP", "CREATE", c->cf->input_stream,
+	    c->cf->input_group, "0", "MKSTREAM" };
+
+	if (rsend(c->rd, group_cb, c, 6, argv, NULL) == -1)
+		kick_later(c, 500);
+}
+
+static void
+read_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r, *streams;
+	bool history = c->history;
+
+	(void)ac;
+	if (c->stage != ST_READING)
+		return;
+	c->stage = ST_IDLE;
+	c->read_sent = 0;
+	if (reply == NULL) {
+		c->history = true;	/* re-read pending when back */
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
+			log_warnx("consumer group %s of %s is gone; creating "
+			    "it again", c->cf->input_group,
+			    c->cf->input_stream);
+			c->group_ready = false;
+			ensure_group(c);
+			return;
+		}
+		log_warnx("XREADGROUP %s: %s", c->cf->input_stream, reply->str);
+		kick_later(c, 1000);
+		return;
+	}
+	batch_begin(c, history);
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+		streams = reply->element[0];
+		if (streams->type == REDIS_REPLY_ARRAY && streams->elements == 2)
+			read_entries(c, streams->element[1], history);
+	}
+	if (c->b.n == 0) {
+		if (history)
+			c->history = false;	/* caught up */
+		read_next(c);
+		return;
+	}
+	counts(c);
+}
+
+static void
+claim_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (c->stage != ST_READING)
+		return;
+	c->stage = ST_IDLE;
+	c->read_sent = 0;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 2) {
+		if (reply != NULL)
+			log_warnx("XAUTOCLAIM %s: %s", c->cf->input_stream,
+			    reply->type == REDIS_REPLY_ERROR ? reply->str :
+			    "unexpected reply");
+		c->claim_due = false;
+		read_next(c);
+		return;
+	}
+	/* [next cursor, [entries], [deleted IDs]] */
+	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "%s",
+	    reply->element[0]->str ? reply->element[0]->str : "0-0");
+	if (strcmp(c->claim_cursor, "0-0") == 0)
+		c->claim_due = false;
+	batch_begin(c, true);
+	read_entries(c, reply->element[1], true);
+	if (reply->elements > 2 && reply->element[2]->elements > 0)
+		log_warnx("claimed %zu entries of %s that were deleted while "
+		    "pending on a dead consumer; their content is lost",
+		    reply->element[2]->elements, c->cf->input_stream);
+	if (c->b.n == 0) {
+		read_next(c);
+		return;
+	}
+	log_info("claimed %zu entries idle for over %lld ms from dead "
+	    "consumers", c->b.n, (long long)c->cf->claim_idle_ms);
+	counts(c);
+}
+
+struct load_ctx {
+	struct consumer	*c;
+	char		*sha;
+	bool		 last;
+};
+
+static void
+script_loaded(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct load_ctx *x = priv;
+	struct consumer *c = x->c;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_STRING) {
+		snprintf(x->sha, 41, "%s", reply->str);
+		if (x->last) {
+			c->scripts_ready = true;
+			read_next(c);
+		}
+	} else if (reply != NULL)
+		log_warnx("SCRIPT LOAD: %s", reply->str ? reply->str : "?");
+	free(x);
+}
+
+static void
+load_scripts(struct consumer *c)
+{
+	const char *src[] = { script_decide, script_commit };
+	char *sha[] = { c->sha_decide, c->sha_commit };
+	struct load_ctx *x;
+	const char *argv[3];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		x = xmalloc(sizeof(*x));
+		x->c = c;
+		x->sha = sha[i];
+		x->last = i == 1;
+		argv[0] = "SCRIPT";
+		argv[1] = "LOAD";
+		argv[2] = src[i];
+		if (rsend(c->wr, script_loaded, x, 3, argv, NULL) == -1) {
+			free(x);
+			return;
+		}
+	}
+}
+
+/*
+ * read_next: start the next batch if nothing is in flight: apply a pending
+ * reload, then claim entries of dead consumers if due, else read.
+ */
+static void
+read_next(struct consumer *c)
+{
+	char count[24], block[24], idle[24];
+
+	if (c->stage != ST_IDLE)
+		return;
+	if (c->next_cf != NULL) {
+		struct config *old = c->cf;
+		c->cf = c->next_cf;
+		c->next_cf = NULL;
+		snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
+		    c->cf->state_prefix);
+		if (c->release != NULL)
+			c->release(old);
+	}
+	if (c->stopping) {
+		finish_stop(c);
+		return;
+	}
+	if (!rconn_ready(c->rd) || !rconn_ready(c->wr))
+		return;		/* the state callbacks call us again */
+	if (!c->scripts_ready) {
+		load_scripts(c);
+		return;
+	}
+	if (!c->group_ready) {
+		ensure_group(c);
+		return;
+	}
+	snprintf(count, sizeof(count), "%d", c->cf->input_batch);
+	if (c->claim_due && !c->history) {
+		const char *argv[] = { "XAUTOCLAIM", c->cf->input_stream,
+		    c->cf->input_group, c->name, idle, c->claim_cursor,
+		    "COUNT", count };
+		snprintf(idle, sizeof(idle), "%lld",
+		    (long long)c->cf->claim_idle_ms);
+		if (rsend(c->rd, claim_cb, c, 8, argv, NULL) == 0) {
+			c->stage = ST_READING;
+			c->read_sent = now_wall();
+		}
+		return;
+	}
+	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
+	{
+		const char *argv[] = { "XREADGROUP", "GROUP",
+		    c->cf->input_group, c->name, "COUNT", count, "BLOCK", block,
+		    "STREAMS", c->cf->input_stream, c->history ? "0" : ">" };
+		/* A history read never blocks: BLOCK is ignored for it. */
+		if (rsend(c->rd, read_cb, c, 11, argv, NULL) == 0) {
+			c->stage = ST_READING;
+			c->read_sent = now_wall();
+		}
+	}
+}
+
+/* --- timers and connection state --------------------------------------- */
+
+static void
+kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	read_next(arg);
+}
+
+static void
+claim_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (!c->claim_due) {
+		c->claim_due = true;
+		snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
+	}
+}
+
+static void
+lag_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+	size_t i, j;
+
+	(void)ac;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	/* XINFO GROUPS: one flat [name, value, ...] array per group. */
+	for (i = 0; i < reply->elements; i++) {
+		redisReply *g = reply->element[i];
+		bool ours = false;
+		long long lag = -1;
+		for (j = 0; j + 1 < g->elements; j += 2) {
+			const char *k = g->element[j]->str;
+			redisReply *v = g->element[j + 1];
+			if (k == NULL)
+				continue;
+			if (strcmp(k, "name") == 0 && v->str != NULL)
+				ours = strcmp(v->str, c->cf->input_group) == 0;
+			else if (strcmp(k, "lag") == 0)
+				lag = v->type == REDIS_REPLY_INTEGER ?
+				    v->integer : -1;
+		}
+		if (ours)
+			c->stats->stream_lag = lag;
+	}
+}
+
+static void
+open_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_INTEGER)
+		c->stats->cases_open = reply->integer;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct consumer *c = arg;
+	double now = now_wall();
+
+	(void)fd;
+	(void)ev;
+	/* Watchdogs: a read or write unanswered far past its due time
+	 * means a silent connection; drop it and reconnect. */
+	if (c->stage == ST_READING && c->read_sent > 0 &&
+	    now - c->read_sent > READ_BLOCK_MS / 1000.0 + SILENCE_GRACE_S)
+		rconn_drop(c->rd, "read unanswered");
+	if (c->wr_since > 0 && now - c->wr_since > 2 * SILENCE_GRACE_S) {
+		c->wr_since = 0;
+		rconn_drop(c->wr, "write unanswered");
+	}
+	if (c->stopping && c->stop_at > 0 && now > c->stop_at) {
+		log_warnx("could not finish the batch in flight within the "
+		    "stop timeout; its entries stay pending");
+		c->stage = ST_IDLE;
+		finish_stop(c);
+		return;
+	}
+	c->stats->redis_reconnects = rconn_reconnects(c->rd) +
+	    rconn_reconnects(c->wr);
+	if (now - c->last_stats >= STATS_PERIOD_S && rconn_ready(c->wr)) {
+		const char *xa[] = { "XINFO", "GROUPS", c->cf->input_stream };
+		char key[300];
+		const char *za[] = { "ZCARD", key };
+		c->last_stats = now;
+		snprintf(key, sizeof(key), "%scases:open", c->cf->state_prefix);
+		(void)rsend(c->wr, lag_cb, c, 3, xa, NULL);
+		(void)rsend(c->wr, open_cb, c, 2, za, NULL);
+	}
+	if (c->stage == ST_IDLE)
+		read_next(c);
+}
+
+static void
+conn_state(struct rconn *rc, bool up, void *arg)
+{
+	struct consumer *c = arg;
+
+	if (up) {
+		c->health[0] = '\0';
+		if (rc == c->wr)
+			c->scripts_ready = false;	/* Redis may be new */
+		if (rc == c->rd)
+			c->group_ready = false;
+		c->history = true;
+		read_next(c);
+		return;
+	}
+	snprintf(c->health, sizeof(c->health), "redis %s connection lost",
+	    rc == c->rd ? "read" : "write");
+	c->history = true;
+	/* A batch waiting on the lost connection is abandoned by its
+	 * NULL replies. */
+}
+
+/* --- public ------------------------------------------------------------ */
+
+struct consumer *
+consumer_new(struct event_base *base, struct config *cf, const char *name,
+    struct stats *st, void (*release)(struct config *))
+{
+	struct consumer *c = xcalloc(1, sizeof(*c));
+	char err[256];
+	struct timeval tv;
+
+	c->base = base;
+	c->cf = cf;
+	c->release = release;
+	c->stats = st;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
+	    cf->state_prefix);
+	if (redis_url_parse(cf->redis_url, &c->target, err, sizeof(err)) == -1)
+		fatalx("redis.url: %s", err);
+	c->rd = rconn_new(base, &c->target, "read", conn_state, c);
+	c->wr = rconn_new(base, &c->target, "write", conn_state, c);
+	c->history = true;
+	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
+	arena_init(&c->b.arena);
+	buf_init(&c->b.scratch);
+	c->tick = event_new(base, -1, EV_PERSIST, tick_cb, c);
+	c->kick = evtimer_new(base, kick_cb, c);
+	c->claim = event_new(base, -1, EV_PERSIST, claim_timer_cb, c);
+	tv.tv_sec = 1;
+	tv.tv_usec = 0;
+	evtimer_add(c->tick, &tv);
+	tv.tv_sec = cf->claim_idle_ms / 2000 > 0 ? cf->claim_idle_ms / 2000 : 1;
+	evtimer_add(c->claim, &tv);
+	snprintf(c->health, sizeof(c->health), "connecting to redis");
+	return c;
+}
+
+void
+consumer_start(struct consumer *c)
+{
+	rconn_start(c->rd);
+	rconn_start(c->wr);
+}
+
+void
+consumer_set_config(struct consumer *c, struct config *cf)
+{
+	if (c->next_cf != NULL && c->release != NULL)
+		c->release(c->next_cf);
+	c->next_cf = cf;
+	if (c->stage == ST_IDLE)
+		read_next(c);
+}
+
+void
+consumer_stop(struct consumer *c, void (*done)(void *), void *arg)
+{
+	c->stopping = true;
+	c->done = done;
+	c->done_arg = arg;
+	c->stop_at = now_wall() + 10;
+	if (c->stage == ST_IDLE)
+		kick_later(c, 0);
+}
+
+const char *
+consumer_health(const struct consumer *c)
+{
+	if (!rconn_ready(c->rd) || !rconn_ready(c->wr))
+		return c->health[0] ? c->health : "redis not connected";
+	if (!c->scripts_ready || !c->group_ready)
+		return "starting";
+	return NULL;
+}
+
+void
+consumer_free(struct consumer *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	rconn_free(c->rd);
+	rconn_free(c->wr);
+	event_free(c->tick);
+	event_free(c->kick);
+	event_free(c->claim);
+	for (i = 0; i < c->b.cap; i++) {
+		evt_free(&c->b.v[i].ev);
+		arena_free(&c->b.v[i].raw);
+	}
+	free(c->b.v);
+	free(c->b.fires);
+	free(c->b.alerts);
+	free(c->b.alert_entry);
+	arena_free(&c->b.arena);
+	buf_free(&c->b.scratch);
+	if (c->release != NULL) {
+		if (c->next_cf != NULL)
+			c->release(c->next_cf);
+		c->release(c->cf);
+	}
+	free(c);
+}

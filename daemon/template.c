@@ -1,0 +1,175 @@
+/*
+ * template.c — "{{path}}" message templates.
+ *
+ * A template is compiled once, at configuration load, into a list of
+ * segments: literal runs of the source and field paths. Rendering walks the
+ * segments and appends to a caller-owned buffer, so the per-alert cost is a
+ * lookup per reference and the buffer's growth (none once it is warm).
+ *
+ * The syntax is deliberately tiny: "{{", optional spaces or tabs, a path as
+ * expr_valid_path() defines it, optional spaces, "}}". Anything else is
+ * text, including lone braces, so messages may contain JSON-ish snippets.
+ * In TMPL_JSON mode the whole rendering (literal text too) is escaped for
+ * use inside a JSON string literal, so a template can never break the JSON
+ * document it is embedded in.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "expr.h"
+#include "template.h"
+#include "util.h"
+#include "value.h"
+
+struct seg {
+	char	*path;		/* NULL for a literal */
+	size_t	 off, len;	/* literal: bytes of src; path: offset of it */
+};
+
+struct tmpl {
+	char		*src;
+	struct seg	*segs;
+	size_t		 nsegs, cap;
+};
+
+static void
+push(struct tmpl *t, char *path, size_t off, size_t len)
+{
+	if (path == NULL && len == 0)
+		return;
+	if (t->nsegs == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 4;
+		t->segs = xreallocarray(t->segs, t->cap, sizeof(*t->segs));
+	}
+	t->segs[t->nsegs].path = path;
+	t->segs[t->nsegs].off = off;
+	t->segs[t->nsegs].len = len;
+	t->nsegs++;
+}
+
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * tmpl_compile: the caller owns the result (tmpl_free). On error nothing is
+ * leaked and *err_offset is the offset of the "{{" that is wrong.
+ */
+struct tmpl *
+tmpl_compile(const char *src, char *err, size_t errlen, size_t *err_offset)
+{
+	struct tmpl *t;
+	const char *open, *close, *p, *q, *lit;
+	char *path;
+
+	t = xcalloc(1, sizeof(*t));
+	t->src = xstrdup(src);
+	lit = t->src;
+	while ((open = strstr(lit, "{{")) != NULL) {
+		if ((close = strstr(open + 2, "}}")) == NULL) {
+			snprintf(err, errlen, "unclosed '{{' (no matching "
+			    "'}}')");
+			goto fail;
+		}
+		for (p = open + 2; p < close && blank(*p); p++)
+			;
+		for (q = close; q > p && blank(q[-1]); q--)
+			;
+		path = xstrndup(p, (size_t)(q - p));
+		if (!expr_valid_path(path)) {
+			if (q == p)
+				snprintf(err, errlen, "empty field reference "
+				    "'{{}}'");
+			else
+				snprintf(err, errlen, "invalid field path "
+				    "'%.*s' in template", (int)(q - p > 60 ?
+				    60 : q - p), p);
+			free(path);
+			goto fail;
+		}
+		push(t, NULL, (size_t)(lit - t->src), (size_t)(open - lit));
+		push(t, path, (size_t)(p - t->src), (size_t)(q - p));
+		lit = close + 2;
+	}
+	push(t, NULL, (size_t)(lit - t->src), strlen(lit));
+	return t;
+fail:
+	if (err_offset != NULL)
+		*err_offset = (size_t)(open - t->src);
+	tmpl_free(t);
+	return NULL;
+}
+
+void
+tmpl_free(struct tmpl *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nsegs; i++)
+		free(t->segs[i].path);
+	free(t->segs);
+	free(t->src);
+	free(t);
+}
+
+static void
+put(struct buf *out, const char *s, size_t len, enum tmpl_mode mode)
+{
+	if (mode == TMPL_JSON)
+		buf_json_escape(out, s, len);
+	else
+		buf_append(out, s, len);
+}
+
+/*
+ * tmpl_render: missing and null fields render empty; a list renders as its
+ * JSON text; everything else as the text the producer sent. Allocates only
+ * when out must grow.
+ */
+void
+tmpl_render(const struct tmpl *t, lookup_fn lookup, void *ctx,
+    enum tmpl_mode mode, struct buf *out)
+{
+	const struct seg *sg;
+	struct value v;
+	size_t i;
+
+	/* Guarantee a NUL-terminated buffer even for an empty rendering. */
+	buf_append(out, "", 0);
+	for (i = 0; i < t->nsegs; i++) {
+		sg = &t->segs[i];
+		if (sg->path == NULL) {
+			put(out, t->src + sg->off, sg->len, mode);
+			continue;
+		}
+		memset(&v, 0, sizeof(v));
+		if (!lookup(ctx, sg->path, &v) || v.kind == V_MISSING ||
+		    v.kind == V_NULL || v.s == NULL)
+			continue;
+		put(out, v.s, v.len, mode);
+	}
+}
+
+const char *
+tmpl_source(const struct tmpl *t)
+{
+	return t->src;
+}
+
+/* tmpl_foreach_path: offset is where the path itself starts in the source
+ * (after "{{" and any spaces), for file:line:col warnings. */
+void
+tmpl_foreach_path(const struct tmpl *t,
+    void (*cb)(void *ctx, const char *path, size_t offset), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < t->nsegs; i++)
+		if (t->segs[i].path != NULL)
+			cb(ctx, t->segs[i].path, t->segs[i].off);
+}

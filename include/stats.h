@@ -1,0 +1,58 @@
+/*
+ * stats.h — the daemon's counters, read by /metrics and "recoveryctl stats".
+ *
+ * Plain counters updated from the single event-loop thread. Per-rule and
+ * per-channel counters are keyed by name (not index) so that they survive
+ * a reload that reorders rules.
+ */
+#ifndef RECOVERYD_STATS_H
+#define RECOVERYD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define STATS_LAT_BUCKETS 14
+
+struct named_counter {
+	char		*name;
+	char		*label2;	/* second label (e.g. result) or NULL */
+	uint64_t	 n;
+};
+
+struct named_counters {
+	struct named_counter	*v;
+	size_t			 n, cap;
+};
+
+struct stats {
+	uint64_t		 events_rating, events_call, events_complaint,
+				 events_other;
+	uint64_t		 invalid[EVERR__COUNT];
+	uint64_t		 dead_deliveries;	/* over max_deliveries */
+	uint64_t		 lost;			/* trimmed while pending */
+	uint64_t		 batches;
+	uint64_t		 commit_failures;
+	struct named_counters	 rule_fires;		/* name */
+	struct named_counters	 alerts;		/* channel, result */
+	uint64_t		 reloads_ok, reloads_failed;
+	uint64_t		 redis_reconnects;
+	int64_t			 cases_open;		/* -1: unknown */
+	int64_t			 stream_lag;		/* -1: unknown */
+	/* Histogram of entry time to ack, seconds. */
+	uint64_t		 lat_bucket[STATS_LAT_BUCKETS];
+	uint64_t		 lat_count;
+	double			 lat_sum;
+};
+
+extern const double stats_lat_bounds[STATS_LAT_BUCKETS];
+
+void	 stats_init(struct stats *);
+void	 stats_free(struct stats *);
+void	 stats_count(struct named_counters *, const char *name,
+	    const char *label2, uint64_t n);
+void	 stats_latency(struct stats *, double seconds);
+void	 stats_event_type(struct stats *, const char *type);
+
+#endif
