@@ -1,15 +1,118 @@
 #!/bin/sh
-# run.sh — "make run": check the example rules, then run recoveryd in the
-# foreground on rules/recoveryd.yaml.
+# run.sh — "make run": run recoveryd in the foreground on the example
+# configuration rules/recoveryd.yaml, against the Redis its redis.url names.
+#
+# If that Redis answers PING we use it as it is. Otherwise we start a
+# private redis-server bound to 127.0.0.1 on the URL's port, with its data
+# (append-only), pid file and log under ./run/redis/ of the checkout, and
+# stop it again when the daemon exits (Ctrl-C) — only if we started it.
+# The daemon is run as a child, not exec'ed, so that the EXIT trap can do
+# that.
 cd "$(dirname "$0")/.." || exit 1
 conf=rules/recoveryd.yaml
-build/recoveryd -t -c "$conf" || exit 1
+build=${RECOVERYD_BUILD:-build}
+
+"$build/recoveryd" -t -c "$conf" || exit 1
+
+# redis: {url: "redis://127.0.0.1:6379/0"}  ->  redis://127.0.0.1:6379/0
+url=$(grep -E '^[[:space:]]*redis:' "$conf" | head -n 1 |
+    sed -n 's/.*url:[[:space:]]*["'\'']\{0,1\}\([^"'\'' ,}]*\).*/\1/p')
+[ -n "$url" ] || url=redis://127.0.0.1:6379/0
+
+case "$url" in
+redis://*) ;;
+*)
+	echo "run.sh: $conf uses redis.url $url; make run only starts a" \
+	    "private Redis for redis://127.0.0.1:PORT URLs" >&2
+	exit 1
+	;;
+esac
+hostport=${url#redis://}
+hostport=${hostport#*@}		# drop a password, never print it
+hostport=${hostport%%/*}
+host=${hostport%:*}
+port=${hostport##*:}
+[ "$port" = "$hostport" ] && port=6379
+db=${url#redis://}
+case "$db" in */?*) db=${db##*/} ;; *) db=0 ;; esac
+
+# ivr-sim's default is redis://127.0.0.1:6379/0; say -u only when needed.
+sim="$build/ivr-sim"
+[ "$host:$port/$db" = "127.0.0.1:6379/0" ] ||
+    sim="$sim -u redis://$host:$port/$db"
+
+ping() {
+	redis-cli -h "$host" -p "$port" ping 2>/dev/null | grep -q PONG
+}
+
+started=""
+rdir=$(pwd)/run/redis
+cleanup() {
+	if [ -n "$started" ] && [ -f "$rdir/redis.pid" ]; then
+		echo "run.sh: stopping the private redis-server" \
+		    "(pid $(cat "$rdir/redis.pid"))"
+		redis-cli -h 127.0.0.1 -p "$port" shutdown >/dev/null 2>&1 ||
+		    kill "$(cat "$rdir/redis.pid")" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+# Ctrl-C reaches recoveryd too (same process group): the shell only notes
+# it, waits for the daemon to finish, and cleans up.
+interrupted=""
+trap 'interrupted=yes' INT TERM
+
+if ping; then
+	echo "run.sh: using the Redis already running at $host:$port"
+else
+	case "$host" in
+	127.0.0.1|localhost) ;;
+	*)
+		echo "run.sh: Redis at $host:$port does not answer, and" \
+		    "make run only starts one on 127.0.0.1" >&2
+		exit 1
+		;;
+	esac
+	command -v redis-server >/dev/null 2>&1 || {
+		echo "run.sh: redis-server is not installed" \
+		    "(apt-get install redis-server)" >&2
+		exit 1
+	}
+	mkdir -p "$rdir" || exit 1
+	echo "run.sh: starting a private redis-server on 127.0.0.1:$port" \
+	    "(data, log and pid in $rdir)"
+	redis-server --bind 127.0.0.1 --port "$port" --dir "$rdir" \
+	    --appendonly yes --daemonize yes \
+	    --pidfile "$rdir/redis.pid" --logfile "$rdir/redis.log" ||
+	    exit 1
+	started=yes
+	i=0
+	until ping; do
+		[ -n "$interrupted" ] && exit 130
+		i=$((i + 1))
+		if [ $i -ge 50 ]; then
+			echo "run.sh: redis-server did not answer within 5 s;" \
+			    "see $rdir/redis.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+fi
+
 cat <<MSG
 
-The rules in $conf are valid.
-This build has the rule engine and its offline tools; the Redis consumer
-(the daemon proper) is not part of it yet. Meanwhile, see what the example
-rules would have done with a day of events:
+Push an event, watch the alerts, or simulate a whole call center (in
+another terminal):
 
-    build/recoveryctl replay --rules $conf contrib/samples/events.jsonl
+    $build/recoveryctl -c $conf push rating call_id=C1 customer_id=K9 csat=1
+    $build/recoveryctl -c $conf watch
+    $sim -r 5        (simulate a call center)
+
+Starting recoveryd in the foreground; Ctrl-C stops it.
+
 MSG
+
+"$build/recoveryd" -f -c "$conf"
+rc=$?
+# 130 / 143: stopped by Ctrl-C or SIGTERM, which is how it is meant to end.
+case $rc in 130|143) rc=0 ;; esac
+exit $rc

@@ -1,8 +1,8 @@
 /*
  * config_rules.c — the "rules:" half of the configuration loader: one
- * schema table per rule section (the walker is in config.c), expressions
- * and templates compiled at load time with their errors placed on the
- * offending token, notify targets resolved to channel indices, and the
+ * schema table per rule section (the walker is in config_schema.c),
+ * expressions and templates compiled at load time with their errors placed
+ * on the offending token, notify targets resolved to channel indices, and the
  * cross-rule "after:" references resolved once every file has been read.
  *
  * Warnings, not errors: an event type that is not one of the known three

@@ -1092,6 +1092,29 @@ load_scripts(struct consumer *c)
 }
 
 /*
+ * apply_config: swap in a reloaded configuration. Only between batches
+ * (idle, or waiting for a read: hiredis has copied the read's arguments,
+ * so the old strings are no longer needed), so that a batch is judged
+ * by one rule set from start to end and an event that arrives after the
+ * reload is judged by the new one.
+ */
+static void
+apply_config(struct consumer *c)
+{
+	struct config *old = c->cf;
+
+	if (c->next_cf == NULL || (c->stage != ST_IDLE &&
+	    c->stage != ST_READING))
+		return;
+	c->cf = c->next_cf;
+	c->next_cf = NULL;
+	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
+	    c->cf->state_prefix);
+	if (c->release != NULL)
+		c->release(old);
+}
+
+/*
  * read_next: start the next batch if nothing is in flight: apply a pending
  * reload, then claim entries of dead consumers if due, else read.
  */
@@ -1102,15 +1125,7 @@ read_next(struct consumer *c)
 
 	if (c->stage != ST_IDLE)
 		return;
-	if (c->next_cf != NULL) {
-		struct config *old = c->cf;
-		c->cf = c->next_cf;
-		c->next_cf = NULL;
-		snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
-		    c->cf->state_prefix);
-		if (c->release != NULL)
-			c->release(old);
-	}
+	apply_config(c);
 	if (c->stopping) {
 		finish_stop(c);
 		return;
@@ -1327,6 +1342,7 @@ consumer_set_config(struct consumer *c, struct config *cf)
 	if (c->next_cf != NULL && c->release != NULL)
 		c->release(c->next_cf);
 	c->next_cf = cf;
+	apply_config(c);
 	if (c->stage == ST_IDLE)
 		read_next(c);
 }

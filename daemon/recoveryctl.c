@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "ctl.h"
 #include "engine.h"
 #include "event.h"
 #include "log.h"
@@ -36,6 +37,8 @@ usage(FILE *fp)
 "                                  evaluate past events (one JSON object a line,\n"
 "                                  event time from \"ts\") and print the alerts\n"
 "                                  that would have fired; \"-\" reads stdin\n"
+"  push TYPE field=value...        add one event to the input stream\n"
+"  watch [--json] [CHANNEL...]     print alerts live as they arrive\n"
 "\n"
 "Options:\n"
 "  -c FILE   main configuration file (default %s)\n"
@@ -231,12 +234,42 @@ cmd_replay(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Commands that need the running system: load the configuration (for
+ * redis.url and key names), then talk to Redis. */
+static int
+with_config(int (*fn)(const struct config *, int, char **), int argc,
+    char **argv)
+{
+	struct config *cf;
+	int rc;
+
+	if ((cf = cli_load_config(conffile, stderr)) == NULL)
+		return EXIT_CHECK;
+	rc = fn(cf, argc, argv);
+	config_free(cf);
+	return rc;
+}
+
+static int
+cmd_push(int argc, char **argv)
+{
+	return with_config(ctl_push, argc, argv);
+}
+
+static int
+cmd_watch(int argc, char **argv)
+{
+	return with_config(ctl_watch, argc, argv);
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
 } commands[] = {
 	{ "check", cmd_check },
 	{ "replay", cmd_replay },
+	{ "push", cmd_push },
+	{ "watch", cmd_watch },
 };
 
 int

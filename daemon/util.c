@@ -632,31 +632,43 @@ now_wall(void)
 
 /* --- suggestions ------------------------------------------------------ */
 
+/*
+ * edit_distance: optimal string alignment distance (Levenshtein plus the
+ * transposition of two adjacent characters, "csta" -> "csat" being one
+ * edit: the typo people make most). Three rows of at most 33 entries.
+ */
 size_t
 edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[33], prev, tmp, best;
+	size_t la = strlen(a), lb = strlen(b), i, j, best;
+	size_t rows[3][33], *pp, *prev, *cur, *tmp;
 
 	if (la > 32 || lb > 32)
 		return 32;
+	pp = rows[0];
+	prev = rows[1];
+	cur = rows[2];
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
+		cur[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = tmp;
+			best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < best)
+				best = pp[j - 2] + 1;
+			cur[j] = best;
 		}
+		tmp = pp;
+		pp = prev;
+		prev = cur;
+		cur = tmp;
 	}
-	return row[lb];
+	return prev[lb];
 }
 
 const char *

@@ -102,8 +102,8 @@ double	 now_wall(void);
  * no surrogates). */
 bool	 utf8_valid(const char *s, size_t len);
 
-/* edit_distance: Levenshtein distance, capped at 32 (longer strings
- * return 32). O(len(a) * len(b)). */
+/* edit_distance: Levenshtein distance counting an adjacent transposition
+ * as one edit; strings over 32 bytes return 32. O(len(a) * len(b)). */
 size_t	 edit_distance(const char *a, const char *b);
 /* did_you_mean: the candidate closest to word within distance
  * max(1, strlen(word) / 3), or NULL. */

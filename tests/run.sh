@@ -17,7 +17,7 @@ if [ $# -gt 0 ]; then
 	suites="$*"
 else
 	suites=$(ls build/tests/test_* build/san/tests/test_* 2>/dev/null | grep -v '\.d$')
-	suites="$suites $(ls tests/*.sh 2>/dev/null | grep -v 'tests/run.sh')"
+	suites="$suites $(ls tests/*.sh 2>/dev/null | grep -Ev 'tests/(run|lib)\.sh')"
 fi
 
 total_pass=0

@@ -146,9 +146,16 @@ test_suggest(void)
 
 	CHECK_INT(edit_distance("kitten", "sitting"), 3);
 	CHECK_INT(edit_distance("", "abc"), 3);
+	CHECK_INT(edit_distance("csta", "csat"), 1);
+	CHECK_INT(edit_distance("kye", "key"), 1);
+	CHECK_INT(edit_distance("ca", "abc"), 3);
 	CHECK_STR(did_you_mean("severty", keys, 4), "severity");
 	CHECK_STR(did_you_mean("action", keys, 4), "actions");
 	CHECK(did_you_mean("zzz", keys, 4) == NULL);
+	{
+		static const char *const f[] = { "csat", "nps", "ces", NULL };
+		CHECK_STR(did_you_mean("csta", f, 3), "csat");
+	}
 	CHECK(did_you_mean("escalation", keys, 4) == NULL ||
 	    strcmp(did_you_mean("escalation", keys, 4), "escalate") == 0);
 }
