@@ -66,7 +66,7 @@ TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-BINS = $(BUILD)/recoveryd $(BUILD)/recoveryctl
+BINS = $(BUILD)/recoveryd $(BUILD)/recoveryctl $(BUILD)/ivr-sim
 
 .PHONY: all deps test-deps check-build unit test run bench fuzz install clean
 
@@ -95,6 +95,12 @@ $(BUILD)/recoveryd: $(RECOVERYD_OBJS) $(BUILD)/libcore.a
 
 $(BUILD)/recoveryctl: $(CTL_OBJS) $(BUILD)/libcore.a
 	$(CC) $(XLDFLAGS) -o $@ $^ $(ALL_LIBS) -lm
+
+# The call-center simulator: hiredis, libc and libm only.
+$(BUILD)/ivr-sim: contrib/ivr-sim.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) $$(pkg-config --cflags hiredis) -o $@ $< \
+	    $(XLDFLAGS) $$(pkg-config --libs hiredis) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a tests/unit/harness.h | deps
 	@mkdir -p $(@D)

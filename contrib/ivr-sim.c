@@ -941,7 +941,12 @@ read_replies(redisContext *c, const struct target *t, const char *what,
 		r = p;
 		if (r->type == REDIS_REPLY_ERROR && rc == EX_OK) {
 			fprintf(stderr, "ivr-sim: %s: %s\n", what, r->str);
-			rc = EX_FAIL;
+			/* No password: Redis is out of reach. (Redis 7
+			 * refuses a long command of an unauthenticated
+			 * client with a protocol error, not NOAUTH.) */
+			rc = strncmp(r->str, "NOAUTH", 6) == 0 ||
+			    strstr(r->str, "unauthenticated") != NULL ?
+			    EX_REDIS : EX_FAIL;
 		}
 		freeReplyObject(r);
 	}

@@ -15,7 +15,9 @@ build=${RECOVERYD_BUILD:-build}
 "$build/recoveryd" -t -c "$conf" || exit 1
 
 # redis: {url: "redis://127.0.0.1:6379/0"}  ->  redis://127.0.0.1:6379/0
-url=$(grep -E '^[[:space:]]*redis:' "$conf" | head -n 1 |
+# (the first url: naming a redis:// or unix:// address; webhooks are https)
+url=$(grep -v '^[[:space:]]*#' "$conf" |
+    grep -E 'url:[[:space:]]*["'\'']?(redis|unix)://' | head -n 1 |
     sed -n 's/.*url:[[:space:]]*["'\'']\{0,1\}\([^"'\'' ,}]*\).*/\1/p')
 [ -n "$url" ] || url=redis://127.0.0.1:6379/0
 

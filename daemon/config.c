@@ -446,6 +446,36 @@ sort_diags(struct loader *ld, size_t n0)
 	free(rank);
 }
 
+/*
+ * link_after: tell every rule that others correlate on which of its
+ * firing events' fields to remember, and for how long (struct rule's
+ * remember). O(rules * remembered fields).
+ */
+static void
+link_after(struct config *cf)
+{
+	size_t i, j;
+
+	for (i = 0; i < cf->nrules; i++) {
+		const struct rule *r = &cf->rules[i];
+		struct rule *q;
+
+		if (!r->has_after || r->after.rule_idx >= cf->nrules)
+			continue;
+		q = &cf->rules[r->after.rule_idx];
+		if (r->after.within_ms > q->remember_ms)
+			q->remember_ms = r->after.within_ms;
+		for (j = 0; j < q->nremember; j++)
+			if (strcmp(q->remember[j], r->after.by) == 0)
+				break;
+		if (j < q->nremember)
+			continue;
+		q->remember = xreallocarray(q->remember, q->nremember + 1,
+		    sizeof(*q->remember));
+		q->remember[q->nremember++] = r->after.by;
+	}
+}
+
 struct config *
 config_load(const char *path, struct diags *d)
 {
@@ -483,8 +513,10 @@ config_load(const char *path, struct diags *d)
 
 	/* pass 3: cross-rule references, unused definitions */
 	rules_resolve(&ld);
-	if (d->errors == ld.errors0)
+	if (d->errors == ld.errors0) {
 		unused_warnings(&ld);
+		link_after(cf);
+	}
 
 	for (i = 0; i < cf->nfiles; i++) {
 		ydoc_free(ld.docs[i]);

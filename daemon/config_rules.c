@@ -485,6 +485,7 @@ static const struct kspec rule_keys[] = {
 struct alertcheck {
 	struct loader		*ld;
 	const struct ynode	*n;
+	bool			 bad;
 };
 
 static void
@@ -492,9 +493,11 @@ alert_if_cb(void *ctx, const char *path, size_t off)
 {
 	struct alertcheck *ac = ctx;
 
-	if (strcmp(path, "value") != 0 && strcmp(path, "samples") != 0)
+	if (strcmp(path, "value") != 0 && strcmp(path, "samples") != 0) {
+		ac->bad = true;
 		cerr_off(ac->ld, ac->n, off, "'alert_if' may only read "
 		    "'value' and 'samples', found '%s'", path);
+	}
 }
 
 static void
@@ -503,6 +506,7 @@ agg_alert_if(struct loader *ld, const struct ynode *k, const struct ynode *v,
 {
 	struct rule *r = target;
 	struct alertcheck ac;
+	struct buf rpn;
 
 	(void)k;
 	expr_free(r->aggregate.alert_if);
@@ -511,7 +515,20 @@ agg_alert_if(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		return;
 	ac.ld = ld;
 	ac.n = v;
+	ac.bad = false;
 	expr_foreach_path(r->aggregate.alert_if, alert_if_cb, &ac);
+	if (ac.bad)
+		return;
+	/* Decided inside the Redis script, atomically with the window. */
+	buf_init(&rpn);
+	if (expr_numeric_rpn(r->aggregate.alert_if, &rpn) == -1)
+		cerr(ld, v, "'alert_if' may only compare 'value' and 'samples' "
+		    "with numbers (== != < <= > >=, and, or, not)");
+	else {
+		free(r->aggregate.alert_rpn);
+		r->aggregate.alert_rpn = xstrdup(rpn.data);
+	}
+	buf_free(&rpn);
 }
 
 /* --- rules -------------------------------------------------------------- */
@@ -532,9 +549,11 @@ rule_free(struct rule *r)
 	free(r->aggregate.by);
 	free(r->aggregate.field);
 	expr_free(r->aggregate.alert_if);
+	free(r->aggregate.alert_rpn);
 	free(r->after.rule);
 	free(r->after.by);
 	free(r->cooldown_key);
+	free(r->remember);
 	for (i = 0; i < r->nactions; i++)
 		notify_free(&r->actions[i]);
 	free(r->actions);

@@ -106,6 +106,19 @@ ctl_open(const struct redis_target *t, char *err, size_t errlen)
 	return c;
 }
 
+/* auth_refused: an error reply saying we may not talk to this server
+ * (no or wrong password): for the user that is "cannot reach Redis".
+ * Redis 7 answers a long command of a client that has not authenticated
+ * with "ERR Protocol error: unauthenticated multibulk length" rather than
+ * NOAUTH. */
+static int
+auth_refused(const redisReply *r)
+{
+	return strncmp(r->str, "NOAUTH", 6) == 0 ||
+	    strncmp(r->str, "WRONGPASS", 9) == 0 ||
+	    strstr(r->str, "unauthenticated") != NULL;
+}
+
 /* ctl_target: parse cf->redis_url into t and its printable form; -1 and a
  * message on stderr if the URL is invalid (config_load has already
  * checked it, so this is only a safety net). */
@@ -178,6 +191,11 @@ ctl_push(const struct config *cf, int argc, char **argv)
 		return push_usage(NULL);
 	}
 	nf = (size_t)argc - 2;
+	/* SPEC 1 caps an event at 256 fields; the daemon would dead-letter
+	 * more, so say it here. (The duplicate check below is O(n^2) in
+	 * that small n.) */
+	if (nf > 255)
+		return push_usage("at most 255 fields besides the type");
 	for (i = 0; i < nf; i++) {
 		const char *a = argv[2 + i];
 		size_t nlen;
@@ -239,7 +257,7 @@ ctl_push(const struct config *cf, int argc, char **argv)
 	} else if (r->type == REDIS_REPLY_ERROR) {
 		fprintf(stderr, "recoveryctl: XADD %s: %s\n",
 		    cf->input_stream, r->str);
-		rc = EXIT_CHECK;
+		rc = auth_refused(r) ? EXIT_REDIS : EXIT_CHECK;
 	} else if (r->type != REDIS_REPLY_STRING) {
 		fprintf(stderr, "recoveryctl: XADD %s: unexpected reply type "
 		    "%d\n", cf->input_stream, r->type);
@@ -461,7 +479,8 @@ watch_reply(redisReply *r, bool json)
 /*
  * watch_subscribe: SUBSCRIBE to the nkeys keys. The first confirmation is
  * the reply of redisCommandArgv; the others arrive in the read loop and
- * are skipped there. Returns 0, or -1 with the reason in err.
+ * are skipped there. Returns 0, or -1 (-2 when refused for want of a
+ * password) with the reason in err.
  */
 static int
 watch_subscribe(redisContext *c, const char **keys, size_t nkeys, char *err,
@@ -483,7 +502,7 @@ watch_subscribe(redisContext *c, const char **keys, size_t nkeys, char *err,
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(err, errlen, "SUBSCRIBE: %s", r->str);
-		rv = -1;
+		rv = auth_refused(r) ? -2 : -1;
 	}
 	freeReplyObject(r);
 	return rv;
@@ -673,10 +692,18 @@ ctl_watch(const struct config *cf, int argc, char **argv)
 		free(keys);
 		return EXIT_CHECK;
 	}
-	if (watch_subscribe(c, keys, (size_t)nkeys, err, sizeof(err)) == -1) {
+	switch (watch_subscribe(c, keys, (size_t)nkeys, err, sizeof(err))) {
+	case -2:
+		fprintf(stderr, "recoveryctl: cannot reach Redis at %s: %s\n",
+		    disp, err);
+		rc = EXIT_REDIS;
+		goto done;
+	case -1:
 		fprintf(stderr, "recoveryctl: watch: %s: %s\n", disp, err);
 		rc = EXIT_CHECK;
 		goto done;
+	default:
+		break;
 	}
 	keepalive(c, &t);
 
@@ -704,7 +731,7 @@ ctl_watch(const struct config *cf, int argc, char **argv)
 			}
 			if ((c = ctl_open(&t, err, sizeof(err))) != NULL &&
 			    watch_subscribe(c, keys, (size_t)nkeys, err,
-			    sizeof(err)) == -1) {
+			    sizeof(err)) != 0) {
 				redisFree(c);
 				c = NULL;
 			}

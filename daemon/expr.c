@@ -1008,3 +1008,74 @@ expr_valid_path(const char *s)
 	return lex(&p, 0) && p.tok.kind == T_PATH && p.tok.off == 0 &&
 	    s[p.tok.len] == '\0';
 }
+
+/*
+ * rpn_operand: a numeric operand as an RPN token: the path names "value"
+ * and "samples" become v and s, a numeric literal its number.
+ */
+static int
+rpn_operand(const struct operand *o, struct buf *out)
+{
+	if (o->kind == O_PATH && strcmp(o->path, "value") == 0)
+		buf_puts(out, " v");
+	else if (o->kind == O_PATH && strcmp(o->path, "samples") == 0)
+		buf_puts(out, " s");
+	else if (o->kind == O_LIT && o->v.kind == V_NUM)
+		buf_printf(out, " %.17g", o->v.num);
+	else
+		return -1;
+	return 0;
+}
+
+static int
+rpn_node(const struct node *n, struct buf *out)
+{
+	static const char *const ops[] = { "==", "!=", "<", "<=", ">", ">=" };
+	size_t i;
+
+	switch (n->kind) {
+	case N_OR:
+	case N_AND:
+		for (i = 0; i < n->nkids; i++) {
+			if (rpn_node(n->kids[i], out) == -1)
+				return -1;
+			if (i > 0)
+				buf_puts(out, n->kind == N_OR ? " or" : " and");
+		}
+		return 0;
+	case N_NOT:
+		if (rpn_node(n->kids[0], out) == -1)
+			return -1;
+		buf_puts(out, " not");
+		return 0;
+	case N_BARE:
+		if (rpn_operand(&n->lhs, out) == -1)
+			return -1;
+		buf_puts(out, " 0 !=");
+		return 0;
+	case N_CMP:
+		if (n->op > T_GE)
+			return -1;
+		if (rpn_operand(&n->lhs, out) == -1 ||
+		    rpn_operand(&n->rhs, out) == -1)
+			return -1;
+		buf_printf(out, " %s", ops[n->op]);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int
+expr_numeric_rpn(const struct expr *e, struct buf *out)
+{
+	size_t start = out->len;
+
+	if (e == NULL || e->root == NULL || rpn_node(e->root, out) == -1) {
+		out->len = start;
+		if (out->data != NULL)
+			out->data[start] = '\0';
+		return -1;
+	}
+	return 0;
+}

@@ -107,6 +107,7 @@ struct rule {
 		int64_t		 within_ms;
 		int		 min_samples;	/* default 1 */
 		struct expr	*alert_if;	/* over "value" and "samples" */
+		char		*alert_rpn;	/* alert_if as RPN (expr_numeric_rpn) */
 	} aggregate;
 
 	bool		 has_after;
@@ -124,6 +125,16 @@ struct rule {
 	size_t		 nactions;
 	struct esc_step	*escalate;	/* sorted by after_ms */
 	size_t		 nescalate;
+
+	/*
+	 * Filled at load time from the rules that correlate on this one
+	 * ("after: {rule: <this>, by: F}"): the fields F whose values must
+	 * be remembered when this rule fires (pointers to those rules'
+	 * after.by, not owned), and the longest of their windows.
+	 */
+	const char	**remember;
+	size_t		 nremember;
+	int64_t		 remember_ms;
 };
 
 struct config {

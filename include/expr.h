@@ -71,6 +71,18 @@ typedef void (*expr_path_cb)(void *ctx, const char *path, size_t offset);
 void		 expr_foreach_path(const struct expr *, expr_path_cb cb,
 		    void *ctx);
 
+/*
+ * expr_numeric_rpn: append the expression as a reverse Polish program over
+ * the two numbers "value" (v) and "samples" (s), for evaluation inside a
+ * Redis script (an aggregate's alert_if must be decided atomically with
+ * its window). Tokens are space-separated: v, s, numbers, == != < <= > >=,
+ * and, or, not. A bare operand x becomes "x 0 !=". Returns -1 (appending
+ * nothing) if the expression uses anything else (strings, lists, regexes,
+ * exists, other fields).
+ */
+struct buf;
+int		 expr_numeric_rpn(const struct expr *, struct buf *out);
+
 /* expr_valid_path: true if s is a syntactically valid field path
  * (shared with templates and "by:" keys). */
 bool		 expr_valid_path(const char *s);

@@ -1,0 +1,134 @@
+/*
+ * state.h — the stateful half of a rule decision (SPEC section 3).
+ *
+ * engine_match() gives the candidate firings of an event (rules whose "on"
+ * and "if" hold). The state layer decides which of them really fire, with
+ * which count, value and samples, and which case the event opens or joins.
+ * The decision is a request and an answer, so that two stores make it with
+ * the same semantics:
+ *   - Redis: one Lua script per event (scripts.c), atomic, so any number
+ *     of daemons on one group behave as one;
+ *   - memory: state_mem.c, for "recoveryctl test" and "replay".
+ * tests/state/ holds vectors that both stores must pass.
+ *
+ * Semantics (times are event times in ms; windows are inclusive at both
+ * ends, [t - within, t]):
+ *   count      the event joins the window of (rule, by value); the rule's
+ *              condition holds when the window then holds exactly at_least
+ *              events: it fires on the at_least-th, not on every one after.
+ *   aggregate  the event's value (count(): none needed) joins the window
+ *              of (rule, by value); samples is the number of events in the
+ *              window, value the function over them; the condition holds
+ *              when samples >= min_samples and alert_if(value, samples).
+ *              An event without a numeric value for sum/avg/min/max/nps
+ *              neither joins nor fires.
+ *   after      holds when rule Q fired for an event, at a time in
+ *              [t - within, t], whose field F had this event's value of F.
+ *   plain      holds (a stateless rule).
+ *   cooldown   a rule whose condition holds fires unless it fired for the
+ *              same key (count/aggregate/after by value, else customer_id)
+ *              for another event at a time t' with |t - t'| < cooldown.
+ *   remember   when rule Q fires, the values of the fields other rules
+ *              correlate on (rule->remember) are recorded for "after".
+ *   case       if any rule fired and the event has a customer_id, the event
+ *              joins the customer's case that is not resolved, or opens
+ *              one (case ID "c-" + entry ID); the case's severity is the
+ *              highest of its firings.
+ *   escalate   each fired rule's steps are added to the case's schedule,
+ *              due at opened_at + after, unless the schedule already has a
+ *              step with the same delay and channels; a due step runs once,
+ *              while the case is open (not acknowledged, not resolved).
+ * Everything is keyed by the entry ID: deciding one event twice (a
+ * redelivery, a claim) changes nothing and gives the same answer.
+ */
+#ifndef RECOVERYD_STATE_H
+#define RECOVERYD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "event.h"
+
+#define STATE_MAX_REMEMBER	16
+
+/* One candidate firing and the event values the decision needs. */
+struct state_cand {
+	const struct rule	*rule;
+	const char		*key;		/* by value, or customer_id; "" if absent */
+	bool			 has_num;	/* aggregate: the event's value */
+	double			 num;
+	const char		*after_val;	/* after: this event's after.by value */
+	const char		*rem_vals[STATE_MAX_REMEMBER]; /* rule->remember values */
+	/* the answer */
+	bool			 fired;
+	bool			 has_count;
+	long			 count;
+	bool			 has_value;
+	double			 value;
+	long			 samples;
+};
+
+struct state_req {
+	const char		*entry_id;
+	int64_t			 t_ms;		/* event time */
+	int64_t			 now_ms;	/* case clock: wall (daemon) or virtual */
+	const char		*customer_id;	/* "" if absent */
+	const char		*call_id, *agent_id, *queue;	/* case snapshot */
+	struct state_cand	*c;
+	size_t			 n;
+};
+
+/*
+ * state_prepare: fill req (entry, times, customer and the candidates'
+ * values) from an event and its engine_match() result. cands must have
+ * room for nfires. Pointers point into the event.
+ */
+void	state_prepare(struct state_req *req, const struct evt *ev,
+	    const struct fire *fires, size_t nfires, struct state_cand *cands,
+	    int64_t now_ms);
+/* state_fire_from: copy a decided candidate into a struct fire for
+ * engine_render (count/value/samples). */
+void	state_fire_from(struct fire *f, const struct state_cand *c);
+
+/* An escalation step that is due: what rendering its alerts needs. */
+struct esc_due {
+	char		 case_id[ENGINE_ID_MAX];
+	char		 rule[128];
+	int		 step;		/* 1-based index into rule->escalate */
+	int64_t		 due_ms;
+	char		 customer_id[128], call_id[128], agent_id[128],
+			 queue[128], severity[16];
+};
+
+/* --- the in-memory store (state_mem.c) --------------------------------- */
+
+struct state_mem;
+
+struct state_mem	*state_mem_new(const struct config *);
+void			 state_mem_free(struct state_mem *);
+/* state_mem_decide: answer req (the c[].fired etc.) and fill cr. */
+void			 state_mem_decide(struct state_mem *,
+			    struct state_req *req, struct case_ref *cr);
+/*
+ * state_mem_due: the earliest escalation step due at or before now_ms,
+ * removed from the schedule and recorded as run (case step updated).
+ * Returns false when none is due. Steps of acknowledged or resolved cases
+ * never come out.
+ */
+bool			 state_mem_due(struct state_mem *, int64_t now_ms,
+			    struct esc_due *out);
+/* state_mem_next_due: the due time of the earliest pending step, or -1. */
+int64_t			 state_mem_next_due(const struct state_mem *);
+/* state_mem_case_of: the customer's open (not resolved) case ID, or NULL. */
+const char		*state_mem_case_of(const struct state_mem *,
+			    const char *customer_id);
+/* state_mem_ack / _resolve: returns 0, or -1 if there is no such case. */
+int			 state_mem_ack(struct state_mem *, const char *case_id,
+			    const char *by, int64_t now_ms);
+int			 state_mem_resolve(struct state_mem *,
+			    const char *case_id, int64_t now_ms);
+
+#endif
