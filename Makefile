@@ -51,7 +51,7 @@ XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c \
 	    daemon/yaml.c daemon/config.c daemon/config_schema.c \
 	    daemon/config_channels.c daemon/config_rules.c daemon/expr.c daemon/event.c \
-	    daemon/template.c daemon/engine.c daemon/cli.c
+	    daemon/template.c daemon/engine.c daemon/cli.c daemon/state.c
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
 RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
