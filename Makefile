@@ -51,13 +51,13 @@ XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c \
 	    daemon/yaml.c daemon/config.c daemon/config_schema.c \
 	    daemon/config_channels.c daemon/config_rules.c daemon/expr.c daemon/event.c \
-	    daemon/template.c daemon/engine.c daemon/cli.c daemon/state.c
+	    daemon/template.c daemon/engine.c daemon/cli.c daemon/state.c daemon/state_mem.c daemon/sim.c
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
 RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
-		 daemon/stats.c daemon/notify.c
+		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
-CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c
+CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ruletest.c
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)
 
 TEST_SRCS = $(wildcard tests/unit/test_*.c)

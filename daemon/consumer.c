@@ -13,12 +13,14 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "alertcmd.h"
 #include "consumer.h"
 #include "engine.h"
 #include "event.h"
 #include "log.h"
 #include "redis.h"
 #include "scripts.h"
+#include "state.h"
 #include "util.h"
 
 #define READ_BLOCK_MS		1000	/* XREADGROUP BLOCK: bounds stop latency */
@@ -52,6 +54,7 @@ struct batch {
 	size_t		 n, cap;
 	bool		 history;	/* re-delivered: check delivery counts */
 	struct fire	*fires;
+	struct state_cand *cands;	/* parallel to fires */
 	size_t		 nfires, capfires;
 	struct alert	*alerts;
 	size_t		 nalerts, capalerts;
@@ -444,30 +447,75 @@ struct decide_ctx {
 	size_t		 idx;
 };
 
+/* reply_str: element i of an array reply as text ("" if absent). */
+static const char *
+reply_str(const redisReply *r, size_t i, char *tmp, size_t cap)
+{
+	const redisReply *e;
+
+	if (r == NULL || i >= r->elements)
+		return "";
+	e = r->element[i];
+	if (e->type == REDIS_REPLY_INTEGER) {
+		snprintf(tmp, cap, "%lld", e->integer);
+		return tmp;
+	}
+	return e->str != NULL ? e->str : "";
+}
+
+/*
+ * decide_answer: read the decide script's answer for entry x->idx: the
+ * case, then per candidate fired/count/value/samples; keep only the
+ * candidates that fired, with their figures, for rendering.
+ */
+static void
+decide_answer(struct consumer *c, struct entry *e, const redisReply *r)
+{
+	char tmp[64];
+	size_t j, k, nf = 0;
+
+	snprintf(e->cr.case_id, sizeof(e->cr.case_id), "%s",
+	    reply_str(r, 0, tmp, sizeof(tmp)));
+	e->cr.opened = strcmp(reply_str(r, 1, tmp, sizeof(tmp)), "1") == 0;
+	e->cr.severity = severity_parse(reply_str(r, 2, tmp, sizeof(tmp)));
+	for (j = 0; j < e->nfires; j++) {
+		struct state_cand *sc = &c->b.cands[e->fire0 + j];
+		struct fire *f = &c->b.fires[e->fire0 + j];
+		long count, samples;
+		const char *val;
+
+		k = 3 + 4 * j;
+		if (k + 3 >= r->elements)
+			break;
+		sc->fired = r->element[k]->integer == 1;
+		count = r->element[k + 1]->integer;
+		val = reply_str(r, k + 2, tmp, sizeof(tmp));
+		samples = r->element[k + 3]->integer;
+		sc->has_count = count >= 0 && f->rule->has_count;
+		sc->count = count;
+		sc->has_value = val[0] != '\0';
+		sc->value = sc->has_value ? strtod(val, NULL) : 0;
+		sc->samples = samples;
+		if (!sc->fired)
+			continue;
+		state_fire_from(f, sc);
+		c->b.fires[e->fire0 + nf++] = *f;
+	}
+	e->nfires = nf;
+}
+
 static void
 decide_cb(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct decide_ctx *x = priv;
 	struct consumer *c = x->c;
 	redisReply *reply = r;
-	struct entry *e;
-	const char *s, *bar;
 
 	(void)ac;
 	if (c->stage == ST_DECIDE && x->idx < c->b.n && reply_ok(reply) &&
-	    reply->type == REDIS_REPLY_STRING) {
-		/* "case_id|opened|severity" */
-		e = &c->b.v[x->idx];
-		s = reply->str;
-		bar = strchr(s, '|');
-		if (bar != NULL) {
-			snprintf(e->cr.case_id, sizeof(e->cr.case_id), "%.*s",
-			    (int)(bar - s), s);
-			e->cr.opened = bar[1] == '1';
-			if ((bar = strchr(bar + 1, '|')) != NULL)
-				e->cr.severity = severity_parse(bar + 1);
-		}
-	} else if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3)
+		decide_answer(c, &c->b.v[x->idx], reply);
+	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
 	    strncmp(reply->str, "NOSCRIPT", 8) == 0)
 		c->scripts_ready = false;
 	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
@@ -492,33 +540,103 @@ fires_reserve(struct batch *b, size_t n)
 	while (b->capfires < b->nfires + n)
 		b->capfires = b->capfires ? b->capfires * 2 : 256;
 	b->fires = xreallocarray(b->fires, b->capfires, sizeof(*b->fires));
+	b->cands = xreallocarray(b->cands, b->capfires, sizeof(*b->cands));
+}
+
+/* decide_args: the decide script's arguments for one event (scripts.c). */
+static void
+decide_args(struct consumer *c, const struct state_req *req, struct args *a)
+{
+	struct arena *ar = &c->b.arena;
+	char rfc[40];
+	size_t j, k;
+
+	a->n = 0;
+	args_str(a, "EVALSHA");
+	args_str(a, c->sha_decide);
+	args_str(a, "0");
+	args_str(a, c->cf->state_prefix);
+	args_str(a, req->entry_id);
+	args_num(a, ar, req->t_ms);
+	args_num(a, ar, req->now_ms);
+	format_rfc3339(req->now_ms / 1000.0, rfc, sizeof(rfc));
+	args_str(a, arena_strndup(ar, rfc, strlen(rfc)));
+	args_str(a, req->customer_id);
+	args_str(a, req->call_id);
+	args_str(a, req->agent_id);
+	args_str(a, req->queue);
+	args_num(a, ar, (long long)req->n);
+	for (j = 0; j < req->n; j++) {
+		const struct state_cand *sc = &req->c[j];
+		const struct rule *r = sc->rule;
+
+		args_str(a, r->name);
+		args_str(a, severity_name(r->severity));
+		args_str(a, r->has_count ? "c" : r->has_aggregate ? "a" :
+		    r->has_after ? "f" : "p");
+		args_str(a, sc->key);
+		args_num(a, ar, r->cooldown_ms);
+		if (r->has_count) {
+			args_num(a, ar, r->count.within_ms);
+			args_num(a, ar, r->count.at_least);
+		} else if (r->has_aggregate) {
+			char num[40];
+			args_num(a, ar, r->aggregate.within_ms);
+			args_str(a, agg_fn_name(r->aggregate.fn));
+			args_num(a, ar, r->aggregate.min_samples);
+			args_str(a, sc->has_num ? "1" : "0");
+			snprintf(num, sizeof(num), "%.17g", sc->num);
+			args_str(a, arena_strndup(ar, num, strlen(num)));
+			args_str(a, r->aggregate.alert_rpn ?
+			    r->aggregate.alert_rpn : "0");
+		} else if (r->has_after) {
+			args_str(a, r->after.rule);
+			args_str(a, r->after.by);
+			args_num(a, ar, r->after.within_ms);
+			args_str(a, sc->after_val ? sc->after_val : "");
+		}
+		args_num(a, ar, (long long)r->nremember);
+		args_num(a, ar, r->remember_ms);
+		for (k = 0; k < r->nremember && k < STATE_MAX_REMEMBER; k++) {
+			args_str(a, r->remember[k]);
+			args_str(a, sc->rem_vals[k] ? sc->rem_vals[k] : "");
+		}
+		args_num(a, ar, (long long)r->nescalate);
+		for (k = 0; k < r->nescalate; k++) {
+			const struct notify *nt = &r->escalate[k].n;
+			char set[256];
+			size_t m, l = 0;
+
+			args_num(a, ar, r->escalate[k].after_ms);
+			set[0] = '\0';
+			for (m = 0; m < nt->nchans && l < sizeof(set); m++)
+				l += (size_t)snprintf(set + l, sizeof(set) - l,
+				    "%s%s", m ? "," : "",
+				    c->cf->channels[nt->chans[m]].name);
+			args_str(a, arena_strndup(ar, set, strlen(set)));
+		}
+	}
 }
 
 /*
- * decide_all: match every valid event and send one decide script per
- * event that fired something. Stateful rules (count, aggregate, after)
- * are not decided by this version: they are skipped here.
+ * decide_all: match every valid event, then send one decide script per
+ * event that has candidate firings (pipelined, in stream order, so that
+ * events of one customer see each other's state in order).
  */
 static void
 decide_all(struct consumer *c)
 {
 	struct config *cf = c->cf;
 	struct decide_ctx *x;
-	const char **argv;
-	size_t *lens, i, j, n, nargs, maxargs;
-	char now[32], now_rfc[40], nf[16];
-	const struct value *cust;
+	struct state_req req;
+	struct args a = { 0 };
+	int64_t now_ms = (int64_t)(now_wall() * 1000);
+	size_t i;
 
 	c->stage = ST_DECIDE;
 	c->b.outstanding = 1;
 	c->b.failed = false;
 	c->b.nfires = 0;
-	snprintf(now, sizeof(now), "%.0f", now_wall() * 1000);
-	format_rfc3339(now_wall(), now_rfc, sizeof(now_rfc));
-	maxargs = 9 + 2 * cf->nrules;
-	argv = xcalloc(maxargs, sizeof(*argv));
-	lens = xcalloc(maxargs, sizeof(*lens));
-
 	for (i = 0; i < c->b.n; i++) {
 		struct entry *e = &c->b.v[i];
 
@@ -526,51 +644,26 @@ decide_all(struct consumer *c)
 			continue;
 		fires_reserve(&c->b, cf->nrules);
 		e->fire0 = c->b.nfires;
-		n = engine_match(cf, &e->ev, &c->b.fires[e->fire0],
+		e->nfires = engine_match(cf, &e->ev, &c->b.fires[e->fire0],
 		    cf->nrules, NULL);
-		/* Keep only what this version can decide. */
-		for (j = 0, e->nfires = 0; j < n; j++) {
-			struct fire *f = &c->b.fires[e->fire0 + j];
-			if (engine_rule_is_stateful(f->rule))
-				continue;
-			c->b.fires[e->fire0 + e->nfires++] = *f;
-		}
 		c->b.nfires += e->nfires;
 		if (e->nfires == 0)
 			continue;
-		cust = evt_get(&e->ev, "customer_id");
-		snprintf(nf, sizeof(nf), "%zu", e->nfires);
-		nargs = 0;
-		argv[nargs++] = "EVALSHA";
-		argv[nargs++] = c->sha_decide;
-		argv[nargs++] = "0";
-		argv[nargs++] = cf->state_prefix;
-		argv[nargs++] = e->id;
-		argv[nargs++] = cust && cust->kind != V_NULL &&
-		    cust->kind != V_LIST ? cust->s : "";
-		argv[nargs++] = now;
-		argv[nargs++] = now_rfc;
-		argv[nargs++] = nf;
-		for (j = 0; j < e->nfires; j++) {
-			const struct fire *f = &c->b.fires[e->fire0 + j];
-			argv[nargs++] = f->rule->name;
-			argv[nargs++] = severity_name(f->severity);
-		}
-		for (j = 0; j < nargs; j++)
-			lens[j] = strlen(argv[j]);
+		state_prepare(&req, &e->ev, &c->b.fires[e->fire0], e->nfires,
+		    &c->b.cands[e->fire0], now_ms);
+		decide_args(c, &req, &a);
 		x = xmalloc(sizeof(*x));
 		x->c = c;
 		x->idx = i;
-		if (rconn_cmd(c->wr, decide_cb, x, (int)nargs, argv,
-		    lens) == -1) {
+		if (rconn_cmd(c->wr, decide_cb, x, (int)a.n, a.v, a.l) == -1) {
 			free(x);
 			c->b.failed = true;
 			break;
 		}
 		c->b.outstanding++;
 	}
-	free(argv);
-	free(lens);
+	free(a.v);
+	free(a.l);
 	if (--c->b.outstanding == 0) {
 		if (c->b.failed)
 			batch_abandon(c, "redis not connected");
@@ -580,148 +673,6 @@ decide_all(struct consumer *c)
 }
 
 /* --- stage: commit ------------------------------------------------------ */
-
-struct args {
-	const char	**v;
-	size_t		 *l;
-	size_t		  n, cap;
-};
-
-static void
-args_add(struct args *a, const char *s, size_t len)
-{
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 256;
-		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
-		a->l = xreallocarray(a->l, a->cap, sizeof(*a->l));
-	}
-	a->v[a->n] = s;
-	a->l[a->n] = len;
-	a->n++;
-}
-
-static void
-args_str(struct args *a, const char *s)
-{
-	args_add(a, s, strlen(s));
-}
-
-/* args_num: a number, formatted into the batch arena. */
-static void
-args_num(struct args *a, struct arena *ar, long long n)
-{
-	char tmp[32];
-	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
-
-	args_add(a, arena_strndup(ar, tmp, (size_t)l), (size_t)l);
-}
-
-/* A command's argc is known only after its arguments: reserve a slot. */
-static size_t
-args_slot(struct args *a)
-{
-	args_add(a, NULL, 0);
-	return a->n - 1;
-}
-
-static void
-args_fill(struct args *a, struct arena *ar, size_t slot, long long n)
-{
-	char tmp[32];
-	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
-
-	a->v[slot] = arena_strndup(ar, tmp, (size_t)l);
-	a->l[slot] = (size_t)l;
-}
-
-static const char *
-event_field_text(const struct evt *ev, const char *path)
-{
-	const struct value *v = evt_get(ev, path);
-
-	return v == NULL || v->kind == V_NULL || v->kind == V_LIST ? "" : v->s;
-}
-
-/* alert_commands: the Redis commands delivering one alert; returns how
- * many it added (syslog alerts are delivered after the commit). */
-static int
-alert_commands(struct consumer *c, struct args *a, const struct alert *al,
-    const struct evt *ev)
-{
-	struct arena *ar = &c->b.arena;
-	const struct channel *ch = al->channel;
-	char num[64];
-	size_t slot, start;
-
-	switch (ch->type) {
-	case CH_STREAM:
-		slot = args_slot(a);
-		start = a->n;
-		args_str(a, "XADD");
-		args_str(a, ch->key);
-		args_str(a, "MAXLEN");
-		args_str(a, "~");
-		args_num(a, ar, ch->maxlen);
-		args_str(a, "*");
-		args_str(a, "alert_id"); args_str(a, al->alert_id);
-		args_str(a, "case_id"); args_str(a, al->case_id);
-		args_str(a, "rule"); args_str(a, al->rule->name);
-		args_str(a, "severity"); args_str(a, severity_name(al->severity));
-		args_str(a, "step"); args_num(a, ar, al->step);
-		args_str(a, "customer_id");
-		args_str(a, event_field_text(ev, "customer_id"));
-		args_str(a, "call_id"); args_str(a, event_field_text(ev, "call_id"));
-		args_str(a, "agent_id");
-		args_str(a, event_field_text(ev, "agent_id"));
-		args_str(a, "queue"); args_str(a, event_field_text(ev, "queue"));
-		args_str(a, "event_id"); args_str(a, al->event_id);
-		args_str(a, "fired_at"); args_str(a, al->fired_at);
-		args_str(a, "channel"); args_str(a, ch->name);
-		args_str(a, "message"); args_str(a, al->message);
-		if (al->has_count) {
-			args_str(a, "count");
-			args_num(a, ar, al->count);
-		}
-		if (al->has_value) {
-			engine_format_value(al->value, num, sizeof(num));
-			args_str(a, "value");
-			args_str(a, arena_strndup(ar, num, strlen(num)));
-			args_str(a, "samples");
-			args_num(a, ar, al->samples);
-		}
-		args_fill(a, ar, slot, (long long)(a->n - start));
-		slot = args_slot(a);
-		args_str(a, "PUBLISH");
-		args_str(a, ch->key);
-		args_str(a, al->json);
-		args_fill(a, ar, slot, 3);
-		return 2;
-	case CH_LIST:
-		slot = args_slot(a);
-		args_str(a, "LPUSH");
-		args_str(a, ch->key);
-		args_str(a, al->json);
-		args_fill(a, ar, slot, 3);
-		return 1;
-	case CH_WEBHOOK:
-	case CH_EXEC:
-		/* The durable record of a delivery to make; the outbox
-		 * worker delivers it. */
-		slot = args_slot(a);
-		args_str(a, "XADD");
-		args_str(a, c->outbox_key);
-		args_str(a, "*");
-		args_str(a, "alert_id"); args_str(a, al->alert_id);
-		args_str(a, "channel"); args_str(a, ch->name);
-		args_str(a, "attempt"); args_str(a, "0");
-		args_str(a, "alert"); args_str(a, al->json);
-		args_fill(a, ar, slot, 11);
-		return 1;
-	case CH_SYSLOG:
-		return 0;
-	}
-	return 0;
-}
 
 static int
 dead_letter_command(struct consumer *c, struct args *a, struct entry *e)
@@ -752,16 +703,6 @@ dead_letter_command(struct consumer *c, struct args *a, struct entry *e)
 	    evt_err_reason(e->err));
 	args_fill(a, ar, slot, (long long)(a->n - start));
 	return 1;
-}
-
-static void
-deliver_syslog(const struct alert *al, const struct evt *ev)
-{
-	const char *cust = event_field_text(ev, "customer_id");
-
-	syslog(al->channel->priority, "rule=%s case=%s customer=%s %s",
-	    al->rule->name, al->case_id[0] ? al->case_id : "-",
-	    cust[0] ? cust : "-", al->message);
 }
 
 static void
@@ -806,7 +747,7 @@ commit_cb(redisAsyncContext *ac, void *r, void *priv)
 		if (!e->written)
 			continue;
 		if (al->channel->type == CH_SYSLOG)
-			deliver_syslog(al, &e->ev);
+			alert_syslog(al, &e->ev);
 		stats_count(&c->stats->alerts, al->channel->name,
 		    al->channel->type == CH_WEBHOOK ||
 		    al->channel->type == CH_EXEC ? "queued" : "ok", 1);
@@ -881,7 +822,8 @@ commit(struct consumer *c)
 		if (e->st == E_INVALID || e->st == E_DEAD)
 			ncmds += dead_letter_command(c, &a, e);
 		for (; j < c->b.nalerts && c->b.alert_entry[j] == i; j++)
-			ncmds += alert_commands(c, &a, &c->b.alerts[j], &e->ev);
+			ncmds += alert_commands(&a, &c->b.arena, &c->b.alerts[j],
+			    &e->ev, c->outbox_key);
 		args_fill(&a, ar, slot, ncmds);
 	}
 	c->wr_since = now_wall();
@@ -1368,6 +1310,12 @@ consumer_health(const struct consumer *c)
 	return NULL;
 }
 
+const struct config *
+consumer_config(const struct consumer *c)
+{
+	return c->cf;
+}
+
 void
 consumer_free(struct consumer *c)
 {
@@ -1386,6 +1334,7 @@ consumer_free(struct consumer *c)
 	}
 	free(c->b.v);
 	free(c->b.fires);
+	free(c->b.cands);
 	free(c->b.alerts);
 	free(c->b.alert_entry);
 	arena_free(&c->b.arena);

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "config.h"
 #include "consumer.h"
+#include "escalator.h"
 #include "log.h"
 #include "notify.h"
 #include "stats.h"
@@ -36,6 +37,7 @@ struct recoveryd {
 	const char		*conffile;
 	struct config		*cf;		/* the newest good configuration */
 	struct consumer		*consumer;
+	struct escalator	*escalator;
 	struct stats		 stats;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_wdog;
 	int			 stopping;
@@ -183,6 +185,14 @@ run(const char *conffile, int foreground, int verbose)
 	consumer_name(d.cf, name, sizeof(name));
 	d.consumer = consumer_new(d.base, d.cf, name, &d.stats,
 	    release_config);
+	{
+		struct redis_target t;
+		char err[256];
+
+		if (redis_url_parse(d.cf->redis_url, &t, err, sizeof(err)) == -1)
+			fatalx("redis.url: %s", err);
+		d.escalator = escalator_new(d.base, &t, d.consumer, &d.stats);
+	}
 
 	d.ev_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
 	d.ev_term = evsignal_new(d.base, SIGTERM, on_term, &d);
@@ -198,6 +208,7 @@ run(const char *conffile, int foreground, int verbose)
 	}
 
 	consumer_start(d.consumer);
+	escalator_start(d.escalator);
 	log_info("recoveryd %s started: consumer %s, group %s on %s, %zu "
 	    "rules", RECOVERYD_VERSION, name, d.cf->input_group,
 	    d.cf->input_stream, d.cf->nrules);
@@ -206,6 +217,7 @@ run(const char *conffile, int foreground, int verbose)
 	event_base_dispatch(d.base);
 
 	log_info("stopped");
+	escalator_free(d.escalator);
 	consumer_free(d.consumer);	/* and every configuration it was given */
 	if (d.ev_wdog != NULL)
 		event_free(d.ev_wdog);

@@ -48,6 +48,9 @@ void		 consumer_stop(struct consumer *, void (*done)(void *),
 		    void *arg);
 /* consumer_health: NULL when healthy, else a reason for /healthz. */
 const char	*consumer_health(const struct consumer *);
+/* consumer_config: the configuration batches use now (valid until the
+ * next return to the event loop). */
+const struct config *consumer_config(const struct consumer *);
 void		 consumer_free(struct consumer *);
 
 #endif

@@ -10,7 +10,10 @@
  *   it, all or nothing per entry, and only while the entry is pending for
  *   the committing consumer: a redelivered event produces no second alert.
  *
- * Both start with "#!lua" so Redis 7 refuses them up front when it is out
+ * esc_claim / esc_commit: the escalation worker's claim of due steps and
+ *   the write of their alerts, once per step (see scripts.c).
+ *
+ * All start with "#!lua" so Redis 7 refuses them up front when it is out
  * of memory (noeviction), instead of failing half way.
  */
 #ifndef RECOVERYD_SCRIPTS_H
@@ -18,5 +21,7 @@
 
 extern const char script_decide[];
 extern const char script_commit[];
+extern const char script_esc_claim[];
+extern const char script_esc_commit[];
 
 #endif

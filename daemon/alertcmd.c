@@ -1,0 +1,156 @@
+/*
+ * alertcmd.c — alerts as Redis commands (see alertcmd.h). Shared by the
+ * consumer (step 0 alerts of events) and the escalation worker.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "alertcmd.h"
+#include "config.h"
+
+void
+args_add(struct args *a, const char *s, size_t len)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 256;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+		a->l = xreallocarray(a->l, a->cap, sizeof(*a->l));
+	}
+	a->v[a->n] = s;
+	a->l[a->n] = len;
+	a->n++;
+}
+
+void
+args_str(struct args *a, const char *s)
+{
+	args_add(a, s, strlen(s));
+}
+
+/* args_num: a number, formatted into the batch arena. */
+void
+args_num(struct args *a, struct arena *ar, long long n)
+{
+	char tmp[32];
+	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
+
+	args_add(a, arena_strndup(ar, tmp, (size_t)l), (size_t)l);
+}
+
+/* A command's argc is known only after its arguments: reserve a slot. */
+size_t
+args_slot(struct args *a)
+{
+	args_add(a, NULL, 0);
+	return a->n - 1;
+}
+
+void
+args_fill(struct args *a, struct arena *ar, size_t slot, long long n)
+{
+	char tmp[32];
+	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
+
+	a->v[slot] = arena_strndup(ar, tmp, (size_t)l);
+	a->l[slot] = (size_t)l;
+}
+
+const char *
+event_field_text(const struct evt *ev, const char *path)
+{
+	const struct value *v = evt_get(ev, path);
+
+	return v == NULL || v->kind == V_NULL || v->kind == V_LIST ? "" : v->s;
+}
+
+/* alert_commands: the Redis commands delivering one alert; returns how
+ * many it added (syslog alerts are delivered after the commit). */
+int
+alert_commands(struct args *a, struct arena *ar, const struct alert *al,
+    const struct evt *ev, const char *outbox_key)
+{
+	const struct channel *ch = al->channel;
+	char num[64];
+	size_t slot, start;
+
+	switch (ch->type) {
+	case CH_STREAM:
+		slot = args_slot(a);
+		start = a->n;
+		args_str(a, "XADD");
+		args_str(a, ch->key);
+		args_str(a, "MAXLEN");
+		args_str(a, "~");
+		args_num(a, ar, ch->maxlen);
+		args_str(a, "*");
+		args_str(a, "alert_id"); args_str(a, al->alert_id);
+		args_str(a, "case_id"); args_str(a, al->case_id);
+		args_str(a, "rule"); args_str(a, al->rule->name);
+		args_str(a, "severity"); args_str(a, severity_name(al->severity));
+		args_str(a, "step"); args_num(a, ar, al->step);
+		args_str(a, "customer_id");
+		args_str(a, event_field_text(ev, "customer_id"));
+		args_str(a, "call_id"); args_str(a, event_field_text(ev, "call_id"));
+		args_str(a, "agent_id");
+		args_str(a, event_field_text(ev, "agent_id"));
+		args_str(a, "queue"); args_str(a, event_field_text(ev, "queue"));
+		args_str(a, "event_id"); args_str(a, al->event_id);
+		args_str(a, "fired_at"); args_str(a, al->fired_at);
+		args_str(a, "channel"); args_str(a, ch->name);
+		args_str(a, "message"); args_str(a, al->message);
+		if (al->has_count) {
+			args_str(a, "count");
+			args_num(a, ar, al->count);
+		}
+		if (al->has_value) {
+			engine_format_value(al->value, num, sizeof(num));
+			args_str(a, "value");
+			args_str(a, arena_strndup(ar, num, strlen(num)));
+			args_str(a, "samples");
+			args_num(a, ar, al->samples);
+		}
+		args_fill(a, ar, slot, (long long)(a->n - start));
+		slot = args_slot(a);
+		args_str(a, "PUBLISH");
+		args_str(a, ch->key);
+		args_str(a, al->json);
+		args_fill(a, ar, slot, 3);
+		return 2;
+	case CH_LIST:
+		slot = args_slot(a);
+		args_str(a, "LPUSH");
+		args_str(a, ch->key);
+		args_str(a, al->json);
+		args_fill(a, ar, slot, 3);
+		return 1;
+	case CH_WEBHOOK:
+	case CH_EXEC:
+		/* The durable record of a delivery to make; the outbox
+		 * worker delivers it. */
+		slot = args_slot(a);
+		args_str(a, "XADD");
+		args_str(a, outbox_key);
+		args_str(a, "*");
+		args_str(a, "alert_id"); args_str(a, al->alert_id);
+		args_str(a, "channel"); args_str(a, ch->name);
+		args_str(a, "attempt"); args_str(a, "0");
+		args_str(a, "alert"); args_str(a, al->json);
+		args_fill(a, ar, slot, 11);
+		return 1;
+	case CH_SYSLOG:
+		return 0;
+	}
+	return 0;
+}
+
+
+void
+alert_syslog(const struct alert *al, const struct evt *ev)
+{
+	const char *cust = event_field_text(ev, "customer_id");
+
+	syslog(al->channel->priority, "rule=%s case=%s step=%d customer=%s %s",
+	    al->rule->name, al->case_id[0] ? al->case_id : "-", al->step,
+	    cust[0] ? cust : "-", al->message);
+}

@@ -1,0 +1,48 @@
+/*
+ * alertcmd.h — alerts as Redis commands, for the scripts that write an
+ * event's (or an escalation step's) consequences atomically.
+ *
+ * struct args is an argv under construction: pointers to strings that
+ * must stay alive until the command is sent (hiredis copies them then);
+ * numbers formatted here live in the caller's arena.
+ */
+#ifndef RECOVERYD_ALERTCMD_H
+#define RECOVERYD_ALERTCMD_H
+
+#include <stddef.h>
+
+#include "engine.h"
+#include "event.h"
+#include "util.h"
+
+struct args {
+	const char	**v;
+	size_t		 *l;
+	size_t		  n, cap;
+};
+
+void	 args_add(struct args *, const char *, size_t);
+void	 args_str(struct args *, const char *);
+void	 args_num(struct args *, struct arena *, long long);
+/* args_slot: reserve an argument (a command's argc, known only after its
+ * arguments); args_fill: set it to a number. */
+size_t	 args_slot(struct args *);
+void	 args_fill(struct args *, struct arena *, size_t slot, long long);
+
+/*
+ * alert_commands: append the commands that deliver one alert, each as
+ * "argc, arg1..argc" (the commit scripts' format): stream (XADD with
+ * MAXLEN ~ and every alert field, then PUBLISH of the JSON), list (LPUSH
+ * of the JSON), webhook and exec (XADD to outbox_key, the durable record
+ * the delivery worker reads). syslog alerts add nothing: they are logged
+ * after the commit. Returns the number of commands appended.
+ */
+int	 alert_commands(struct args *, struct arena *, const struct alert *,
+	    const struct evt *, const char *outbox_key);
+/* alert_syslog: deliver a syslog-channel alert:
+ * "rule=R case=C step=N customer=K message". */
+void	 alert_syslog(const struct alert *, const struct evt *);
+/* event_field_text: a scalar event field's text, "" when absent. */
+const char *event_field_text(const struct evt *, const char *path);
+
+#endif
