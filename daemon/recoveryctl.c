@@ -3,13 +3,16 @@
  *
  * Offline commands (no Redis needed) run the same core as the daemon:
  *   check [FILE...]   validate configuration and rule files, as recoveryd -t
- *   replay EVENTS     evaluate past events and print what would have fired
+ *   test FILE...      run rule unit tests (ruletest.c)
+ *   replay EVENTS     evaluate past events and print what would have fired,
+ *                     with cases and escalation steps (sim.c)
  *
  * Exit codes (SPEC section 5): 0 success, 1 a check or test failed,
  * 2 usage error, 3 cannot reach Redis.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 #include "engine.h"
 #include "event.h"
 #include "log.h"
+#include "ruletest.h"
+#include "sim.h"
 #include "util.h"
 
 static const char *conffile = DEFAULT_CONFIG;
@@ -33,10 +38,14 @@ usage(FILE *fp)
 "Commands:\n"
 "  check [FILE...]                 validate configuration and rule files\n"
 "                                  (default: the -c file); exit 1 on any error\n"
+"  test FILE...                    run rule unit tests (see SPEC: rule_files,\n"
+"                                  tests: events, acks, expect); exit 1 on a\n"
+"                                  failure or a broken test file\n"
 "  replay [--rules FILE] [--json] EVENTS.jsonl\n"
 "                                  evaluate past events (one JSON object a line,\n"
 "                                  event time from \"ts\") and print the alerts\n"
-"                                  that would have fired; \"-\" reads stdin\n"
+"                                  that would have fired, with cases and\n"
+"                                  escalation steps; \"-\" reads stdin\n"
 "  push TYPE field=value...        add one event to the input stream\n"
 "  watch [--json] [CHANNEL...]     print alerts live as they arrive\n"
 "\n"
@@ -67,64 +76,56 @@ cmd_check(int argc, char **argv)
 	return rc;
 }
 
+/* --- test -------------------------------------------------------------- */
+
+static int
+cmd_test(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		printf("usage: recoveryctl test FILE...\n");
+		return EXIT_OK;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "usage: recoveryctl test FILE...\n");
+		return EXIT_USAGE;
+	}
+	return ruletest_run(argv + 1, (size_t)(argc - 1), stdout);
+}
+
 /* --- replay ------------------------------------------------------------ */
 
+/*
+ * Replay runs the events of a file through the simulator (sim.h) with the
+ * virtual clock at each event's time, so windows, aggregates, "after",
+ * cooldowns and cases behave as in the daemon, and escalation steps come
+ * out when they fall due: between events, and after the last one up to
+ * the longest escalation delay of the configuration.
+ */
 struct replay {
-	const struct config	*cf;
 	bool			 json;
-	size_t			 events, invalid, fires, alerts;
-	size_t			 skipped_stateful;
+	size_t			 events, invalid;
+	struct sim		*sim;
 	struct evt		 ev;
-	struct arena		 arena;
-	struct buf		 scratch;
-	struct alert		*av;
-	size_t			 nav, capav;
-	struct fire		*fires_buf;
-	size_t			 maxfires;
 };
 
 static void
-replay_print(struct replay *rp, const struct alert *a, const char *customer)
+replay_print(struct replay *rp)
 {
-	if (rp->json) {
-		printf("%s\n", a->json);
-		return;
-	}
-	printf("%s  %-8s  %-24s  %-12s  %-12s  %s\n", a->fired_at,
-	    severity_name(a->severity), a->rule->name,
-	    customer[0] ? customer : "-", a->channel->name, a->message);
-}
+	const struct alert *a;
+	size_t i;
 
-static void
-replay_event(struct replay *rp)
-{
-	const struct value *cust;
-	struct case_ref cr;
-	bool overflow;
-	size_t i, j, n;
-
-	n = engine_match(rp->cf, &rp->ev, rp->fires_buf, rp->maxfires,
-	    &overflow);
-	cust = evt_get(&rp->ev, "customer_id");
-	for (i = 0; i < n; i++) {
-		const struct fire *f = &rp->fires_buf[i];
-
-		/* Windows, aggregates and correlation need the state store. */
-		if (engine_rule_is_stateful(f->rule)) {
-			rp->skipped_stateful++;
+	for (i = 0; i < rp->sim->nalerts; i++) {
+		a = &rp->sim->alerts[i];
+		if (rp->json) {
+			printf("%s\n", a->json);
 			continue;
 		}
-		rp->fires++;
-		memset(&cr, 0, sizeof(cr));
-		cr.severity = f->severity;
-		rp->nav = 0;
-		engine_render(rp->cf, &rp->ev, f, &cr, 0, rp->ev.ts,
-		    &rp->arena, &rp->scratch, &rp->av, &rp->nav, &rp->capav);
-		for (j = 0; j < rp->nav; j++) {
-			replay_print(rp, &rp->av[j],
-			    cust && cust->kind == V_STR ? cust->s : "");
-			rp->alerts++;
-		}
+		printf("%s  %-8s  %-24s  %-12s  %-18s  %d  %-12s  %s\n",
+		    a->fired_at, severity_name(a->severity), a->rule->name,
+		    rp->sim->customers[i][0] ? rp->sim->customers[i] : "-",
+		    a->case_id[0] ? a->case_id : "-", a->step,
+		    a->channel->name, a->message);
 	}
 }
 
@@ -145,6 +146,7 @@ cmd_replay(int argc, char **argv)
 	size_t cap = 0, lineno = 0, i;
 	ssize_t len;
 	double last_ts = 0;
+	int64_t t_ms, last_ms = 0;
 	int ch;
 
 	memset(&rp, 0, sizeof(rp));
@@ -181,13 +183,8 @@ cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	rp.cf = cf;
+	rp.sim = sim_new(cf);
 	evt_init(&rp.ev);
-	arena_init(&rp.arena);
-	buf_init(&rp.scratch);
-	rp.maxfires = cf->nrules ? cf->nrules : 1;
-	rp.fires_buf = xcalloc(rp.maxfires, sizeof(*rp.fires_buf));
-
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' ||
@@ -199,8 +196,6 @@ cmd_replay(int argc, char **argv)
 		if (i == (size_t)len || line[i] == '#')
 			continue;
 		snprintf(id, sizeof(id), "line:%zu", lineno);
-		evt_reset(&rp.ev);
-		arena_reset(&rp.arena);
 		/* An event without "ts" happens when the previous one did. */
 		if (evt_from_json(&rp.ev, id, line, (size_t)len, last_ts,
 		    err, sizeof(err)) != EVERR_NONE) {
@@ -211,24 +206,28 @@ cmd_replay(int argc, char **argv)
 		}
 		last_ts = rp.ev.ts;
 		rp.events++;
-		replay_event(&rp);
+		t_ms = (int64_t)llround(rp.ev.ts * 1000.0);
+		if (t_ms > last_ms)
+			last_ms = t_ms;
+		sim_event(rp.sim, &rp.ev, t_ms);
+		replay_print(&rp);
 	}
 	if (ferror(fp))
 		fprintf(stderr, "recoveryctl: %s: %s\n", path, strerror(errno));
+	/* Cases opened near the end still escalate: run the clock on. */
+	if (rp.events > 0) {
+		sim_advance(rp.sim, last_ms + sim_longest_step(cf));
+		replay_print(&rp);
+	}
+	sim_finish(rp.sim);
 	fprintf(stderr, "replay: %zu events, %zu invalid, %zu firings, "
-	    "%zu alerts\n", rp.events, rp.invalid, rp.fires, rp.alerts);
-	if (rp.skipped_stateful > 0)
-		fprintf(stderr, "replay: %zu matches of stateful rules "
-		    "(count, aggregate, after) not evaluated: their state "
-		    "store is not part of this version\n",
-		    rp.skipped_stateful);
+	    "%zu cases, %zu escalation steps, %zu alerts\n", rp.events,
+	    rp.invalid, rp.sim->nfires, rp.sim->ncases, rp.sim->nsteps,
+	    rp.sim->total_alerts);
 	free(line);
 	if (fp != stdin)
 		fclose(fp);
-	free(rp.fires_buf);
-	free(rp.av);
-	buf_free(&rp.scratch);
-	arena_free(&rp.arena);
+	sim_free(rp.sim);
 	evt_free(&rp.ev);
 	config_free(cf);
 	return EXIT_OK;
@@ -267,6 +266,7 @@ static const struct {
 	int		(*fn)(int, char **);
 } commands[] = {
 	{ "check", cmd_check },
+	{ "test", cmd_test },
 	{ "replay", cmd_replay },
 	{ "push", cmd_push },
 	{ "watch", cmd_watch },

@@ -1,0 +1,219 @@
+/*
+ * sim.c — the offline driver: virtual clock + configuration + in-memory
+ * state store (see sim.h).
+ *
+ * An escalation step has no event of its own: its alerts are rendered from
+ * a synthetic event holding the case's snapshot (customer_id, call_id,
+ * agent_id, queue), which is what state_mem_due hands out. So a step's
+ * template can use those fields and the alert fields ({{case_id}},
+ * {{step}}, {{severity}}...), while other event fields render empty, as
+ * they will in the daemon, where a step may run hours after its event on
+ * another instance.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+struct sim *
+sim_new(const struct config *cf)
+{
+	struct sim *s = xcalloc(1, sizeof(*s));
+
+	s->cf = cf;
+	s->st = state_mem_new(cf);
+	arena_init(&s->arena);
+	buf_init(&s->scratch);
+	evt_init(&s->stepev);
+	s->maxfires = cf->nrules > 0 ? cf->nrules : 1;
+	s->fires = xcalloc(s->maxfires, sizeof(*s->fires));
+	s->cands = xcalloc(s->maxfires, sizeof(*s->cands));
+	return s;
+}
+
+void
+sim_free(struct sim *s)
+{
+	if (s == NULL)
+		return;
+	state_mem_free(s->st);
+	arena_free(&s->arena);
+	buf_free(&s->scratch);
+	evt_free(&s->stepev);
+	free(s->alerts);
+	free(s->customers);
+	free(s->fires);
+	free(s->cands);
+	free(s);
+}
+
+/* begin: forget the previous call's output. */
+static void
+begin(struct sim *s)
+{
+	arena_reset(&s->arena);
+	s->nalerts = 0;
+}
+
+/*
+ * rendered: the alerts from index from on were just rendered for
+ * customer: copy what they borrow from the event (its ID) into the arena,
+ * since the step event is rebuilt for the next step, and record the
+ * customer of each.
+ */
+static void
+rendered(struct sim *s, size_t from, const char *customer)
+{
+	const char *cust;
+	size_t i;
+
+	if (s->nalerts > s->capcust) {
+		s->capcust = s->capalerts > s->nalerts ? s->capalerts :
+		    s->nalerts;
+		s->customers = xreallocarray(s->customers, s->capcust,
+		    sizeof(*s->customers));
+	}
+	cust = arena_strndup(&s->arena, customer, strlen(customer));
+	for (i = from; i < s->nalerts; i++) {
+		struct alert *a = &s->alerts[i];
+
+		if (a->event_id != NULL)
+			a->event_id = arena_strndup(&s->arena, a->event_id,
+			    strlen(a->event_id));
+		s->customers[i] = cust;
+	}
+	s->total_alerts += s->nalerts - from;
+}
+
+/* run_due: render every step due up to t_ms, in due order. */
+static void
+run_due(struct sim *s, int64_t t_ms)
+{
+	struct esc_due esc;
+	struct case_ref cr;
+	struct fire f;
+	const struct rule *r;
+	size_t from;
+
+	if (t_ms > s->now_ms)
+		s->now_ms = t_ms;
+	while (state_mem_due(s->st, s->now_ms, &esc)) {
+		if ((r = config_rule(s->cf, esc.rule)) == NULL)
+			continue;
+		evt_reset(&s->stepev);
+		/* Steps have no entry of their own: event_id is empty. */
+		s->stepev.id[0] = '\0';
+		s->stepev.type = NULL;
+		s->stepev.ts = (double)esc.due_ms / 1000.0;
+		evt_set(&s->stepev, "customer_id", esc.customer_id,
+		    strlen(esc.customer_id), true);
+		evt_set(&s->stepev, "call_id", esc.call_id,
+		    strlen(esc.call_id), true);
+		evt_set(&s->stepev, "agent_id", esc.agent_id,
+		    strlen(esc.agent_id), true);
+		evt_set(&s->stepev, "queue", esc.queue, strlen(esc.queue),
+		    true);
+
+		memset(&f, 0, sizeof(f));
+		f.rule = r;
+		f.rule_idx = (size_t)(r - s->cf->rules);
+		f.key = "";
+		f.severity = r->severity;
+		memset(&cr, 0, sizeof(cr));
+		snprintf(cr.case_id, sizeof(cr.case_id), "%s", esc.case_id);
+		cr.severity = severity_parse(esc.severity);
+		if (cr.severity == 0)
+			cr.severity = r->severity;
+
+		from = s->nalerts;
+		engine_render(s->cf, &s->stepev, &f, &cr, esc.step,
+		    (double)esc.due_ms / 1000.0, &s->arena, &s->scratch,
+		    &s->alerts, &s->nalerts, &s->capalerts);
+		rendered(s, from, esc.customer_id);
+		s->nsteps++;
+	}
+}
+
+size_t
+sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
+{
+	struct state_req req;
+	struct case_ref cr;
+	struct fire f;
+	const struct value *cv;
+	const char *customer;
+	bool overflow;
+	size_t i, n, from;
+
+	begin(s);
+	run_due(s, t_ms);
+	s->nevents++;
+	n = engine_match(s->cf, ev, s->fires, s->maxfires, &overflow);
+	if (n == 0)
+		return s->nalerts;
+	state_prepare(&req, ev, s->fires, n, s->cands, s->now_ms);
+	memset(&cr, 0, sizeof(cr));
+	state_mem_decide(s->st, &req, &cr);
+	if (cr.opened)
+		s->ncases++;
+	cv = evt_get(ev, "customer_id");
+	customer = cv != NULL && cv->kind != V_LIST && cv->kind != V_NULL &&
+	    cv->kind != V_MISSING ? cv->s : "";
+	for (i = 0; i < n; i++) {
+		if (!s->cands[i].fired)
+			continue;
+		f = s->fires[i];
+		state_fire_from(&f, &s->cands[i]);
+		s->nfires++;
+		from = s->nalerts;
+		engine_render(s->cf, ev, &f, &cr, 0, ev->ts, &s->arena,
+		    &s->scratch, &s->alerts, &s->nalerts, &s->capalerts);
+		rendered(s, from, customer);
+	}
+	return s->nalerts;
+}
+
+size_t
+sim_advance(struct sim *s, int64_t t_ms)
+{
+	begin(s);
+	run_due(s, t_ms);
+	return s->nalerts;
+}
+
+int
+sim_ack(struct sim *s, const char *id, int64_t t_ms)
+{
+	const char *open;
+	char case_id[ENGINE_ID_MAX];
+
+	/* A copy: the store owns the text and may move it when acking. */
+	open = state_mem_case_of(s->st, id);
+	snprintf(case_id, sizeof(case_id), "%s", open != NULL ? open : id);
+	return state_mem_ack(s->st, case_id, "recoveryctl", t_ms);
+}
+
+void
+sim_finish(struct sim *s)
+{
+	begin(s);
+}
+
+int64_t
+sim_longest_step(const struct config *cf)
+{
+	int64_t longest = 0;
+	size_t i, j;
+
+	for (i = 0; i < cf->nrules; i++) {
+		const struct rule *r = &cf->rules[i];
+
+		if (!r->enabled)
+			continue;
+		for (j = 0; j < r->nescalate; j++)
+			if (r->escalate[j].after_ms > longest)
+				longest = r->escalate[j].after_ms;
+	}
+	return longest;
+}
