@@ -48,6 +48,13 @@ usage(FILE *fp)
 "                                  escalation steps; \"-\" reads stdin\n"
 "  push TYPE field=value...        add one event to the input stream\n"
 "  watch [--json] [CHANNEL...]     print alerts live as they arrive\n"
+"  cases [--state open|acknowledged|resolved|all] [--limit N] [--json]\n"
+"                                  list cases, newest first (default: open\n"
+"                                  and acknowledged, 50)\n"
+"  show CASE                       a case's fields and pending escalation steps\n"
+"  ack CASE [--by NAME] [--note TEXT]\n"
+"                                  acknowledge a case: stops its escalation\n"
+"  resolve CASE [--note TEXT]      close a case (kept 30 days for reports)\n"
 "\n"
 "Options:\n"
 "  -c FILE   main configuration file (default %s)\n"
@@ -261,6 +268,30 @@ cmd_watch(int argc, char **argv)
 	return with_config(ctl_watch, argc, argv);
 }
 
+static int
+cmd_cases(int argc, char **argv)
+{
+	return with_config(ctl_cases, argc, argv);
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	return with_config(ctl_show, argc, argv);
+}
+
+static int
+cmd_ack(int argc, char **argv)
+{
+	return with_config(ctl_ack, argc, argv);
+}
+
+static int
+cmd_resolve(int argc, char **argv)
+{
+	return with_config(ctl_resolve, argc, argv);
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -270,6 +301,10 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "push", cmd_push },
 	{ "watch", cmd_watch },
+	{ "cases", cmd_cases },
+	{ "show", cmd_show },
+	{ "ack", cmd_ack },
+	{ "resolve", cmd_resolve },
 };
 
 int

@@ -675,56 +675,27 @@ same(const struct rt_expect *x, const struct rt_actual *a)
 	    (x->severity == 0 || x->severity == a->severity);
 }
 
-/* by_given: indices of expectations, those that say more first. */
-static int
-by_given(const void *pa, const void *pb, void *ctx)
+/*
+ * timeline: the order to run a test's events and acks in: u < nev is
+ * event u, else ack u - nev; sorted by time with an insertion sort (tests
+ * are short), which is stable: file order within each list, and an event
+ * before an ack of the same instant.
+ */
+static size_t *
+timeline(const struct rt_test *t)
 {
-	const struct rt_expect *x = ctx;
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-
-	if (x[a].given != x[b].given)
-		return x[b].given - x[a].given;
-	return a < b ? -1 : a > b;
-}
-
-/* order: indices 0..n) sorted by cmp (an insertion sort: tests are short
- * and it is stable without help). */
-static void
-order(size_t *idx, size_t n, int (*cmp)(const void *, const void *, void *),
-    void *ctx)
-{
+	size_t n = t->nev + t->nack, *idx = xcalloc(n + 1, sizeof(*idx));
 	size_t i, j, v;
 
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	for (i = 1; i < n; i++) {
-		v = idx[i];
-		for (j = i; j > 0 && cmp(&idx[j - 1], &v, ctx) > 0; j--)
+#define AT(u)	((u) < t->nev ? t->ev[(u)].at : t->ack[(u) - t->nev].at)
+	for (i = 0; i < n; i++) {
+		v = i;
+		for (j = i; j > 0 && AT(idx[j - 1]) > AT(v); j--)
 			idx[j] = idx[j - 1];
 		idx[j] = v;
 	}
-}
-
-static int
-by_event_at(const void *pa, const void *pb, void *ctx)
-{
-	const struct rt_event *e = ctx;
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-
-	if (e[a].at != e[b].at)
-		return e[a].at < e[b].at ? -1 : 1;
-	return a < b ? -1 : a > b;
-}
-
-static int
-by_ack_at(const void *pa, const void *pb, void *ctx)
-{
-	const struct rt_ack *k = ctx;
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-
-	if (k[a].at != k[b].at)
-		return k[a].at < k[b].at ? -1 : 1;
-	return a < b ? -1 : a > b;
+#undef AT
+	return idx;
 }
 
 static void
@@ -766,21 +737,17 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 	struct actuals av = { NULL, 0, 0 };
 	struct buf notes;
 	struct sim *s = sim_new(rf->cf);
-	size_t *ei, *ai, *xi, i, j, k;
+	size_t *tl, i, k;
 	int64_t end = 0;
 	char err[512], at[32];
 	bool passed;
+	int given;
 
 	buf_init(&notes);
-	ei = xcalloc(t->nev + 1, sizeof(*ei));
-	ai = xcalloc(t->nack + 1, sizeof(*ai));
-	xi = xcalloc(t->nexp + 1, sizeof(*xi));
-	order(ei, t->nev, by_event_at, t->ev);
-	order(ai, t->nack, by_ack_at, t->ack);
-	for (i = j = 0; i < t->nev || j < t->nack; ) {
-		if (j == t->nack || (i < t->nev &&
-		    t->ev[ei[i]].at <= t->ack[ai[j]].at)) {
-			struct rt_event *e = &t->ev[ei[i++]];
+	tl = timeline(t);
+	for (k = 0; k < t->nev + t->nack; k++) {
+		if (tl[k] < t->nev) {
+			struct rt_event *e = &t->ev[tl[k]];
 
 			/* Validated while parsing: this cannot fail. */
 			if (evt_from_json(&rf->ev, e->id, e->json, e->len,
@@ -793,7 +760,7 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 			if (e->at > end)
 				end = e->at;
 		} else {
-			struct rt_ack *a = &t->ack[ai[j++]];
+			struct rt_ack *a = &t->ack[tl[k] - t->nev];
 
 			sim_advance(s, RULETEST_BASE_MS + a->at);
 			collect(&av, s);
@@ -818,17 +785,19 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 	collect(&av, s);
 	sim_free(s);
 
-	order(xi, t->nexp, by_given, t->exp);
-	for (k = 0; k < t->nexp; k++) {
-		struct rt_expect *x = &t->exp[xi[k]];
+	/* Expectations that say more pick first. */
+	for (given = 4; given >= 0; given--)
+		for (k = 0; k < t->nexp; k++) {
+			struct rt_expect *x = &t->exp[k];
 
-		x->matched = false;
-		for (i = 0; i < av.n; i++)
-			if (!av.v[i].matched && same(x, &av.v[i])) {
-				av.v[i].matched = x->matched = true;
-				break;
-			}
-	}
+			if (x->given != given)
+				continue;
+			for (i = 0; i < av.n; i++)
+				if (!av.v[i].matched && same(x, &av.v[i])) {
+					av.v[i].matched = x->matched = true;
+					break;
+				}
+		}
 	passed = notes.len == 0;
 	for (k = 0; k < t->nexp; k++)
 		passed = passed && t->exp[k].matched;
@@ -857,9 +826,7 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 		free(av.v[i].message);
 	}
 	free(av.v);
-	free(ei);
-	free(ai);
-	free(xi);
+	free(tl);
 	buf_free(&notes);
 	return passed;
 }

@@ -34,6 +34,8 @@
 #include "state.h"
 #include "util.h"
 
+#define N(s)	((s) != NULL ? (s) : "")
+
 /* --- a small hash map from byte strings to pointers ---------------------- */
 
 struct hnode {
@@ -137,7 +139,7 @@ hmap_free(struct hmap *m, void (*fr)(void *))
 	memset(m, 0, sizeof(*m));
 }
 
-/* --- time windows ---------------------------------------------------------- */
+/* --- time windows ------------------------------------------------------ */
 
 struct wpt {
 	int64_t	t;
@@ -188,49 +190,49 @@ win_add(struct win *w, int64_t t, double v, int64_t keep)
 	}
 }
 
+/* win_after: the index of the first point with t > lim (t >= lim when
+ * !strict). O(log n). */
+static size_t
+win_after(const struct win *w, int64_t lim, bool strict)
+{
+	size_t a = 0, b = w->n, m;
+
+	while (a < b) {
+		m = a + (b - a) / 2;
+		if (w->p[m].t < lim || (strict && w->p[m].t == lim))
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
 /* win_range: the points with lo <= t <= hi are p[*first .. *first + n).
  * O(log n). */
 static size_t
 win_range(const struct win *w, int64_t lo, int64_t hi, size_t *first)
 {
-	size_t a = 0, b = w->n, m, start;
-
-	while (a < b) {			/* first point with t >= lo */
-		m = a + (b - a) / 2;
-		if (w->p[m].t < lo)
-			a = m + 1;
-		else
-			b = m;
-	}
-	start = a;
-	b = w->n;
-	while (a < b) {			/* first point with t > hi */
-		m = a + (b - a) / 2;
-		if (w->p[m].t <= hi)
-			a = m + 1;
-		else
-			b = m;
-	}
-	*first = start;
-	return a - start;
+	*first = win_after(w, lo, false);
+	return win_after(w, hi, true) - *first;
 }
 
-/* --- cases ------------------------------------------------------------- */
+/* --- cases ------------------------------------------------------------ */
 
 enum case_state { CASE_OPEN, CASE_ACKED, CASE_RESOLVED };
 
 struct mcase {
-	char		*id, *customer, *call, *agent, *queue;
+	char		*id;
+	char		 customer[128], call[128], agent[128], queue[128];
 	enum case_state	 state;
 	int		 severity;
 	int64_t		 opened_at, resolved_at;
 	int		 step;		/* steps run */
-	char		*acked_by;
+	char		 acked_by[128];
 	char		**rules;	/* unique names */
 	size_t		 nrules;
 	char		**events;	/* entry IDs */
 	size_t		 nevents;
-	char		**sched;	/* "after_ms:chans" of steps scheduled or run */
+	char		**sched;	/* "after_ms:chans", scheduled or run */
 	size_t		 nsched;
 };
 
@@ -275,18 +277,13 @@ case_free(void *p)
 	struct mcase *cs = p;
 
 	free(cs->id);
-	free(cs->customer);
-	free(cs->call);
-	free(cs->agent);
-	free(cs->queue);
-	free(cs->acked_by);
 	strv_free(cs->rules, cs->nrules);
 	strv_free(cs->events, cs->nevents);
 	strv_free(cs->sched, cs->nsched);
 	free(cs);
 }
 
-/* --- the store ------------------------------------------------------------- */
+/* --- the store --------------------------------------------------------- */
 
 struct cooldown {
 	int64_t	 t;
@@ -508,7 +505,7 @@ decide_one(struct state_mem *sm, const struct state_req *req,
     struct state_cand *c)
 {
 	const struct rule *r = c->rule;
-	const char *key = c->key ? c->key : "";
+	const char *key = N(c->key);
 	int64_t t = req->t_ms, within;
 	struct cooldown *cd;
 	struct win *w;
@@ -631,17 +628,18 @@ open_case(struct state_mem *sm, const struct state_req *req)
 
 	snprintf(id, sizeof(id), "c-%s", req->entry_id);
 	cs->id = xstrdup(id);
-	cs->customer = xstrdup(req->customer_id);
-	cs->call = xstrdup(req->call_id ? req->call_id : "");
-	cs->agent = xstrdup(req->agent_id ? req->agent_id : "");
-	cs->queue = xstrdup(req->queue ? req->queue : "");
+	snprintf(cs->customer, sizeof(cs->customer), "%s", req->customer_id);
+	snprintf(cs->call, sizeof(cs->call), "%s", N(req->call_id));
+	snprintf(cs->agent, sizeof(cs->agent), "%s", N(req->agent_id));
+	snprintf(cs->queue, sizeof(cs->queue), "%s", N(req->queue));
 	cs->state = CASE_OPEN;
 	cs->opened_at = req->now_ms;
 	slot = hmap_slot(&sm->cases, cs->id, strlen(cs->id));
 	if (*slot != NULL)		/* cannot happen: entries decide once */
 		case_free(*slot);
 	*slot = cs;
-	*hmap_slot(&sm->custs, cs->customer, strlen(cs->customer)) = cs;
+	*hmap_slot(&sm->custs, req->customer_id,
+	    strlen(req->customer_id)) = cs;
 	return cs;
 }
 
@@ -856,8 +854,7 @@ state_mem_ack(struct state_mem *sm, const char *case_id, const char *by,
 		return -1;
 	if (cs->state != CASE_OPEN)
 		return 0;
-	free(cs->acked_by);
-	cs->acked_by = xstrdup(by ? by : "");
+	snprintf(cs->acked_by, sizeof(cs->acked_by), "%s", N(by));
 	close_case(sm, cs, CASE_ACKED);
 	return 0;
 }

@@ -26,4 +26,39 @@ int	ctl_push(const struct config *cf, int argc, char **argv);
  * (default: all stream channels) via SUBSCRIBE, one line each. */
 int	ctl_watch(const struct config *cf, int argc, char **argv);
 
+/*
+ * Cases (SPEC section 3; keys in scripts.c). Options may come before or
+ * after CASE; "--" ends them. Usage errors exit 2 before connecting, so
+ * even when Redis is down; a CASE that does not exist exits 1 with
+ * "recoveryctl: no case 'X'".
+ */
+
+/* cases [--state open|acknowledged|resolved|all] [--limit N] [--json]:
+ * list cases newest first, at most N (default 50, at most 100000). open
+ * (the default) means open and acknowledged, from the index P.."cases:open";
+ * all reads P.."cases"; acknowledged and resolved filter those indexes by
+ * the case's state, reading pages of 256 cases until N match. A table
+ * (CASE STATE SEVERITY CUSTOMER OPENED STEP RULES), or with --json one
+ * object a line of every field of the case hash, all as strings. */
+int	ctl_cases(const struct config *cf, int argc, char **argv);
+/* show CASE: every field of the case, known ones first; for a resolved
+ * case the time its hash expires; then its pending escalation steps
+ * (those of its :steps schedule still in P.."escalations", or being
+ * delivered) with their due time and "in 12m" or "overdue by 3m". */
+int	ctl_show(const struct config *cf, int argc, char **argv);
+/* ack CASE [--by NAME] [--note TEXT]: atomically (one script) mark the
+ * case acknowledged by NAME (default $USER, else "recoveryctl") at now,
+ * with the note if given, and remove its pending escalation steps:
+ * acknowledging stops the escalation. An acknowledged case stays the
+ * customer's open case. Acknowledging a resolved case is refused
+ * (exit 1); acknowledging again updates acked_by and acked_at. */
+int	ctl_ack(const struct config *cf, int argc, char **argv);
+/* resolve CASE [--note TEXT]: atomically mark the case resolved at now
+ * (with the note if given), drop it from P.."cases:open", release the
+ * customer's open case if it is still this one (the next firing opens a
+ * new case), remove its pending steps and its schedule. The case hash is
+ * then kept 30 days for reports and expires. Resolving a resolved case
+ * changes nothing and exits 0. */
+int	ctl_resolve(const struct config *cf, int argc, char **argv);
+
 #endif

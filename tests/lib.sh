@@ -162,3 +162,35 @@ push_events() {
 			printf "XADD ivr:events * type rating call_id C%d customer_id K%d agent_id A%d csat %d\n", i, i % 500, i % 40, (i % 5) + 1
 	}' | $R >/dev/null
 }
+
+# push_jsonl FILE: XADD each line of FILE as one event in the json-field
+# form, through one redis-cli pipe (the lines are JSON: no quoting needed
+# beyond redis-cli's own).
+push_jsonl() {
+	python3 -c '
+import sys
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    s = line.replace("\\", "\\\\").replace("\"", "\\\"")
+    print("XADD ivr:events * json \"%s\"" % s)
+' "$1" | $R >/dev/null
+}
+
+# daemon_alerts FILE: every alert the daemons delivered through Redis, as
+# JSON lines: the stream channel's entries, the list channel's JSON and
+# the outbox's (webhook, exec) JSON.
+daemon_alerts() {
+	{
+		$R EVAL "local r = {}
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local o = {}
+  for i = 1, #e[2], 2 do o[e[2][i]] = e[2][i + 1] end
+  r[#r + 1] = cjson.encode(o)
+end
+return r" 1 ivr:alerts
+		$R LRANGE dialer:callbacks 0 -1
+		stream_field ivr:outbox alert
+	} > "$1"
+}

@@ -67,6 +67,7 @@ assert [a["rule"] for a in alerts] == ["low-csat", "vip-detractor", "vip-detract
     "low-csat", "angry-comment", "angry-comment"], alerts
 assert alerts[1]["channel"] == "supervisors" and alerts[2]["channel"] == "dialer"
 assert alerts[0]["event_id"] == "line:3" and alerts[0]["step"] == 0
+assert alerts[0]["case_id"] == "c-line:3" and alerts[4]["case_id"] == "c-line:3"
 ' "$T_DIR/replay.json"
 cat tests/replay/events.jsonl | $C replay --rules tests/replay/rules.yaml - \
     >"$T_DIR/stdin.out" 2>/dev/null
@@ -81,30 +82,58 @@ $C replay --rules rules/recoveryd.yaml contrib/samples/events.jsonl \
 check_eq "sample replay exit status" "$?" 0
 check "sample has at least 1000 events" sh -c \
     "[ \$(grep -c . contrib/samples/events.jsonl) -ge 1000 ]"
-# Each stateless example rule's matches computed here in Python, times the
-# number of channels its actions notify (rules/recoveryd.yaml, rules.d/).
+# Each stateless example rule's firings computed here in Python, with its
+# cooldown per customer (rules/recoveryd.yaml, rules.d/; default 1h), times
+# the number of channels its actions notify: the step-0 lines of those rules.
 check "sample replay: alerts per rule match an independent count" python3 -c '
 import collections, json, sys
 vip = {"gold", "platinum"}
-want = collections.Counter()
+H = 3600.0
+cool = {"vip-detractor": H, "detractor": H, "low-csat": H, "unresolved-call": H,
+        "high-customer-effort": H, "long-wait": 4 * H, "abandoned-call": 2 * H,
+        "critical-complaint": 0, "high-complaint": H}
+chans = {"vip-detractor": 2, "critical-complaint": 3}
+last, want = {}, collections.Counter()
+def fire(rule, e):
+    k, t = (rule, e["customer_id"]), float(e["ts"])
+    if k in last and t - last[k] < cool[rule]:
+        return
+    last[k] = t
+    want[rule] += chans.get(rule, 1)
 for line in open("contrib/samples/events.jsonl"):
     e = json.loads(line)
     t, tier = e["type"], e.get("customer", {}).get("tier")
     if t == "rating":
-        if "nps" in e and e["nps"] <= 6 and tier in vip: want["vip-detractor"] += 2
-        if "nps" in e and e["nps"] <= 6 and tier not in vip: want["detractor"] += 1
-        if "csat" in e and e["csat"] <= 2: want["low-csat"] += 1
-        if e.get("resolved") is False: want["unresolved-call"] += 1
-        if "ces" in e and e["ces"] >= 5: want["high-customer-effort"] += 1
+        if "nps" in e and e["nps"] <= 6 and tier in vip: fire("vip-detractor", e)
+        if "nps" in e and e["nps"] <= 6 and tier not in vip: fire("detractor", e)
+        if "csat" in e and e["csat"] <= 2: fire("low-csat", e)
+        if e.get("resolved") is False: fire("unresolved-call", e)
+        if "ces" in e and e["ces"] >= 5: fire("high-customer-effort", e)
     elif t == "call":
-        if e.get("wait_s", 0) > 300: want["long-wait"] += 1
-        if e.get("abandoned") is True: want["abandoned-call"] += 1
+        if e.get("wait_s", 0) > 300: fire("long-wait", e)
+        if e.get("abandoned") is True: fire("abandoned-call", e)
     elif t == "complaint":
-        if e.get("severity") == "critical": want["critical-complaint"] += 3
-        if e.get("severity") == "high": want["high-complaint"] += 1
-got = collections.Counter(l.split()[2] for l in open(sys.argv[1]))
+        if e.get("severity") == "critical": fire("critical-complaint", e)
+        if e.get("severity") == "high": fire("high-complaint", e)
+rows = [l.split() for l in open(sys.argv[1])]
+got = collections.Counter(r[2] for r in rows if r[2] in cool and r[5] == "0")
 assert got == want, (sorted(got.items()), sorted(want.items()))
 assert sum(got.values()) > 100
+' "$T_DIR/sample.out"
+# Escalation: each step line comes after its case opened (the case's first
+# line) by exactly that step's delay, and the sample has some of each rule.
+check "sample replay: escalation steps fall due after their case opened" python3 -c '
+import datetime, sys
+delay = {("vip-detractor", "1"): 900, ("vip-detractor", "2"): 3600,
+         ("high-complaint", "1"): 1800}
+def ts(s): return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+opened, steps = {}, {}
+for r in (l.split() for l in open(sys.argv[1])):
+    opened.setdefault(r[4], ts(r[0]))
+    if r[5] != "0":
+        assert r[4] in opened and abs(ts(r[0]) - opened[r[4]] - delay[(r[2], r[5])]) < 0.01, r
+        steps[(r[2], r[5])] = steps.get((r[2], r[5]), 0) + 1
+assert set(steps) == set(delay), steps
 ' "$T_DIR/sample.out"
 check "sample replay summary on stderr" grep -q "^replay: 1200 events, 0 invalid" "$T_DIR/sample.err"
 

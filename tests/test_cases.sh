@@ -1,0 +1,253 @@
+#!/bin/sh
+# test_cases.sh — recoveryctl cases, show, ack and resolve (SPEC sections 3
+# and 5) against a real redis-server on a unix socket in a temp dir, with
+# cases opened by the real daemon on pushed events (escalation steps an
+# hour or more away, so they stay pending) and a few written by hand: cases
+# lists open and acknowledged cases newest first (or by state, as a table
+# or JSON); show prints every field and the pending steps with their due
+# times; ack marks the case and stops its escalation; resolve closes it,
+# frees the customer for a new case and keeps the hash 30 days; an unknown
+# case exits 1, usage errors 2, an unreachable Redis 3.
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
+CTL=$BUILD/recoveryctl
+for b in "$CTL" "$BUILD/recoveryd"; do
+	[ -x "$b" ] || { echo "test_cases: $b not found (run make first)"; exit 1; }
+done
+t_setup
+t_redis_start
+
+CONF=$T_DIR/recoveryd.yaml
+LOG=$T_DIR/recoveryd.log
+t_config "$CONF" <<'RULES'
+rules:
+  - name: low-csat
+    on: rating
+    if: csat <= 2
+    actions: [{notify: supervisors, message: "low CSAT {{csat}} from {{customer_id}}"}]
+    escalate:
+      - {after: 1h, notify: dialer, message: "call {{customer_id}} back"}
+      - {after: 2h, notify: [supervisors, dialer], message: "still open {{case_id}}"}
+RULES
+check "config is valid" "$BUILD/recoveryd" -t -c "$CONF"
+C="$CTL -c $CONF"
+# A configuration whose Redis is not there.
+DOWN=$T_DIR/down.yaml
+sed "s|unix://$T_REDIS_SOCK|unix://$T_DIR/nothing.sock|" "$CONF" >"$DOWN"
+
+# run NAME WANT-EXIT ARGS...: recoveryctl with stdout in $T_DIR/out and
+# stderr in $T_DIR/err, checking its exit status.
+run() {
+	name=$1
+	want=$2
+	shift 2
+	$C "$@" >"$T_DIR/out" 2>"$T_DIR/err"
+	rc=$?
+	if [ $rc -eq "$want" ]; then ok "$name"; else
+		fail "$name" "exit $rc, want $want: $(cat "$T_DIR/err")"; fi
+}
+out_has() { grep -q -- "$1" "$T_DIR/out"; }
+err_has() { grep -q -- "$1" "$T_DIR/err"; }
+now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
+
+# --- a case written by hand, with one step overdue ---------------------------
+# (before the daemon starts, so no escalation worker delivers it)
+NOW=$(now_ms)
+OLD=$((NOW - 3600000))
+$R HSET ivr:case:c-hand case_id c-hand customer_id K9 state open \
+    severity low opened_at 2026-01-01T00:00:00.000Z opened_ms "$OLD" \
+    rules low-csat events 1-1 step 0 acked_by '' resolved_at '' >/dev/null
+$R HSET ivr:case:c-hand:steps "600000|dialer" "low-csat|1" \
+    "86400000|supervisors" "low-csat|2" >/dev/null
+$R ZADD ivr:escalations $((OLD + 600000)) "c-hand|low-csat|1" \
+    $((OLD + 86400000)) "c-hand|low-csat|2" >/dev/null
+$R ZADD ivr:cases "$OLD" c-hand >/dev/null
+$R ZADD ivr:cases:open "$OLD" c-hand >/dev/null
+# K9's open case is another one: resolving c-hand must leave it alone.
+$R SET ivr:opencase:K9 c-other >/dev/null
+# And an old resolved case.
+$R HSET ivr:case:c-old case_id c-old customer_id K8 state resolved \
+    severity high opened_at 2025-12-01T00:00:00.000Z \
+    resolved_at 2025-12-02T00:00:00.000Z rules low-csat step 1 >/dev/null
+$R ZADD ivr:cases $((OLD - 86400000)) c-old >/dev/null
+
+run "show a hand-made case" 0 show c-hand
+check "show: overdue step" out_has 'step 1  low-csat  after 10m  to dialer  due .* (overdue by 50m)'
+check "show: step due later" out_has 'step 2  low-csat  after 1d  to supervisors  due .* (in 2[23]h'
+USER=bob run "ack without --by" 0 ack c-hand
+check_eq "ack: acked_by defaults to \$USER" "$($R HGET ivr:case:c-hand acked_by)" bob
+check_eq "ack removes the hand-made steps" "$($R ZCARD ivr:escalations)" 0
+env -u USER $C ack c-hand >"$T_DIR/out" 2>/dev/null
+check_eq "ack without \$USER: recoveryctl" "$(cat "$T_DIR/out")" \
+    "case c-hand acknowledged by recoveryctl"
+
+# --- cases opened by the daemon ------------------------------------------------
+t_daemon "$CONF" "$LOG"
+$C push rating call_id=C1 customer_id=K1 csat=1 >/dev/null
+sleep 0.01
+$C push rating call_id=C2 customer_id=K2 csat=2 >/dev/null
+check "events drained" t_wait 10 drained
+C1=$($R GET ivr:opencase:K1)
+C2=$($R GET ivr:opencase:K2)
+check "daemon opened two cases" [ -n "$C1" ] && [ -n "$C2" ] && [ "$C1" != "$C2" ]
+check_eq "four steps pending" "$($R ZCARD ivr:escalations)" 4
+
+# --- cases -------------------------------------------------------------------
+run "cases" 0 cases
+check_eq "cases: header" "$(head -n 1 "$T_DIR/out" | tr -s ' ')" \
+    "CASE STATE SEVERITY CUSTOMER OPENED STEP RULES"
+check_eq "cases: open and acknowledged, newest first" \
+    "$(sed 1d "$T_DIR/out" | awk '{ print $1, $2, $4 }' | tr '\n' ' ')" \
+    "$C2 open K2 $C1 open K1 c-hand acknowledged K9 "
+check "cases: row columns" sh -c "grep '^$C1 ' '$T_DIR/out' | grep -Eq \
+    '^$C1 +open +medium +K1 +20[0-9-]{8}T[0-9:.]+Z +0 +low-csat\$'"
+run "cases --state all" 0 cases --state all
+check_eq "cases --state all: every case" \
+    "$(sed 1d "$T_DIR/out" | awk '{ print $1 }' | tr '\n' ' ')" \
+    "$C2 $C1 c-hand c-old "
+run "cases --state resolved" 0 cases --state=resolved
+check_eq "cases --state resolved" "$(sed 1d "$T_DIR/out" | awk '{ print $1 }')" c-old
+run "cases --state acknowledged" 0 cases --state acknowledged
+check_eq "cases --state acknowledged" "$(sed 1d "$T_DIR/out" | awk '{ print $1 }')" c-hand
+run "cases --limit 1" 0 cases --limit 1
+check_eq "cases --limit 1: the newest" "$(sed 1d "$T_DIR/out" | awk '{ print $1 }')" "$C2"
+run "cases --json" 0 cases --json
+check "cases --json: one object a line with the hash fields" python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["case_id"] for r in rows] == [sys.argv[2], sys.argv[3], "c-hand"], rows
+r = rows[1]
+for f in ("customer_id", "state", "severity", "opened_at", "opened_ms", "rules",
+          "events", "step", "acked_by", "resolved_at", "call_id", "entry"):
+    assert f in r, f
+assert r["customer_id"] == "K1" and r["state"] == "open" and r["call_id"] == "C1"
+assert r["rules"] == "low-csat" and r["events"] == r["entry"]
+assert all(isinstance(v, str) for r in rows for v in r.values())
+' "$T_DIR/out" "$C2" "$C1"
+
+# --- show --------------------------------------------------------------------
+run "show" 0 show "$C1"
+check "show: case_id" out_has "^case_id  *$C1\$"
+check "show: customer" out_has '^customer_id  *K1$'
+check "show: state" out_has '^state  *open$'
+check "show: opened_at" out_has '^opened_at  *20[0-9-]*T'
+check "show: events" out_has "^events  *[0-9]*-[0-9]*\$"
+check "show: empty fields as -" out_has '^acked_by  *-$'
+check "show: step 1 pending in about an hour" \
+    out_has 'step 1  low-csat  after 1h  to dialer  due 20[0-9-]*T[0-9:.]*Z (in 59m)'
+check "show: step 2 pending in about two hours" \
+    out_has 'step 2  low-csat  after 2h  to supervisors,dialer  due .* (in 1h59m)'
+run "show unknown case" 1 show nope
+check_eq "show unknown: message" "$(tail -n 1 "$T_DIR/err")" "recoveryctl: no case 'nope'"
+
+# --- ack ---------------------------------------------------------------------
+Z0=$($R ZCARD ivr:escalations)
+run "ack" 0 ack "$C1" --by alice --note "called back, refund"
+check_eq "ack: message" "$(cat "$T_DIR/out")" "case $C1 acknowledged by alice"
+check_eq "ack: state" "$($R HGET "ivr:case:$C1" state)" acknowledged
+check_eq "ack: acked_by" "$($R HGET "ivr:case:$C1" acked_by)" alice
+check_eq "ack: note" "$($R HGET "ivr:case:$C1" note)" "called back, refund"
+check "ack: acked_at is RFC 3339" sh -c "redis-cli -s '$T_REDIS_SOCK' HGET \
+    'ivr:case:$C1' acked_at | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\$'"
+check_eq "ack removes the case's pending steps" "$($R ZCARD ivr:escalations)" $((Z0 - 2))
+check_eq "ack leaves the other case's steps" \
+    "$($R ZRANGE ivr:escalations 0 -1 | cut -d'|' -f1 | sort -u)" "$C2"
+run "show after ack" 0 show "$C1"
+check "show: no pending steps after ack" out_has '^no pending escalation steps$'
+check_eq "acknowledged case is still the customer's" "$($R GET ivr:opencase:K1)" "$C1"
+run "ack unknown case" 1 ack nope --by alice
+check_eq "ack unknown: message" "$(tail -n 1 "$T_DIR/err")" "recoveryctl: no case 'nope'"
+check_eq "ack unknown: nothing written" "$($R EXISTS ivr:case:nope)" 0
+
+# --- resolve -------------------------------------------------------------------
+run "resolve" 0 resolve "$C1" --note "refunded"
+check_eq "resolve: message" "$(cat "$T_DIR/out")" "case $C1 resolved"
+check_eq "resolve: state" "$($R HGET "ivr:case:$C1" state)" resolved
+check_eq "resolve: note" "$($R HGET "ivr:case:$C1" note)" refunded
+check "resolve: resolved_at set" sh -c "redis-cli -s '$T_REDIS_SOCK' HGET \
+    'ivr:case:$C1' resolved_at | grep -Eq '^[0-9]{4}-.*Z\$'"
+check_eq "resolve: out of cases:open" "$($R ZSCORE ivr:cases:open "$C1")" ""
+check_eq "resolve: still in cases" "$($R ZSCORE ivr:cases "$C1")" \
+    "$($R HGET "ivr:case:$C1" opened_ms)"
+check_eq "resolve: opencase released" "$($R EXISTS ivr:opencase:K1)" 0
+check_eq "resolve: schedule deleted" "$($R EXISTS "ivr:case:$C1:steps")" 0
+TTL=$($R TTL "ivr:case:$C1")
+check "resolve: kept 30 days ($TTL s)" [ "$TTL" -gt 2591000 ] && [ "$TTL" -le 2592000 ]
+run "show a resolved case" 0 show "$C1"
+check "show: kept_until" out_has '^kept_until .* (in 29d23h)$'
+run "ack a resolved case" 1 ack "$C1"
+check "ack resolved: message" err_has "case $C1 is already resolved"
+check_eq "ack resolved: state unchanged" "$($R HGET "ivr:case:$C1" acked_by)" alice
+run "resolve again" 0 resolve "$C1" --note other
+check "resolve again: says so" out_has "case $C1 was already resolved (at 20"
+check_eq "resolve again: note unchanged" "$($R HGET "ivr:case:$C1" note)" refunded
+
+run "resolve an open case" 0 resolve "$C2"
+check_eq "resolve: its pending steps gone" "$($R ZCARD ivr:escalations)" 0
+check_eq "resolve: no note without --note" "$($R HEXISTS "ivr:case:$C2" note)" 0
+run "resolve a case not the customer's open one" 0 resolve c-hand
+check_eq "resolve: another case's opencase left alone" \
+    "$($R GET ivr:opencase:K9)" c-other
+run "resolve unknown case" 1 resolve nope
+check_eq "resolve unknown: message" "$(tail -n 1 "$T_DIR/err")" "recoveryctl: no case 'nope'"
+run "cases after resolving everything" 0 cases
+check_eq "cases: nothing open" "$(cat "$T_DIR/out")" ""
+check "cases: says none is open" err_has 'no open cases'
+
+# A new firing for the customer opens a new case.
+$C push rating call_id=C3 customer_id=K1 csat=1 >/dev/null
+check "new event drained" t_wait 10 drained
+C3=$($R GET ivr:opencase:K1)
+check "new firing opens a new case" [ -n "$C3" ] && [ "$C3" != "$C1" ]
+check_eq "new case is open" "$($R HGET "ivr:case:$C3" state)" open
+check_eq "new case escalates" "$($R ZCARD ivr:escalations)" 2
+check_eq "resolved case unchanged" "$($R HGET "ivr:case:$C1" events | tr ',' '\n' | wc -l)" 1
+run "cases lists the new case" 0 cases
+check_eq "cases: the new case only" "$(sed 1d "$T_DIR/out" | awk '{ print $1 }')" "$C3"
+
+# --- usage errors, help ----------------------------------------------------------
+usage() {
+	$C "$@" >"$T_DIR/out" 2>"$T_DIR/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q '^usage: recoveryctl' "$T_DIR/err"; then
+		ok "usage error exits 2: $*"
+	else
+		fail "usage error exits 2: $*" "exit $rc: $(cat "$T_DIR/err")"
+	fi
+}
+usage cases --bogus
+usage cases --state closed
+usage cases --limit 0
+usage cases --limit ten
+usage cases --json=yes
+usage cases extra
+usage show
+usage show a b
+usage ack
+usage ack "$C3" --by
+usage ack "$C3" --by ''
+usage ack "$C3" --who me
+usage resolve
+usage resolve "$C3" --by me
+check_eq "usage errors change nothing" "$($R HGET "ivr:case:$C3" state)" open
+run "cases -h" 0 cases -h
+check "cases -h prints the usage" out_has '^usage: recoveryctl .* cases \[--state'
+run "ack a case given after --" 0 ack --by carol -- "$C3"
+check_eq "ack after --" "$($R HGET "ivr:case:$C3" acked_by)" carol
+check "help lists the case commands" sh -c "$CTL -h | grep -q 'resolve CASE \[--note TEXT\]'"
+
+# --- Redis down ----------------------------------------------------------------
+for cmd in "cases" "cases --json" "show $C3" "ack $C3" "resolve $C3"; do
+	# shellcheck disable=SC2086
+	$CTL -c "$DOWN" $cmd >/dev/null 2>"$T_DIR/err"
+	check_eq "Redis down: $cmd exits 3" $? 3
+done
+check "Redis down: names the server" err_has '^recoveryctl: cannot reach Redis at unix://'
+$CTL -c "$DOWN" ack >/dev/null 2>&1
+check_eq "Redis down: a usage error still exits 2" $? 2
+
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "daemon exits 0" $? 0
+[ "$T_FAIL" -gt 0 ] && { echo "--- daemon log"; tail -n 20 "$LOG"; }
+t_done

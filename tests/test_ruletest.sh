@@ -1,0 +1,98 @@
+#!/bin/sh
+# test_ruletest.sh — "recoveryctl test" (SPEC section 5, rule unit tests):
+# the shipped rule tests pass, and the runner itself reports wrong
+# expectations as missing/unexpected alerts and broken test files as
+# FILE:LINE:COL (golden files in tests/ruletest/).
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
+t_setup
+C=$BUILD/recoveryctl
+
+# run_is NAME WANT CMD...: the command's exit status; output in $T_DIR/out.
+run_is() {
+	name=$1
+	want=$2
+	shift 2
+	"$@" >"$T_DIR/out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$name"; else
+		fail "$name" "exit $got, want $want: $(tail -n 20 "$T_DIR/out")"; fi
+}
+
+# golden NAME FILE: $T_DIR/out equals FILE.
+golden() {
+	if diff -u "$2" "$T_DIR/out" >"$T_DIR/diff"; then ok "$1"; else
+		fail "$1" "$(cat "$T_DIR/diff")"; fi
+}
+
+# --- the example rules' own tests --------------------------------------------
+run_is "rules/tests/*.yaml pass" 0 $C test rules/tests/*.yaml
+check "every rule test reported ok" sh -c \
+    "! grep -q '^FAIL' '$T_DIR/out' && grep -q '^[0-9]* tests, [0-9]* passed, 0 failed$' '$T_DIR/out'"
+n=$(sed -n 's/^\([0-9]*\) tests, .*/\1/p' "$T_DIR/out")
+check "at least 40 rule tests ran ($n)" [ "${n:-0}" -ge 40 ]
+# Every example rule is the subject of at least one expectation.
+for r in vip-detractor repeat-low-csat agent-csat-slump complaint-after-bad-call \
+    long-wait abandoned-call callback-after-abandon critical-complaint \
+    high-complaint detractor low-csat unresolved-call high-customer-effort \
+    queue-nps-slump; do
+	check "rule $r is tested" grep -q "rule: $r," rules/tests/*.yaml
+done
+run_is "the SPEC's examples pass" 0 $C test rules/tests/spec-examples.yaml
+
+# --- the runner: wrong expectations -----------------------------------------
+run_is "wrong expectations fail" 1 $C test tests/ruletest/bad-expect.yaml
+golden "missing and unexpected alerts are listed" tests/ruletest/bad-expect.expected
+check "the right test in the same file still passes" \
+    grep -q "^ok right expectations pass$" "$T_DIR/out"
+
+# --- the runner: broken test files ------------------------------------------
+run_is "a broken test file fails" 1 $C test tests/ruletest/broken-file.yaml
+golden "every mistake is reported as FILE:LINE:COL" tests/ruletest/broken-file.expected
+run_is "a broken file among good ones still fails" 1 \
+    $C test rules/tests/ratings.yaml tests/ruletest/broken-file.yaml
+check "the good file's tests still run" grep -q "^6 tests, 6 passed, 0 failed, 1 file with errors$" "$T_DIR/out"
+
+cat >"$T_DIR/syntax.yaml" <<'YAML'
+rule_files: [rules.yaml]
+tests: [{name: x
+YAML
+run_is "a YAML syntax error fails" 1 $C test "$T_DIR/syntax.yaml"
+check "syntax error has FILE:LINE:COL" grep -q "^$T_DIR/syntax.yaml:[0-9]*:[0-9]*: " "$T_DIR/out"
+
+cat >"$T_DIR/norules.yaml" <<'YAML'
+rule_files: [no-such-file.yaml]
+tests: []
+YAML
+run_is "a missing rule file fails" 1 $C test "$T_DIR/norules.yaml"
+check "the missing rule file is named" grep -q "no-such-file.yaml" "$T_DIR/out"
+
+# Rule files are relative to the test file, not to the current directory.
+mkdir -p "$T_DIR/sub"
+cat >"$T_DIR/sub/rules.yaml" <<'YAML'
+channels: {out: {type: stream, key: a}}
+rules:
+  - name: any
+    on: ping
+    escalate: [{after: 2h, notify: out}]
+YAML
+cat >"$T_DIR/sub/t.yaml" <<'YAML'
+rule_files: [rules.yaml]
+tests:
+  - name: unknown event types work, steps show after the last event
+    events: [{at: 1d, type: ping, customer_id: k1}]
+    expect: [{at: 26h, rule: any, channel: out, step: 1, case: c-t1}]
+  - name: events without a customer open no case
+    events: [{at: 0s, type: ping}]
+    expect: []
+YAML
+CABS=$(cd "$(dirname "$C")" && pwd)/$(basename "$C")
+(cd / && "$CABS" test "$T_DIR/sub/t.yaml") >"$T_DIR/out" 2>&1
+check_eq "rule files resolve relative to the test file" "$?" 0
+
+# --- usage --------------------------------------------------------------------
+run_is "test without files is a usage error" 2 $C test
+run_is "test --help" 0 $C test --help
+run_is "a missing test file fails" 1 $C test "$T_DIR/none.yaml"
+
+t_done

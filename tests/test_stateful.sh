@@ -1,0 +1,162 @@
+#!/bin/sh
+# test_stateful.sh — stateful rules through the real daemon and Redis,
+# against the in-memory store of `recoveryctl replay` on the same events
+# (the shared vectors of the two state stores), and escalation on the wall
+# clock: steps on time, an ack stops the rest, a step due while the daemon
+# is down runs once after the restart.
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib.sh
+t_setup
+t_redis_start
+C=$BUILD/recoveryctl
+
+# --- 1. the sample day, example rules, one daemon -----------------------
+mkdir -p "$T_DIR/ex"
+cp -r rules/rules.d "$T_DIR/ex/"
+sed -e "s|redis://127.0.0.1:6379/0|unix://$T_REDIS_SOCK|" \
+    -e 's|listen: "127.0.0.1:9464"|listen: ""|' \
+    rules/recoveryd.yaml > "$T_DIR/ex/recoveryd.yaml"
+$C replay --json --rules "$T_DIR/ex/recoveryd.yaml" contrib/samples/events.jsonl \
+    > "$T_DIR/replay1.jsonl" 2>"$T_DIR/replay1.err"
+check "replay of the sample day" [ -s "$T_DIR/replay1.jsonl" ]
+check "sample day has stateful firings" grep -q '"rule":"repeat-low-csat"' "$T_DIR/replay1.jsonl"
+push_jsonl contrib/samples/events.jsonl
+t_daemon "$T_DIR/ex/recoveryd.yaml" "$T_DIR/d0.log"
+check "sample day drained" t_wait 30 drained
+daemon_alerts "$T_DIR/daemon1.jsonl"
+if python3 tests/compare_alerts.py "$T_DIR/replay1.jsonl" "$T_DIR/daemon1.jsonl" log \
+    > "$T_DIR/cmp1" 2>&1; then
+	ok "daemon and replay agree on the sample day ($(tail -n 1 "$T_DIR/cmp1"))"
+else
+	fail "daemon and replay agree on the sample day" "$(head -n 20 "$T_DIR/cmp1")"
+fi
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+$R FLUSHALL >/dev/null
+
+# --- 2. three daemons, 50,000 events ------------------------------------
+# Each customer's (and agent's) events are 2,000 entries apart, farther
+# than three daemons' concurrent batches reach: per-key order is kept.
+cat > "$T_DIR/multi.yaml" <<CONF
+redis: {url: "unix://$T_REDIS_SOCK"}
+input: {batch: 64, claim_idle: 2s}
+http: {listen: ""}
+defaults: {cooldown: 0, severity: medium}
+channels:
+  supervisors: {type: stream, key: ivr:alerts}
+  dialer: {type: list, key: dialer:callbacks}
+rules:
+  - name: low
+    on: rating
+    if: csat <= 2
+    actions: [{notify: dialer}]
+  - name: repeat
+    on: rating
+    if: csat <= 2
+    count: {by: customer_id, at_least: 2, within: 3h}
+    cooldown: 2h
+    actions: [{notify: supervisors, message: "{{customer_id}} {{count}}"}]
+  - name: slump
+    on: rating
+    aggregate: {by: agent_id, value: avg(csat), within: 4h, min_samples: 3, alert_if: value < 2.5}
+    cooldown: 3h
+    actions: [{notify: supervisors}]
+  - name: promoters
+    on: rating
+    aggregate: {by: agent_id, value: nps(nps), within: 4h, min_samples: 4, alert_if: value >= 50 and samples < 6}
+    actions: [{notify: supervisors}]
+  - name: complaint-after
+    on: complaint
+    after: {rule: repeat, by: customer_id, within: 6h}
+    severity: critical
+    actions: [{notify: [supervisors, dialer]}]
+CONF
+awk 'BEGIN {
+	for (i = 0; i < 50000; i++) {
+		c = i % 2000
+		if (i % 7 == 3)
+			printf "{\"type\":\"complaint\",\"ts\":%d,\"complaint_id\":\"P%d\",\"customer_id\":\"K%d\"}\n", 1700000000 + i, i, c
+		else
+			printf "{\"type\":\"rating\",\"ts\":%d,\"call_id\":\"C%d\",\"customer_id\":\"K%d\",\"agent_id\":\"A%d\",\"csat\":%d,\"nps\":%d}\n", 1700000000 + i, i, c, c, 1 + (i * 7 + int(i / 2000)) % 5, (i * 3 + int(i / 2000)) % 11
+	}
+}' > "$T_DIR/multi.jsonl"
+$C replay --json --rules "$T_DIR/multi.yaml" "$T_DIR/multi.jsonl" \
+    > "$T_DIR/replay2.jsonl" 2>"$T_DIR/replay2.err"
+check "replay of 50,000 events" grep -q "50000 events, 0 invalid" "$T_DIR/replay2.err"
+push_jsonl "$T_DIR/multi.jsonl"
+for n in 1 2 3; do
+	t_daemon "$T_DIR/multi.yaml" "$T_DIR/m$n.log"
+done
+check "three daemons drain 50,000 events" t_wait 120 drained
+daemon_alerts "$T_DIR/daemon2.jsonl"
+if python3 tests/compare_alerts.py "$T_DIR/replay2.jsonl" "$T_DIR/daemon2.jsonl" \
+    > "$T_DIR/cmp2" 2>&1; then
+	ok "three daemons produce exactly replay's alerts ($(tail -n 1 "$T_DIR/cmp2"))"
+else
+	fail "three daemons produce exactly replay's alerts" "$(head -n 20 "$T_DIR/cmp2")"
+fi
+check_eq "three consumers in the group" \
+    "$($R XINFO CONSUMERS ivr:events recoveryd | grep -c '^name$')" 3
+for p in $T_PIDS; do kill -TERM "$p" 2>/dev/null; done
+sleep 1.5
+$R FLUSHALL >/dev/null
+
+# --- 3. escalation on the wall clock --------------------------------------
+CONF=$T_DIR/esc.yaml
+t_config "$CONF" <<'RULES'
+rules:
+  - name: detractor
+    on: rating
+    if: nps <= 6
+    severity: high
+    actions: [{notify: supervisors, message: "detractor {{customer_id}}"}]
+    escalate:
+      - {after: 2s, notify: supervisors, message: "step1 {{case_id}}"}
+      - {after: 4s, notify: [supervisors, dialer], message: "step2 {{case_id}}"}
+RULES
+# step_alerts CASE STEP: how many stream alerts that step of the case made.
+step_alerts() {
+	stream_field ivr:alerts alert_id | grep -c "^$1/detractor/step$2/supervisors$"
+}
+# ms_of RFC3339: epoch milliseconds.
+ms_of() { python3 -c 'import sys, datetime; print(int(datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")).timestamp() * 1000))' "$1"; }
+t_daemon "$CONF" "$T_DIR/esc.log"
+$R XADD ivr:events '*' type rating call_id E1 customer_id K1 nps 2 >/dev/null
+$R XADD ivr:events '*' type rating call_id E2 customer_id K2 nps 2 >/dev/null
+check "escalation: events drained" t_wait 10 drained
+C1=$($R GET ivr:opencase:K1)
+C2=$($R GET ivr:opencase:K2)
+check "escalation: two cases" [ -n "$C1" ] && [ -n "$C2" ] && [ "$C1" != "$C2" ]
+check "escalation: step 1 ran" t_wait 5 sh -c "[ \$(redis-cli -s '$T_REDIS_SOCK' XLEN ivr:alerts) -ge 4 ]"
+"$C" -c "$CONF" ack "$C2" --by tester --note "calling back" >/dev/null
+check_eq "ack recorded" "$($R HGET "ivr:case:$C2" acked_by)" tester
+check "escalation: step 2 ran for the open case" t_wait 6 sh -c \
+    "redis-cli -s '$T_REDIS_SOCK' LRANGE dialer:callbacks 0 -1 | grep -q '$C1/detractor/step2'"
+sleep 1
+check_eq "step 1 once for the open case" "$(step_alerts "$C1" 1)" 1
+check_eq "step 2 once for the open case" "$(step_alerts "$C1" 2)" 1
+check_eq "step 1 ran before the ack" "$(step_alerts "$C2" 1)" 1
+check_eq "no step 2 after the ack" "$(step_alerts "$C2" 2)" 0
+opened=$(ms_of "$($R HGET "ivr:case:$C1" opened_at)")
+s1=$(ms_of "$(stream_field ivr:alerts fired_at | sed -n 3,4p | head -n 1)")
+check "step 1 about 2 s after the case opened" [ $((s1 - opened)) -ge 2000 ] && [ $((s1 - opened)) -lt 3600 ]
+check_eq "case step field" "$($R HGET "ivr:case:$C1" step)" 2
+
+# A step due while the daemon is down runs once after the restart.
+$R XADD ivr:events '*' type rating call_id E3 customer_id K3 nps 1 >/dev/null
+check "restart: case opened" t_wait 10 sh -c "redis-cli -s '$T_REDIS_SOCK' EXISTS ivr:opencase:K3 | grep -q 1"
+C3=$($R GET ivr:opencase:K3)
+kill -9 "$T_DAEMON"
+wait "$T_DAEMON" 2>/dev/null
+sleep 5
+check_eq "restart: nothing ran while down" "$(step_alerts "$C3" 1)" 0
+t_daemon "$CONF" "$T_DIR/esc.log"
+check "restart: overdue steps run" t_wait 10 sh -c \
+    "redis-cli -s '$T_REDIS_SOCK' LRANGE dialer:callbacks 0 -1 | grep -q '$C3/detractor/step2'"
+sleep 2
+check_eq "restart: step 1 once" "$(step_alerts "$C3" 1)" 1
+check_eq "restart: step 2 once" "$(step_alerts "$C3" 2)" 1
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+
+t_done
