@@ -102,7 +102,7 @@ $(BUILD)/ivr-sim: contrib/ivr-sim.c | deps
 	$(CC) $(CFLAGS) $(XCFLAGS) $$(pkg-config --cflags hiredis) -o $@ $< \
 	    $(XLDFLAGS) $$(pkg-config --libs hiredis) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a tests/unit/harness.h | deps
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a tests/unit/harness.h tests/unit/testconf.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CORE_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libcore.a $(CORE_LIBS) -lm

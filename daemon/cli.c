@@ -16,7 +16,6 @@ cli_load_config(const char *path, FILE *err)
 
 	diags_init(&d);
 	cf = config_load(path, &d);
-	diags_sort(&d);
 	diags_print(&d, err);
 	if (cf != NULL && d.errors > 0) {
 		config_free(cf);
@@ -36,7 +35,6 @@ cli_load_config_logged(const char *path)
 
 	diags_init(&d);
 	cf = config_load(path, &d);
-	diags_sort(&d);
 	for (i = 0; i < d.n; i++) {
 		diag_format(&d.v[i], line, sizeof(line));
 		log_warnx("%s", line);

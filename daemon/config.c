@@ -404,49 +404,6 @@ unused_warnings(struct loader *ld)
 }
 
 /*
- * sort_diags: this load's diagnostics (from index n0) by file in the order
- * the files were read (the main file first, then includes depth first),
- * then line and column. Passes report out of file order (a channel error
- * in an include before a rule error in the main file); this puts them
- * back in reading order. Stable insertion sort: the list is short.
- */
-static void
-sort_diags(struct loader *ld, size_t n0)
-{
-	struct diags *d = ld->d;
-	size_t i, j, k, nf = ld->cf->nfiles, *rank;
-	struct diag tmp;
-	size_t trank;
-
-	if (d->n <= n0 + 1)
-		return;
-	rank = xcalloc(d->n, sizeof(*rank));
-	for (i = n0; i < d->n; i++) {
-		for (k = 0; k < nf; k++)
-			if (strcmp(ld->cf->files[k], d->v[i].file) == 0)
-				break;
-		rank[i] = k;
-	}
-	for (i = n0 + 1; i < d->n; i++) {
-		tmp = d->v[i];
-		trank = rank[i];
-		for (j = i; j > n0; j--) {
-			const struct diag *p = &d->v[j - 1];
-
-			if (rank[j - 1] < trank || (rank[j - 1] == trank &&
-			    (p->line < tmp.line || (p->line == tmp.line &&
-			    p->col <= tmp.col))))
-				break;
-			d->v[j] = d->v[j - 1];
-			rank[j] = rank[j - 1];
-		}
-		d->v[j] = tmp;
-		rank[j] = trank;
-	}
-	free(rank);
-}
-
-/*
  * link_after: tell every rule that others correlate on which of its
  * firing events' fields to remember, and for how long (struct rule's
  * remember). O(rules * remembered fields).
@@ -529,7 +486,9 @@ config_load(const char *path, struct diags *d)
 	free(ld.chan_used);
 	free(ld.after_nodes);
 	free(ld.rule_nodes);
-	sort_diags(&ld, n0);
+	/* Passes report out of file order (a channel error in an include
+	 * before a rule error in the main file): back to reading order. */
+	diags_sort_range(d, n0, (const char *const *)cf->files, cf->nfiles);
 	for (i = 0; i < cf->nfiles; i++)
 		free(ld.reals[i]);
 	free(ld.reals);

@@ -91,30 +91,41 @@ diags_print(const struct diags *d, FILE *fp)
 }
 
 /*
- * diags_sort: order by file (first appearance), then line and column.
- * Insertion sort: stable, and lists are short (bounded by d->max).
+ * diags_sort_range: order diagnostics [from, n) by file, then line and
+ * column. Files rank in the order of files[] (nfiles of them: the order a
+ * loader read them), then any other file in order of first appearance.
+ * Stable insertion sort, O(n^2): the list is bounded by d->max.
  */
 void
-diags_sort(struct diags *d)
+diags_sort_range(struct diags *d, size_t from, const char *const *files,
+    size_t nfiles)
 {
-	size_t i, j, k, nfiles = 0;
-	const char **files = xcalloc(d->n + 1, sizeof(*files));
-	size_t *rank = xcalloc(d->n + 1, sizeof(*rank));
+	const char **seen;
+	size_t i, j, k, nseen = 0, *rank, trank;
 	struct diag tmp;
-	size_t trank;
 
-	for (i = 0; i < d->n; i++) {
+	if (d->n <= from + 1)
+		return;
+	seen = xcalloc(d->n, sizeof(*seen));
+	rank = xcalloc(d->n, sizeof(*rank));
+	for (i = from; i < d->n; i++) {
 		for (k = 0; k < nfiles; k++)
 			if (strcmp(files[k], d->v[i].file) == 0)
 				break;
-		if (k == nfiles)
-			files[nfiles++] = d->v[i].file;
+		if (k == nfiles) {
+			for (j = 0; j < nseen; j++)
+				if (strcmp(seen[j], d->v[i].file) == 0)
+					break;
+			if (j == nseen)
+				seen[nseen++] = d->v[i].file;
+			k = nfiles + j;
+		}
 		rank[i] = k;
 	}
-	for (i = 1; i < d->n; i++) {
+	for (i = from + 1; i < d->n; i++) {
 		tmp = d->v[i];
 		trank = rank[i];
-		for (j = i; j > 0; j--) {
+		for (j = i; j > from; j--) {
 			const struct diag *p = &d->v[j - 1];
 			if (rank[j - 1] < trank || (rank[j - 1] == trank &&
 			    (p->line < tmp.line || (p->line == tmp.line &&
@@ -126,6 +137,12 @@ diags_sort(struct diags *d)
 		d->v[j] = tmp;
 		rank[j] = trank;
 	}
-	free(files);
+	free(seen);
 	free(rank);
+}
+
+void
+diags_sort(struct diags *d)
+{
+	diags_sort_range(d, 0, NULL, 0);
 }

@@ -39,6 +39,10 @@ void	diag_add(struct diags *, enum diag_level, const char *file, int line,
 #define diag_warn(d, f, l, c, ...)	diag_add((d), DIAG_WARNING, (f), (l), (c), __VA_ARGS__)
 /* diags_sort: stable sort by file (in order of first appearance), line, col. */
 void	diags_sort(struct diags *);
+/* diags_sort_range: the same for diagnostics [from, n), files ranked in
+ * the order of files[] first (a loader's reading order). */
+void	diags_sort_range(struct diags *, size_t from, const char *const *files,
+	    size_t nfiles);
 /* diags_print: one line per diagnostic, in recorded order. */
 void	diags_print(const struct diags *, FILE *);
 /* diag_format: "FILE:LINE:COL: [warning: ]message" into out. */

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "event.h"
 #include "harness.h"
+#include "testconf.h"
 #include "util.h"
 
 static const char conf_text[] =
@@ -52,19 +53,7 @@ static const char conf_text[] =
 static struct config *
 load(void)
 {
-	char path[] = "/tmp/test-engine-XXXXXX";
-	int fd = mkstemp(path);
-	struct config *cf;
-	FILE *fp;
-
-	if (fd == -1)
-		return NULL;
-	fp = fdopen(fd, "w");
-	fputs(conf_text, fp);
-	fclose(fp);
-	cf = cli_load_config(path, stdout);
-	unlink(path);
-	return cf;
+	return load_config_text(conf_text);
 }
 
 struct match_case {
