@@ -267,14 +267,19 @@ const char script_commit[] =
  * Moves due steps of open cases from P.."escalations" to
  * P.."escalations:inflight" (steps of acknowledged or resolved cases are
  * dropped), first putting back steps a daemon claimed but never committed
- * (it died). Returns {{member, customer_id, call_id, agent_id, queue,
- * severity, entry}, ...}.
+ * (it died). Housekeeping rides along: up to 16 IDs in P.."cases" older
+ * than 31 days whose case hash has expired (resolved cases are kept 30
+ * days) leave the index. Returns {{member, customer_id, call_id,
+ * agent_id, queue, severity, entry}, ...}.
  */
 const char script_esc_claim[] =
 "#!lua\n"
 "local P, now, limit, timeout = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
 "local function fmt(x) return string.format('%.0f', x) end\n"
 "local E, F = P .. 'escalations', P .. 'escalations:inflight'\n"
+"for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'cases', '-inf', fmt(now - 31 * 86400000), 'LIMIT', 0, 16)) do\n"
+"  if redis.call('EXISTS', P .. 'case:' .. id) == 0 then redis.call('ZREM', P .. 'cases', id) end\n"
+"end\n"
 "for _, m in ipairs(redis.call('ZRANGEBYSCORE', F, '-inf', fmt(now - timeout))) do\n"
 "  redis.call('ZREM', F, m)\n"
 "  redis.call('ZADD', E, fmt(now), m)\n"

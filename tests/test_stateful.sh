@@ -156,6 +156,12 @@ check "restart: overdue steps run" t_wait 10 sh -c \
 sleep 2
 check_eq "restart: step 1 once" "$(step_alerts "$C3" 1)" 1
 check_eq "restart: step 2 once" "$(step_alerts "$C3" 2)" 1
+
+# Housekeeping: an expired case leaves the ivr:cases index.
+$R ZADD ivr:cases 1000 c-long-gone >/dev/null
+check "expired case IDs leave the index" t_wait 5 sh -c \
+    "[ -z \"\$(redis-cli -s '$T_REDIS_SOCK' ZSCORE ivr:cases c-long-gone)\" ]"
+check_eq "live cases stay in the index" "$($R ZSCORE ivr:cases "$C3" | grep -c .)" 1
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 

@@ -1,0 +1,366 @@
+/*
+ * metrics.c — the daemon's counters as Prometheus text (GET /metrics) and
+ * as a Redis hash for "recoveryctl stats" (see metrics.h).
+ *
+ * The text format (version 0.0.4) is line based: for each metric family a
+ * "# HELP name text" and a "# TYPE name counter|gauge|histogram" line, then
+ * one sample per line, "name{label="value",...} number". All samples of a
+ * family must follow its TYPE line without another family in between, and
+ * a histogram is its cumulative _bucket series (the last one le="+Inf",
+ * equal to _count), then _sum and _count. Label values escape backslash,
+ * double quote and newline; nothing else needs escaping.
+ *
+ * Numbers: counters are integers; floating values are printed with the
+ * fewest digits that read back to the same double, so bounds come out as
+ * "0.0005" rather than "0.00050000000000000001".
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "metrics.h"
+
+/* fmt_double: v in the shortest "%g" form that reads back exactly;
+ * +Inf, -Inf and NaN as the format spells them. */
+static void
+fmt_double(double v, char *out, size_t cap)
+{
+	int prec;
+
+	if (isnan(v)) {
+		snprintf(out, cap, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(out, cap, "%s", v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	for (prec = 6; prec < 17; prec++) {
+		snprintf(out, cap, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+	snprintf(out, cap, "%.17g", v);
+}
+
+/* put_label: name="value" with the value escaped. */
+static void
+put_label(struct buf *b, const char *name, const char *value)
+{
+	const char *p;
+
+	buf_puts(b, name);
+	buf_puts(b, "=\"");
+	for (p = value; *p != '\0'; p++) {
+		switch (*p) {
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '"':
+			buf_puts(b, "\\\"");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		default:
+			buf_putc(b, *p);
+			break;
+		}
+	}
+	buf_putc(b, '"');
+}
+
+static void
+family(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* sample: name{l1="v1",l2="v2"} n; a label whose name is NULL is left
+ * out. */
+static void
+sample(struct buf *b, const char *name, const char *l1, const char *v1,
+    const char *l2, const char *v2, uint64_t n)
+{
+	buf_puts(b, name);
+	if (l1 != NULL) {
+		buf_putc(b, '{');
+		put_label(b, l1, v1);
+		if (l2 != NULL) {
+			buf_putc(b, ',');
+			put_label(b, l2, v2);
+		}
+		buf_putc(b, '}');
+	}
+	buf_printf(b, " %" PRIu64 "\n", n);
+}
+
+static void
+sample_double(struct buf *b, const char *name, double v)
+{
+	char num[40];
+
+	fmt_double(v, num, sizeof(num));
+	buf_printf(b, "%s %s\n", name, num);
+}
+
+/* counter: a family of one unlabelled counter. */
+static void
+counter(struct buf *b, const char *name, const char *help, uint64_t n)
+{
+	family(b, name, "counter", help);
+	sample(b, name, NULL, NULL, NULL, NULL, n);
+}
+
+static void
+render_events(const struct stats *s, struct buf *b)
+{
+	static const char *const name = "recoveryd_events_total";
+	int e;
+
+	family(b, name, "counter", "Valid events processed (acked), by type.");
+	sample(b, name, "type", "rating", NULL, NULL, s->events_rating);
+	sample(b, name, "type", "call", NULL, NULL, s->events_call);
+	sample(b, name, "type", "complaint", NULL, NULL, s->events_complaint);
+	sample(b, name, "type", "other", NULL, NULL, s->events_other);
+
+	family(b, "recoveryd_events_invalid_total", "counter",
+	    "Entries dead-lettered, by reason.");
+	for (e = EVERR_JSON; e < EVERR__COUNT; e++)
+		sample(b, "recoveryd_events_invalid_total", "reason",
+		    evt_err_reason((enum event_err)e), NULL, NULL,
+		    s->invalid[e]);
+	sample(b, "recoveryd_events_invalid_total", "reason",
+	    "max_deliveries", NULL, NULL, s->dead_deliveries);
+}
+
+static void
+render_named(struct buf *b, const char *name, const char *help,
+    const struct named_counters *c, const char *l1, const char *l2)
+{
+	size_t i;
+
+	family(b, name, "counter", help);
+	for (i = 0; i < c->n; i++)
+		sample(b, name, l1, c->v[i].name, l2,
+		    c->v[i].label2 != NULL ? c->v[i].label2 : "",
+		    c->v[i].n);
+}
+
+static void
+render_latency(const struct stats *s, struct buf *b)
+{
+	static const char *const name = "recoveryd_event_latency_seconds";
+	char le[40];
+	size_t i;
+
+	family(b, name, "histogram",
+	    "Time from an entry's stream ID to its ack, seconds.");
+	/* stats_latency() counts an observation in every bucket whose
+	 * bound it does not exceed: the buckets are cumulative already. */
+	for (i = 0; i < STATS_LAT_BUCKETS; i++) {
+		fmt_double(stats_lat_bounds[i], le, sizeof(le));
+		sample(b, "recoveryd_event_latency_seconds_bucket", "le", le,
+		    NULL, NULL, s->lat_bucket[i]);
+	}
+	sample(b, "recoveryd_event_latency_seconds_bucket", "le", "+Inf",
+	    NULL, NULL, s->lat_count);
+	sample_double(b, "recoveryd_event_latency_seconds_sum", s->lat_sum);
+	sample(b, "recoveryd_event_latency_seconds_count", NULL, NULL, NULL,
+	    NULL, s->lat_count);
+}
+
+void
+metrics_render(const struct stats *s, const struct metrics_info *mi,
+    struct buf *b)
+{
+	render_events(s, b);
+	render_named(b, "recoveryd_rule_fires_total",
+	    "Rule firings of acked events, by rule.", &s->rule_fires, "rule",
+	    NULL);
+	render_named(b, "recoveryd_alerts_total",
+	    "Alerts written, by channel and result (queued: in the outbox "
+	    "for webhook and exec delivery).", &s->alerts, "channel",
+	    "result");
+
+	family(b, "recoveryd_cases_open", "gauge",
+	    "Open recovery cases (all daemons).");
+	if (s->cases_open >= 0)
+		sample(b, "recoveryd_cases_open", NULL, NULL, NULL, NULL,
+		    (uint64_t)s->cases_open);
+
+	render_latency(s, b);
+
+	family(b, "recoveryd_stream_lag", "gauge",
+	    "Entries of the input stream the consumer group has not read.");
+	if (s->stream_lag >= 0)
+		sample(b, "recoveryd_stream_lag", NULL, NULL, NULL, NULL,
+		    (uint64_t)s->stream_lag);
+
+	counter(b, "recoveryd_redis_reconnects_total",
+	    "Lost Redis connections re-established.", s->redis_reconnects);
+
+	family(b, "recoveryd_rules_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP), by result.");
+	sample(b, "recoveryd_rules_reloads_total", "result", "ok", NULL, NULL,
+	    s->reloads_ok);
+	sample(b, "recoveryd_rules_reloads_total", "result", "failed", NULL,
+	    NULL, s->reloads_failed);
+
+	counter(b, "recoveryd_lost_entries_total",
+	    "Pending entries trimmed from the stream before they were "
+	    "processed.", s->lost);
+	counter(b, "recoveryd_commit_failures_total",
+	    "Batches whose commit failed for some entries (retried).",
+	    s->commit_failures);
+	counter(b, "recoveryd_batches_total", "Batches committed.",
+	    s->batches);
+
+	family(b, "recoveryd_up", "gauge", "1 while the daemon runs.");
+	sample(b, "recoveryd_up", NULL, NULL, NULL, NULL, 1);
+	family(b, "recoveryd_build_info", "gauge",
+	    "Always 1; the version is a label.");
+	sample(b, "recoveryd_build_info", "version",
+	    mi->version != NULL ? mi->version : "", NULL, NULL, 1);
+	family(b, "recoveryd_rules_loaded", "gauge",
+	    "Rules of the running configuration.");
+	sample(b, "recoveryd_rules_loaded", NULL, NULL, NULL, NULL,
+	    (uint64_t)mi->nrules);
+	family(b, "recoveryd_start_time_seconds", "gauge",
+	    "Start time of the daemon, seconds since the epoch.");
+	sample_double(b, "recoveryd_start_time_seconds", mi->start_time);
+}
+
+/* --- the hash for recoveryctl stats --------------------------------------- */
+
+double
+metrics_quantile(const struct stats *s, double q)
+{
+	double rank, lo, hi, below, in;
+	size_t i;
+
+	if (s->lat_count == 0)
+		return -1;
+	rank = q * (double)s->lat_count;
+	below = 0;
+	for (i = 0; i < STATS_LAT_BUCKETS; i++) {
+		if ((double)s->lat_bucket[i] >= rank) {
+			lo = i > 0 ? stats_lat_bounds[i - 1] : 0;
+			hi = stats_lat_bounds[i];
+			in = (double)s->lat_bucket[i] - below;
+			if (in <= 0)
+				return hi;
+			return lo + (hi - lo) * (rank - below) / in;
+		}
+		below = (double)s->lat_bucket[i];
+	}
+	return stats_lat_bounds[STATS_LAT_BUCKETS - 1];
+}
+
+static void
+field_str(struct args *a, const char *f, const char *v)
+{
+	args_str(a, f);
+	args_str(a, v != NULL ? v : "");
+}
+
+static void
+field_num(struct args *a, struct arena *ar, const char *f, uint64_t n)
+{
+	char tmp[32];
+	int l = snprintf(tmp, sizeof(tmp), "%" PRIu64, n);
+
+	args_str(a, f);
+	args_add(a, arena_strndup(ar, tmp, (size_t)l), (size_t)l);
+}
+
+/* field_gauge: n, or "" when unknown (negative). */
+static void
+field_gauge(struct args *a, struct arena *ar, const char *f, int64_t n)
+{
+	if (n < 0)
+		field_str(a, f, "");
+	else
+		field_num(a, ar, f, (uint64_t)n);
+}
+
+/* field_secs: seconds with microsecond precision, or "" when unknown. */
+static void
+field_secs(struct args *a, struct arena *ar, const char *f, double v)
+{
+	char tmp[40];
+	int l;
+
+	if (v < 0) {
+		field_str(a, f, "");
+		return;
+	}
+	l = snprintf(tmp, sizeof(tmp), "%.6f", v);
+	args_str(a, f);
+	args_add(a, arena_strndup(ar, tmp, (size_t)l), (size_t)l);
+}
+
+static void
+field_time(struct args *a, struct arena *ar, const char *f, double t)
+{
+	char tmp[64];
+
+	format_rfc3339(t, tmp, sizeof(tmp));
+	args_str(a, f);
+	args_str(a, arena_strndup(ar, tmp, strlen(tmp)));
+}
+
+static uint64_t
+alerts_with(const struct named_counters *c, const char *result)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].label2 != NULL &&
+		    strcmp(c->v[i].label2, result) == 0)
+			n += c->v[i].n;
+	return n;
+}
+
+void
+metrics_publish_args(const struct stats *s, const struct metrics_info *mi,
+    const char *key, struct args *a, struct arena *ar)
+{
+	uint64_t invalid = s->dead_deliveries, fires = 0;
+	size_t i;
+
+	for (i = 0; i < EVERR__COUNT; i++)
+		invalid += s->invalid[i];
+	for (i = 0; i < s->rule_fires.n; i++)
+		fires += s->rule_fires.v[i].n;
+
+	args_str(a, "HSET");
+	args_str(a, key);
+	field_str(a, "consumer", mi->consumer);
+	field_str(a, "version", mi->version);
+	field_num(a, ar, "events", s->events_rating + s->events_call +
+	    s->events_complaint + s->events_other);
+	field_num(a, ar, "events_rating", s->events_rating);
+	field_num(a, ar, "events_call", s->events_call);
+	field_num(a, ar, "events_complaint", s->events_complaint);
+	field_num(a, ar, "events_other", s->events_other);
+	field_num(a, ar, "invalid", invalid);
+	field_num(a, ar, "fires", fires);
+	field_num(a, ar, "alerts_ok", alerts_with(&s->alerts, "ok"));
+	field_num(a, ar, "alerts_failed", alerts_with(&s->alerts, "failed"));
+	field_num(a, ar, "alerts_queued", alerts_with(&s->alerts, "queued"));
+	field_gauge(a, ar, "cases_open", s->cases_open);
+	field_gauge(a, ar, "lag", s->stream_lag);
+	field_num(a, ar, "reconnects", s->redis_reconnects);
+	field_num(a, ar, "reloads_ok", s->reloads_ok);
+	field_num(a, ar, "reloads_failed", s->reloads_failed);
+	field_num(a, ar, "rules", (uint64_t)mi->nrules);
+	field_secs(a, ar, "latency_p50", metrics_quantile(s, 0.5));
+	field_secs(a, ar, "latency_p99", metrics_quantile(s, 0.99));
+	field_time(a, ar, "started_at", mi->start_time);
+	field_time(a, ar, "updated_at", now_wall());
+}
