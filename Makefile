@@ -57,7 +57,7 @@ CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
 		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
-CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ruletest.c
+CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ctl_cases.c daemon/ruletest.c
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)
 
 TEST_SRCS = $(wildcard tests/unit/test_*.c)

@@ -18,6 +18,11 @@
  * "recoveryctl: cannot reach Redis at URL: reason" to stderr and return
  * NULL (the caller exits 3). */
 redisContext	*ctl_connect(const struct config *cf);
+/* ctl_auth_refused: an error reply that means "no or wrong password"
+ * (NOAUTH, WRONGPASS, Redis 7's "unauthenticated" protocol error). */
+int		 ctl_auth_refused(const redisReply *);
+/* ctl_one_line: replace control characters by spaces, in place. */
+void		 ctl_one_line(char *);
 
 /* push TYPE field=value... : XADD one event (flat fields) to
  * input.stream and print its entry ID. */

@@ -1,0 +1,919 @@
+/*
+ * ctl_cases.c — recoveryctl's case commands: cases, show, ack, resolve
+ * (SPEC sections 3 and 5), over the case keys the daemon's decide script
+ * writes (scripts.c). ack and resolve are one Lua script each, so they are
+ * atomic against the daemons' escalation worker. Resolved cases are kept
+ * 30 days.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "config.h"
+#include "ctl.h"
+#include "util.h"
+
+/* --- cases, show, ack, resolve ------------------------------------------ */
+
+/*
+ * A case is the hash P.."case:"..ID (its fields are listed in scripts.c);
+ * P.."cases" (every case) and P.."cases:open" (open and acknowledged ones)
+ * index it by opening time in ms. cases and show only read. ack and
+ * resolve change a case through one small script each, so that they are
+ * atomic with respect to the daemons' decide and escalation scripts: a
+ * step claimed before an acknowledgement is dropped at its commit, which
+ * checks that the case is still open.
+ *
+ * A resolved case is kept CASE_KEEP_MS (30 days) for reports, then Redis
+ * expires its hash. Its member of P.."cases" stays; cases skips members
+ * whose hash is gone.
+ */
+#define CASE_KEEP_MS	(30LL * 86400 * 1000)
+#define CASES_PAGE	256
+#define CASES_LIMIT_MAX	100000
+
+/* ack: ARGV P, id, by, now_rfc3339, has_note (0/1), note. Returns
+ * {"nocase"}, {"resolved", resolved_at} or {"ok", previous state,
+ * escalation steps removed}. */
+static const char script_ack[] =
+"#!lua\n"
+"local P, id, by, now, hasnote, note = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
+"local ck = P .. 'case:' .. id\n"
+"if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
+"local c = redis.call('HMGET', ck, 'state', 'resolved_at')\n"
+"if c[1] == 'resolved' then return {'resolved', c[2] or ''} end\n"
+"redis.call('HSET', ck, 'state', 'acknowledged', 'acked_by', by, 'acked_at', now, 'updated_at', now)\n"
+"if hasnote == '1' then redis.call('HSET', ck, 'note', note) end\n"
+"local n = 0\n"
+"for _, v in ipairs(redis.call('HVALS', ck .. ':steps')) do\n"
+"  n = n + redis.call('ZREM', P .. 'escalations', id .. '|' .. v)\n"
+"end\n"
+"return {'ok', c[1] or '', n}\n";
+
+/* resolve: ARGV P, id, now_rfc3339, has_note, note, keep_ms. The
+ * clean-up (open index, the customer's open case, pending steps) runs
+ * even for a case already resolved, which changes nothing else. Returns
+ * {"nocase"}, {"already", resolved_at} or {"ok", previous state, steps
+ * removed}. */
+static const char script_resolve[] =
+"#!lua\n"
+"local P, id, now, hasnote, note, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
+"local ck = P .. 'case:' .. id\n"
+"if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
+"local c = redis.call('HMGET', ck, 'state', 'customer_id', 'resolved_at')\n"
+"if c[1] ~= 'resolved' then\n"
+"  redis.call('HSET', ck, 'state', 'resolved', 'resolved_at', now, 'updated_at', now)\n"
+"  if hasnote == '1' then redis.call('HSET', ck, 'note', note) end\n"
+"  redis.call('PEXPIRE', ck, keep)\n"
+"end\n"
+"redis.call('ZREM', P .. 'cases:open', id)\n"
+"if c[2] then\n"
+"  local ok = P .. 'opencase:' .. c[2]\n"
+"  if redis.call('GET', ok) == id then redis.call('DEL', ok) end\n"
+"end\n"
+"local n = 0\n"
+"for _, v in ipairs(redis.call('HVALS', ck .. ':steps')) do\n"
+"  n = n + redis.call('ZREM', P .. 'escalations', id .. '|' .. v)\n"
+"end\n"
+"redis.call('DEL', ck .. ':steps')\n"
+"if c[1] == 'resolved' then return {'already', c[3] or ''} end\n"
+"return {'ok', c[1] or '', n}\n";
+
+static int
+case_usage(const char *cmd, const char *args, FILE *fp)
+{
+	fprintf(fp, "usage: recoveryctl [-c FILE] %s %s\n", cmd, args);
+	return fp == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+/* One option of a case command: "--name VALUE", "--name=VALUE", or a
+ * flag "--name" (val is then set to ""). */
+struct copt {
+	const char	 *name;		/* without the "--" */
+	bool		  arg;
+	const char	**val;
+};
+
+/*
+ * copts_parse: argv[1..argc) of command cmd: the options of opts in any
+ * order, and at most maxpos operands stored in pos (count in *npos); "--"
+ * ends the options. Returns 0, 1 for -h/--help, or -1 after printing what
+ * is wrong (the caller prints its usage and exits 2). Values point into
+ * argv.
+ */
+static int
+copts_parse(const char *cmd, const struct copt *opts, size_t nopts,
+    int argc, char **argv, char **pos, size_t maxpos, size_t *npos)
+{
+	const char *a, *eq;
+	bool options = true;
+	size_t j, nlen;
+	int i;
+
+	*npos = 0;
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (!options || a[0] != '-' || a[1] == '\0') {
+			if (*npos == maxpos) {
+				fprintf(stderr, "recoveryctl: %s: unexpected "
+				    "argument '%s'\n", cmd, a);
+				return -1;
+			}
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			options = false;
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return 1;
+		eq = strchr(a, '=');
+		nlen = eq != NULL ? (size_t)(eq - a) - 2 : strlen(a) - 2;
+		for (j = 0; a[1] == '-' && j < nopts; j++)
+			if (strlen(opts[j].name) == nlen &&
+			    strncmp(a + 2, opts[j].name, nlen) == 0)
+				break;
+		if (a[1] != '-' || j == nopts) {
+			fprintf(stderr, "recoveryctl: %s: unknown option "
+			    "'%s'\n", cmd, a);
+			return -1;
+		}
+		if (!opts[j].arg) {
+			if (eq != NULL) {
+				fprintf(stderr, "recoveryctl: %s: option "
+				    "'--%s' takes no value\n", cmd,
+				    opts[j].name);
+				return -1;
+			}
+			*opts[j].val = "";
+		} else if (eq != NULL)
+			*opts[j].val = eq + 1;
+		else if (i + 1 < argc)
+			*opts[j].val = argv[++i];
+		else {
+			fprintf(stderr, "recoveryctl: %s: option '--%s' needs "
+			    "a value\n", cmd, opts[j].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * reply_check: whether a synchronous reply r to what is usable: not NULL
+ * (connection lost), not an error, of type want. Prints what is wrong and
+ * returns the exit code: EXIT_REDIS for a lost connection or a refusal
+ * for want of a password, EXIT_CHECK otherwise. Does not free r.
+ */
+static int
+reply_check(redisContext *c, const redisReply *r, const char *what, int want)
+{
+	if (r == NULL) {
+		fprintf(stderr, "recoveryctl: %s: connection lost: %s\n",
+		    what, c->errstr);
+		return EXIT_REDIS;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		fprintf(stderr, "recoveryctl: %s: %s\n", what, r->str);
+		return ctl_auth_refused(r) ? EXIT_REDIS : EXIT_CHECK;
+	}
+	if (r->type != want) {
+		fprintf(stderr, "recoveryctl: %s: unexpected reply type %d\n",
+		    what, r->type);
+		return EXIT_CHECK;
+	}
+	return EXIT_OK;
+}
+
+/* hash_valid: an HGETALL reply of field/value strings. */
+static bool
+hash_valid(const redisReply *h)
+{
+	size_t i;
+
+	if (h->elements % 2 != 0)
+		return false;
+	for (i = 0; i < h->elements; i++)
+		if (h->element[i]->type != REDIS_REPLY_STRING)
+			return false;
+	return true;
+}
+
+/* hash_get: the value of field in a valid HGETALL reply, or NULL. */
+static const char *
+hash_get(const redisReply *h, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < h->elements; i += 2)
+		if (strcmp(h->element[i]->str, field) == 0)
+			return h->element[i + 1]->str;
+	return NULL;
+}
+
+/* or_dash: s, or "-" when it is absent or empty (for tables). */
+static const char *
+or_dash(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+/* approx_duration: ms, rounded down, as "45s", "12m", "3h05m", "2d04h". */
+static void
+approx_duration(int64_t ms, char *out, size_t len)
+{
+	long long s = (long long)(ms / 1000);
+
+	if (s < 60)
+		snprintf(out, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, len, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, len, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+/* due_text: "RFC3339 (in 12m)" or "RFC3339 (overdue by 3m)" of due_ms
+ * seen at now_ms. */
+static void
+due_text(int64_t due_ms, int64_t now_ms, char *out, size_t len)
+{
+	char when[64], d[32];
+
+	format_rfc3339((double)due_ms / 1000.0, when, sizeof(when));
+	if (due_ms > now_ms) {
+		approx_duration(due_ms - now_ms, d, sizeof(d));
+		snprintf(out, len, "%s (in %s)", when, d);
+	} else {
+		approx_duration(now_ms - due_ms, d, sizeof(d));
+		snprintf(out, len, "%s (overdue by %s)", when, d);
+	}
+}
+
+/* The cases listed: the ID from the index and the case's HGETALL reply. */
+struct case_row {
+	char		*id;
+	redisReply	*h;
+};
+
+struct case_rows {
+	struct case_row	*v;
+	size_t		 n;
+};
+
+static void
+case_rows_free(struct case_rows *rows)
+{
+	size_t i;
+
+	for (i = 0; i < rows->n; i++) {
+		free(rows->v[i].id);
+		freeReplyObject(rows->v[i].h);
+	}
+	free(rows->v);
+}
+
+/*
+ * cases_fetch: up to limit cases of the sorted set key, newest first,
+ * those whose state is filter (any when NULL), into rows (allocated for
+ * limit; the caller frees them with case_rows_free). Pages of at most
+ * CASES_PAGE are read by score, from the last score seen and skipping the
+ * members of that score already seen, so a case opened or resolved
+ * meanwhile neither repeats nor hides another. Each page costs one
+ * ZREVRANGEBYSCORE and one pipelined HGETALL per member. Members whose
+ * hash has expired are skipped. Returns an exit code.
+ */
+static int
+cases_fetch(redisContext *c, const char *prefix, const char *key,
+    const char *filter, size_t limit, struct case_rows *rows)
+{
+	char max[64] = "+inf", skips[32], pages[32];
+	size_t skip = 0, page, got, i;
+	const char *st, *score;
+	redisReply *r, *h;
+	void *reply;
+	bool last;
+	int rc;
+
+	rows->v = xcalloc(limit, sizeof(*rows->v));
+	rows->n = 0;
+	while (rows->n < limit) {
+		page = filter != NULL ? CASES_PAGE : limit - rows->n;
+		if (page > CASES_PAGE)
+			page = CASES_PAGE;
+		snprintf(skips, sizeof(skips), "%zu", skip);
+		snprintf(pages, sizeof(pages), "%zu", page);
+		r = redisCommand(c, "ZREVRANGEBYSCORE %s %s -inf WITHSCORES "
+		    "LIMIT %s %s", key, max, skips, pages);
+		if ((rc = reply_check(c, r, key, REDIS_REPLY_ARRAY)) != EXIT_OK)
+			goto fail;
+		got = r->elements / 2;
+		for (i = 0; i < got; i++) {
+			if (r->element[2 * i]->type != REDIS_REPLY_STRING ||
+			    r->element[2 * i + 1]->type != REDIS_REPLY_STRING) {
+				fprintf(stderr, "recoveryctl: %s: unexpected "
+				    "reply\n", key);
+				rc = EXIT_CHECK;
+				goto fail;
+			}
+			if (redisAppendCommand(c, "HGETALL %scase:%s", prefix,
+			    r->element[2 * i]->str) != REDIS_OK) {
+				fprintf(stderr, "recoveryctl: HGETALL: %s\n",
+				    c->errstr);
+				rc = EXIT_REDIS;
+				goto fail;
+			}
+		}
+		for (i = 0; i < got; i++) {
+			if (redisGetReply(c, &reply) != REDIS_OK)
+				reply = NULL;
+			h = reply;
+			if ((rc = reply_check(c, h, "HGETALL",
+			    REDIS_REPLY_ARRAY)) != EXIT_OK || !hash_valid(h)) {
+				if (rc == EXIT_OK) {
+					fprintf(stderr, "recoveryctl: HGETALL: "
+					    "unexpected reply\n");
+					rc = EXIT_CHECK;
+				}
+				if (h != NULL)
+					freeReplyObject(h);
+				goto fail;
+			}
+			st = hash_get(h, "state");
+			if (h->elements == 0 || rows->n == limit ||
+			    (filter != NULL && (st == NULL ||
+			    strcmp(st, filter) != 0))) {
+				freeReplyObject(h);
+				continue;
+			}
+			rows->v[rows->n].id = xstrdup(r->element[2 * i]->str);
+			rows->v[rows->n].h = h;
+			rows->n++;
+		}
+		for (i = 0; i < got; i++) {
+			score = r->element[2 * i + 1]->str;
+			if (strcmp(score, max) == 0)
+				skip++;
+			else {
+				snprintf(max, sizeof(max), "%s", score);
+				skip = 1;
+			}
+		}
+		last = got < page;
+		freeReplyObject(r);
+		if (last)
+			break;
+	}
+	return EXIT_OK;
+fail:
+	/* Replies still queued are dropped with the connection. */
+	if (r != NULL)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* cases_json: each case as one JSON object of all its hash fields (all
+ * strings, in the hash's order). */
+static void
+cases_json(const struct case_rows *rows)
+{
+	const redisReply *h;
+	struct buf b;
+	size_t i, j;
+
+	buf_init(&b);
+	for (i = 0; i < rows->n; i++) {
+		h = rows->v[i].h;
+		buf_putc(&b, '{');
+		for (j = 0; j + 1 < h->elements; j += 2) {
+			if (j > 0)
+				buf_putc(&b, ',');
+			buf_json_string(&b, h->element[j]->str,
+			    h->element[j]->len);
+			buf_putc(&b, ':');
+			buf_json_string(&b, h->element[j + 1]->str,
+			    h->element[j + 1]->len);
+		}
+		buf_puts(&b, "}\n");
+		fwrite(b.data, 1, b.len, stdout);
+		buf_reset(&b);
+	}
+	buf_free(&b);
+}
+
+/* cases_table: one line per case under a header; columns as wide as
+ * their widest cell, RULES last and unpadded. Control characters of the
+ * values become spaces (in place). */
+static void
+cases_table(struct case_rows *rows)
+{
+	static const char *const head[] = { "CASE", "STATE", "SEVERITY",
+	    "CUSTOMER", "OPENED", "STEP", "RULES" };
+	static const char *const field[] = { NULL, "state", "severity",
+	    "customer_id", "opened_at", "step", "rules" };
+	size_t w[ARRAY_LEN(head)], i, k, j;
+	const char *v;
+
+	for (k = 0; k < ARRAY_LEN(head); k++)
+		w[k] = strlen(head[k]);
+	for (i = 0; i < rows->n; i++) {
+		ctl_one_line(rows->v[i].id);
+		for (j = 1; j < rows->v[i].h->elements; j += 2)
+			ctl_one_line(rows->v[i].h->element[j]->str);
+		for (k = 0; k < ARRAY_LEN(head); k++) {
+			v = k == 0 ? rows->v[i].id :
+			    or_dash(hash_get(rows->v[i].h, field[k]));
+			if (strlen(v) > w[k])
+				w[k] = strlen(v);
+		}
+	}
+	for (i = 0; i <= rows->n; i++) {
+		for (k = 0; k < ARRAY_LEN(head); k++) {
+			if (i == 0)
+				v = head[k];
+			else if (k == 0)
+				v = rows->v[i - 1].id;
+			else
+				v = or_dash(hash_get(rows->v[i - 1].h,
+				    field[k]));
+			if (k + 1 < ARRAY_LEN(head))
+				printf("%-*s  ", (int)w[k], v);
+			else
+				printf("%s\n", v);
+		}
+	}
+}
+
+#define CASES_ARGS	"[--state open|acknowledged|resolved|all] " \
+			"[--limit N] [--json]"
+
+int
+ctl_cases(const struct config *cf, int argc, char **argv)
+{
+	const char *state = "open", *slimit = NULL, *json = NULL;
+	const struct copt opts[] = {
+		{ "state", true, &state },
+		{ "limit", true, &slimit },
+		{ "json", false, &json },
+	};
+	struct case_rows rows = { NULL, 0 };
+	const char *filter = NULL;
+	char *key, *end;
+	redisContext *c;
+	size_t npos;
+	long limit = 50;
+	int rc;
+
+	switch (copts_parse("cases", opts, ARRAY_LEN(opts), argc, argv, NULL,
+	    0, &npos)) {
+	case 1:
+		return case_usage("cases", CASES_ARGS, stdout);
+	case -1:
+		return case_usage("cases", CASES_ARGS, stderr);
+	default:
+		break;
+	}
+	if (strcmp(state, "acknowledged") == 0 || strcmp(state, "resolved") == 0)
+		filter = state;
+	else if (strcmp(state, "open") != 0 && strcmp(state, "all") != 0) {
+		fprintf(stderr, "recoveryctl: cases: unknown state '%s'\n",
+		    state);
+		return case_usage("cases", CASES_ARGS, stderr);
+	}
+	if (slimit != NULL) {
+		errno = 0;
+		limit = strtol(slimit, &end, 10);
+		if (errno != 0 || end == slimit || *end != '\0' || limit < 1 ||
+		    limit > CASES_LIMIT_MAX) {
+			fprintf(stderr, "recoveryctl: cases: --limit must be "
+			    "a number from 1 to %d\n", CASES_LIMIT_MAX);
+			return case_usage("cases", CASES_ARGS, stderr);
+		}
+	}
+
+	if ((c = ctl_connect(cf)) == NULL)
+		return EXIT_REDIS;
+	/* Open and acknowledged cases are indexed apart; resolved ones
+	 * only in the index of all cases. */
+	key = xasprintf("%s%s", cf->state_prefix, strcmp(state, "all") == 0 ||
+	    strcmp(state, "resolved") == 0 ? "cases" : "cases:open");
+	rc = cases_fetch(c, cf->state_prefix, key, filter, (size_t)limit,
+	    &rows);
+	if (rc == EXIT_OK) {
+		if (json != NULL)
+			cases_json(&rows);
+		else if (rows.n > 0)
+			cases_table(&rows);
+		else
+			fprintf(stderr, "recoveryctl: no %s%scases\n",
+			    strcmp(state, "all") == 0 ? "" : state,
+			    strcmp(state, "all") == 0 ? "" : " ");
+		if (fflush(stdout) != 0)
+			rc = EXIT_CHECK;
+	}
+	case_rows_free(&rows);
+	free(key);
+	redisFree(c);
+	return rc;
+}
+
+/* --- show --------------------------------------------------------------- */
+
+/* A pending escalation step of a case, from its :steps hash. */
+struct pending {
+	int64_t		 due_ms;
+	bool		 inflight;	/* claimed by a daemon, being sent */
+	char		*rule;		/* "rule|step" until split */
+	char		*chans;		/* "after_ms|channels" until split */
+	const char	*step;
+	int64_t		 after_ms;
+};
+
+static int
+pending_cmp(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	return (x->due_ms > y->due_ms) - (x->due_ms < y->due_ms);
+}
+
+/*
+ * show_steps: print the pending escalation steps of case id, whose
+ * :steps hash is sh ("after_ms|channels" -> "rule|step"; split in place
+ * here). A step is pending while its member "ID|rule|step" is in
+ * P.."escalations" (its score is the due time) or in
+ * P.."escalations:inflight" (a daemon is delivering it). Two pipelined
+ * ZSCOREs per step. Returns an exit code.
+ */
+static int
+show_steps(redisContext *c, const char *prefix, const char *id,
+    redisReply *sh, int64_t now_ms)
+{
+	struct pending *p;
+	size_t n = sh->elements / 2, np = 0, i, k;
+	redisReply *r;
+	void *reply;
+	char due[128], after[32], *bar, *end;
+	int rc = EXIT_OK;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 2; k++)
+			if (redisAppendCommand(c, "ZSCORE %s%s %s|%s", prefix,
+			    k == 0 ? "escalations" : "escalations:inflight", id,
+			    sh->element[2 * i + 1]->str) != REDIS_OK) {
+				fprintf(stderr, "recoveryctl: ZSCORE: %s\n",
+				    c->errstr);
+				return EXIT_REDIS;
+			}
+	}
+	p = xcalloc(n + 1, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		double score[2] = { 0, 0 };
+		bool has[2] = { false, false };
+
+		for (k = 0; k < 2; k++) {
+			if (redisGetReply(c, &reply) != REDIS_OK)
+				reply = NULL;
+			r = reply;
+			if (r != NULL && r->type == REDIS_REPLY_NIL) {
+				freeReplyObject(r);
+				continue;
+			}
+			if ((rc = reply_check(c, r, "ZSCORE",
+			    REDIS_REPLY_STRING)) != EXIT_OK) {
+				if (r != NULL)
+					freeReplyObject(r);
+				goto done;
+			}
+			score[k] = strtod(r->str, NULL);
+			has[k] = true;
+			freeReplyObject(r);
+		}
+		if (!has[0] && !has[1])
+			continue;	/* run already, or stopped */
+		/* In both sets only for the instant of a claim. */
+		p[np].inflight = !has[0];
+		p[np].due_ms = (int64_t)(has[0] ? score[0] : score[1]);
+		p[np].chans = sh->element[2 * i]->str;
+		p[np].rule = sh->element[2 * i + 1]->str;
+		np++;
+	}
+	for (i = 0; i < np; i++) {
+		/* "rule|step" and "after_ms|channels", split in place. */
+		bar = strrchr(p[i].rule, '|');
+		p[i].step = "?";
+		if (bar != NULL) {
+			*bar = '\0';
+			p[i].step = bar + 1;
+		}
+		p[i].after_ms = strtoll(p[i].chans, &end, 10);
+		p[i].chans = *end == '|' ? end + 1 : end;
+	}
+	qsort(p, np, sizeof(*p), pending_cmp);
+	if (np == 0) {
+		printf("\nno pending escalation steps\n");
+		goto done;
+	}
+	printf("\npending escalation steps:\n");
+	for (i = 0; i < np; i++) {
+		format_duration(p[i].after_ms, after, sizeof(after));
+		if (p[i].inflight)
+			snprintf(due, sizeof(due), "being delivered now");
+		else
+			due_text(p[i].due_ms, now_ms, due, sizeof(due));
+		printf("  step %s  %s  after %s  to %s  due %s\n", p[i].step,
+		    p[i].rule, after, p[i].chans, due);
+	}
+done:
+	free(p);
+	return rc;
+}
+
+/* The fields of a case in the order show prints them; others follow in
+ * the hash's order. */
+static const char *const case_fields[] = {
+	"case_id", "customer_id", "state", "severity", "opened_at",
+	"opened_ms", "rules", "events", "step", "acked_by", "acked_at",
+	"resolved_at", "note", "call_id", "agent_id", "queue", "entry",
+	"updated_at", "escalated_at",
+};
+
+static bool
+known_field(const char *f)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(case_fields); i++)
+		if (strcmp(f, case_fields[i]) == 0)
+			return true;
+	return false;
+}
+
+int
+ctl_show(const struct config *cf, int argc, char **argv)
+{
+	const char *const what[] = { "HGETALL", "PTTL", "HGETALL" };
+	const int want[] = { REDIS_REPLY_ARRAY, REDIS_REPLY_INTEGER,
+	    REDIS_REPLY_ARRAY };
+	redisReply *r[3] = { NULL, NULL, NULL };
+	redisContext *c;
+	void *reply;
+	const char *v;
+	char *id, when[64], in[32];
+	int64_t now_ms;
+	size_t npos, i;
+	int rc = EXIT_OK;
+
+	switch (copts_parse("show", NULL, 0, argc, argv, &id, 1, &npos)) {
+	case 1:
+		return case_usage("show", "CASE", stdout);
+	case -1:
+		return case_usage("show", "CASE", stderr);
+	default:
+		break;
+	}
+	if (npos != 1 || id[0] == '\0') {
+		fprintf(stderr, "recoveryctl: show: missing the CASE\n");
+		return case_usage("show", "CASE", stderr);
+	}
+	if ((c = ctl_connect(cf)) == NULL)
+		return EXIT_REDIS;
+	if (redisAppendCommand(c, "HGETALL %scase:%s", cf->state_prefix,
+	    id) != REDIS_OK ||
+	    redisAppendCommand(c, "PTTL %scase:%s", cf->state_prefix,
+	    id) != REDIS_OK ||
+	    redisAppendCommand(c, "HGETALL %scase:%s:steps", cf->state_prefix,
+	    id) != REDIS_OK) {
+		fprintf(stderr, "recoveryctl: show: %s\n", c->errstr);
+		redisFree(c);
+		return EXIT_REDIS;
+	}
+	for (i = 0; i < 3; i++) {
+		if (redisGetReply(c, &reply) != REDIS_OK)
+			reply = NULL;
+		r[i] = reply;
+		if ((rc = reply_check(c, r[i], what[i], want[i])) != EXIT_OK)
+			goto done;
+		if (want[i] == REDIS_REPLY_ARRAY && !hash_valid(r[i])) {
+			fprintf(stderr, "recoveryctl: %s: unexpected reply\n",
+			    what[i]);
+			rc = EXIT_CHECK;
+			goto done;
+		}
+	}
+	if (r[0]->elements == 0) {
+		fprintf(stderr, "recoveryctl: no case '%s'\n", id);
+		rc = EXIT_CHECK;
+		goto done;
+	}
+	for (i = 1; i < r[0]->elements; i += 2)
+		ctl_one_line(r[0]->element[i]->str);
+	for (i = 0; i < ARRAY_LEN(case_fields); i++)
+		if ((v = hash_get(r[0], case_fields[i])) != NULL)
+			printf("%-13s %s\n", case_fields[i], or_dash(v));
+	for (i = 0; i + 1 < r[0]->elements; i += 2)
+		if (!known_field(r[0]->element[i]->str)) {
+			ctl_one_line(r[0]->element[i]->str);
+			printf("%-13s %s\n", r[0]->element[i]->str,
+			    or_dash(r[0]->element[i + 1]->str));
+		}
+	now_ms = (int64_t)(now_wall() * 1000.0);
+	if (r[1]->integer > 0) {
+		/* A resolved case, kept for reports. */
+		format_rfc3339((double)(now_ms + r[1]->integer) / 1000.0, when,
+		    sizeof(when));
+		approx_duration(r[1]->integer, in, sizeof(in));
+		printf("%-13s %s (in %s)\n", "kept_until", when, in);
+	}
+	rc = show_steps(c, cf->state_prefix, id, r[2], now_ms);
+	if (fflush(stdout) != 0 && rc == EXIT_OK)
+		rc = EXIT_CHECK;
+done:
+	for (i = 0; i < 3; i++)
+		if (r[i] != NULL)
+			freeReplyObject(r[i]);
+	redisFree(c);
+	return rc;
+}
+
+/* --- ack, resolve ----------------------------------------------------------- */
+
+/*
+ * case_eval: EVAL script (ack or resolve) with ARGV P, id, then the nargs
+ * strings of args, and check the answer is an array led by a status
+ * string. "nocase" is answered here ("no case 'X'", EXIT_CHECK).
+ * Returns an exit code; on EXIT_OK *out is the reply (the caller frees
+ * it).
+ */
+static int
+case_eval(redisContext *c, const char *script, const char *prefix,
+    const char *id, const char **args, size_t nargs, redisReply **out)
+{
+	const char *av[12];
+	redisReply *r;
+	size_t n = 0, i;
+	int rc;
+
+	av[n++] = "EVAL";
+	av[n++] = script;
+	av[n++] = "0";
+	av[n++] = prefix;
+	av[n++] = id;
+	for (i = 0; i < nargs && n < ARRAY_LEN(av); i++)
+		av[n++] = args[i];
+	r = redisCommandArgv(c, (int)n, av, NULL);
+	*out = NULL;
+	if ((rc = reply_check(c, r, "EVAL", REDIS_REPLY_ARRAY)) != EXIT_OK)
+		goto fail;
+	if (r->elements < 1 || r->element[0]->type != REDIS_REPLY_STRING) {
+		fprintf(stderr, "recoveryctl: EVAL: unexpected reply\n");
+		rc = EXIT_CHECK;
+		goto fail;
+	}
+	if (strcmp(r->element[0]->str, "nocase") == 0) {
+		fprintf(stderr, "recoveryctl: no case '%s'\n", id);
+		rc = EXIT_CHECK;
+		goto fail;
+	}
+	*out = r;
+	return EXIT_OK;
+fail:
+	if (r != NULL)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* reply_str: element i of an array reply as a string ("" if absent). */
+static const char *
+reply_str(const redisReply *r, size_t i)
+{
+	if (i < r->elements && r->element[i]->type == REDIS_REPLY_STRING)
+		return r->element[i]->str;
+	return "";
+}
+
+#define ACK_ARGS	"CASE [--by NAME] [--note TEXT]"
+
+int
+ctl_ack(const struct config *cf, int argc, char **argv)
+{
+	const char *by = NULL, *note = NULL, *args[4];
+	const struct copt opts[] = {
+		{ "by", true, &by },
+		{ "note", true, &note },
+	};
+	char *id, now[64];
+	redisContext *c;
+	redisReply *r;
+	size_t npos;
+	int rc;
+
+	switch (copts_parse("ack", opts, ARRAY_LEN(opts), argc, argv, &id, 1,
+	    &npos)) {
+	case 1:
+		return case_usage("ack", ACK_ARGS, stdout);
+	case -1:
+		return case_usage("ack", ACK_ARGS, stderr);
+	default:
+		break;
+	}
+	if (npos != 1 || id[0] == '\0') {
+		fprintf(stderr, "recoveryctl: ack: missing the CASE\n");
+		return case_usage("ack", ACK_ARGS, stderr);
+	}
+	if (by == NULL && ((by = getenv("USER")) == NULL || by[0] == '\0'))
+		by = "recoveryctl";
+	if (by[0] == '\0') {
+		fprintf(stderr, "recoveryctl: ack: --by needs a name\n");
+		return case_usage("ack", ACK_ARGS, stderr);
+	}
+
+	if ((c = ctl_connect(cf)) == NULL)
+		return EXIT_REDIS;
+	format_rfc3339(now_wall(), now, sizeof(now));
+	args[0] = by;
+	args[1] = now;
+	args[2] = note != NULL ? "1" : "0";
+	args[3] = note != NULL ? note : "";
+	rc = case_eval(c, script_ack, cf->state_prefix, id, args, 4, &r);
+	if (rc == EXIT_OK) {
+		if (strcmp(reply_str(r, 0), "resolved") == 0) {
+			fprintf(stderr, "recoveryctl: case %s is already "
+			    "resolved (at %s)\n", id, reply_str(r, 1));
+			rc = EXIT_CHECK;
+		} else {
+			printf("case %s acknowledged by %s\n", id, by);
+			if (fflush(stdout) != 0)
+				rc = EXIT_CHECK;
+		}
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return rc;
+}
+
+#define RESOLVE_ARGS	"CASE [--note TEXT]"
+
+int
+ctl_resolve(const struct config *cf, int argc, char **argv)
+{
+	const char *note = NULL, *args[4];
+	const struct copt opts[] = {
+		{ "note", true, &note },
+	};
+	char *id, now[64], keep[32];
+	redisContext *c;
+	redisReply *r;
+	size_t npos;
+	int rc;
+
+	switch (copts_parse("resolve", opts, ARRAY_LEN(opts), argc, argv, &id,
+	    1, &npos)) {
+	case 1:
+		return case_usage("resolve", RESOLVE_ARGS, stdout);
+	case -1:
+		return case_usage("resolve", RESOLVE_ARGS, stderr);
+	default:
+		break;
+	}
+	if (npos != 1 || id[0] == '\0') {
+		fprintf(stderr, "recoveryctl: resolve: missing the CASE\n");
+		return case_usage("resolve", RESOLVE_ARGS, stderr);
+	}
+
+	if ((c = ctl_connect(cf)) == NULL)
+		return EXIT_REDIS;
+	format_rfc3339(now_wall(), now, sizeof(now));
+	snprintf(keep, sizeof(keep), "%lld", CASE_KEEP_MS);
+	args[0] = now;
+	args[1] = note != NULL ? "1" : "0";
+	args[2] = note != NULL ? note : "";
+	args[3] = keep;
+	rc = case_eval(c, script_resolve, cf->state_prefix, id, args, 4, &r);
+	if (rc == EXIT_OK) {
+		if (strcmp(reply_str(r, 0), "already") == 0)
+			printf("case %s was already resolved (at %s)\n", id,
+			    reply_str(r, 1));
+		else
+			printf("case %s resolved\n", id);
+		if (fflush(stdout) != 0)
+			rc = EXIT_CHECK;
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	return rc;
+}
