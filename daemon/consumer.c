@@ -65,6 +65,7 @@ struct batch {
 	int		 outstanding;	/* replies still expected */
 	bool		 failed;	/* a reply was NULL or an error */
 	double		 started;
+	unsigned	 gen;		/* see struct reply_ctx */
 };
 
 struct consumer {
@@ -132,6 +133,7 @@ batch_abandon(struct consumer *c, const char *why)
 	    "stay pending and will be processed again", c->b.n, why);
 	c->stats->commit_failures++;
 	c->b.n = 0;
+	c->b.gen++;
 	c->stage = ST_IDLE;
 	c->history = true;
 	kick_later(c, RETRY_DELAY_MS);
@@ -323,15 +325,40 @@ counts(struct consumer *c)
 
 /* --- stage: enrich ------------------------------------------------------ */
 
-struct enrich_ctx {
+/*
+ * A reply's context: the entry it is about and the batch generation it
+ * was sent in. A batch abandoned on an error reply may still have replies
+ * on the way; the generation keeps them off the next batch's entries.
+ */
+struct reply_ctx {
 	struct consumer	*c;
+	unsigned	 gen;
 	size_t		 idx;
 };
+
+static struct reply_ctx *
+reply_ctx(struct consumer *c, size_t idx)
+{
+	struct reply_ctx *x = xmalloc(sizeof(*x));
+
+	x->c = c;
+	x->gen = c->b.gen;
+	x->idx = idx;
+	return x;
+}
+
+/* current: the reply belongs to the batch in flight, at this stage. */
+static bool
+current(const struct reply_ctx *x, enum stage st)
+{
+	return x->c->stage == st && x->gen == x->c->b.gen &&
+	    x->idx < x->c->b.n;
+}
 
 static void
 enrich_cb(redisAsyncContext *ac, void *r, void *priv)
 {
-	struct enrich_ctx *x = priv;
+	struct reply_ctx *x = priv;
 	struct consumer *c = x->c;
 	redisReply *reply = r;
 	struct entry *e;
@@ -339,7 +366,7 @@ enrich_cb(redisAsyncContext *ac, void *r, void *priv)
 	size_t i;
 
 	(void)ac;
-	if (c->stage == ST_ENRICH && x->idx < c->b.n && reply_ok(reply) &&
+	if (current(x, ST_ENRICH) && reply_ok(reply) &&
 	    reply->type == REDIS_REPLY_ARRAY) {
 		e = &c->b.v[x->idx];
 		for (i = 0; i + 1 < reply->elements; i += 2) {
@@ -350,9 +377,11 @@ enrich_cb(redisAsyncContext *ac, void *r, void *priv)
 			    reply->element[i + 1]->len, false);
 		}
 	}
-	free(x);
-	if (c->stage != ST_ENRICH)
+	if (!current(x, ST_ENRICH)) {
+		free(x);
 		return;
+	}
+	free(x);
 	if (reply_done(c, reply)) {
 		if (c->b.failed)
 			batch_abandon(c, "enrichment read failed");
@@ -407,7 +436,7 @@ customer_key(const struct config *cf, const struct evt *ev, char *out,
 static void
 enrich(struct consumer *c)
 {
-	struct enrich_ctx *x;
+	struct reply_ctx *x;
 	const char *argv[2];
 	char key[512];
 	size_t i;
@@ -420,9 +449,7 @@ enrich(struct consumer *c)
 		if (e->st != E_OK || !customer_key(c->cf, &e->ev, key,
 		    sizeof(key)))
 			continue;
-		x = xmalloc(sizeof(*x));
-		x->c = c;
-		x->idx = i;
+		x = reply_ctx(c, i);
 		argv[0] = "HGETALL";
 		argv[1] = key;
 		if (rsend(c->wr, enrich_cb, x, 2, argv, NULL) == -1) {
@@ -441,11 +468,6 @@ enrich(struct consumer *c)
 }
 
 /* --- stage: decide ------------------------------------------------------ */
-
-struct decide_ctx {
-	struct consumer	*c;
-	size_t		 idx;
-};
 
 /* reply_str: element i of an array reply as text ("" if absent). */
 static const char *
@@ -507,12 +529,12 @@ decide_answer(struct consumer *c, struct entry *e, const redisReply *r)
 static void
 decide_cb(redisAsyncContext *ac, void *r, void *priv)
 {
-	struct decide_ctx *x = priv;
+	struct reply_ctx *x = priv;
 	struct consumer *c = x->c;
 	redisReply *reply = r;
 
 	(void)ac;
-	if (c->stage == ST_DECIDE && x->idx < c->b.n && reply_ok(reply) &&
+	if (current(x, ST_DECIDE) && reply_ok(reply) &&
 	    reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3)
 		decide_answer(c, &c->b.v[x->idx], reply);
 	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
@@ -521,9 +543,11 @@ decide_cb(redisAsyncContext *ac, void *r, void *priv)
 	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		log_warnx("event %s: decide script failed: %s",
 		    x->idx < c->b.n ? c->b.v[x->idx].id : "?", reply->str);
-	free(x);
-	if (c->stage != ST_DECIDE)
+	if (!current(x, ST_DECIDE)) {
+		free(x);
 		return;
+	}
+	free(x);
 	if (reply_done(c, reply)) {
 		if (c->b.failed)
 			batch_abandon(c, "decide script failed");
@@ -627,7 +651,7 @@ static void
 decide_all(struct consumer *c)
 {
 	struct config *cf = c->cf;
-	struct decide_ctx *x;
+	struct reply_ctx *x;
 	struct state_req req;
 	struct args a = { 0 };
 	int64_t now_ms = (int64_t)(now_wall() * 1000);
@@ -652,9 +676,7 @@ decide_all(struct consumer *c)
 		state_prepare(&req, &e->ev, &c->b.fires[e->fire0], e->nfires,
 		    &c->b.cands[e->fire0], now_ms);
 		decide_args(c, &req, &a);
-		x = xmalloc(sizeof(*x));
-		x->c = c;
-		x->idx = i;
+		x = reply_ctx(c, i);
 		if (rconn_cmd(c->wr, decide_cb, x, (int)a.n, a.v, a.l) == -1) {
 			free(x);
 			c->b.failed = true;
@@ -850,6 +872,7 @@ static void
 batch_begin(struct consumer *c, bool history)
 {
 	c->b.n = 0;
+	c->b.gen++;
 	c->b.history = history;
 	c->b.nfires = 0;
 	c->b.nalerts = 0;
