@@ -120,8 +120,13 @@ run: all
 	@sh contrib/run.sh
 
 bench: all
-	@$(MAKE) --no-print-directory build/bench/bench_core
+	@$(MAKE) --no-print-directory build/bench/bench_core build/bench/bench_drain
 	@sh contrib/bench/run.sh
+
+build/bench/bench_drain: contrib/bench/bench_drain.c | deps
+	@mkdir -p $(@D)
+	$(CC) -O2 -g $(XCFLAGS) $$(pkg-config --cflags hiredis jansson) -o $@ $< \
+	    $$(pkg-config --libs hiredis jansson)
 
 build/bench/bench_core: contrib/bench/bench_core.c build/libcore.a | deps
 	@mkdir -p $(@D)
