@@ -55,7 +55,8 @@ CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c \
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
 RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
-		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c
+		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c \
+		 daemon/metrics.c daemon/http.c
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
 CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ctl_cases.c daemon/ruletest.c
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)

@@ -93,6 +93,9 @@ struct consumer {
 	double			 last_stats;
 	char			 health[160];
 	char			 outbox_key[300];	/* <prefix>outbox */
+	const struct metrics_info *mi;		/* NULL: do not publish */
+	struct args		 pub;		/* the HSET of the figures */
+	struct arena		 pub_arena;
 };
 
 static void read_next(struct consumer *);
@@ -1197,6 +1200,33 @@ open_cb(redisAsyncContext *ac, void *r, void *priv)
 }
 
 static void
+publish_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	(void)ac;
+	(void)r;
+	(void)priv;
+}
+
+/* publish: the figures for "recoveryctl stats", in a hash that expires
+ * when the daemon stops refreshing it. Best effort: a lost reply is made
+ * good by the next tick. */
+static void
+publish(struct consumer *c)
+{
+	char key[400];
+	const char *ea[] = { "EXPIRE", key, "30" };
+
+	snprintf(key, sizeof(key), "%sdaemon:%s", c->cf->state_prefix,
+	    c->name);
+	c->pub.n = 0;
+	arena_reset(&c->pub_arena);
+	metrics_publish_args(c->stats, c->mi, key, &c->pub, &c->pub_arena);
+	if (rconn_cmd(c->wr, publish_cb, c, (int)c->pub.n, c->pub.v,
+	    c->pub.l) == 0)
+		(void)rsend(c->wr, publish_cb, c, 3, ea, NULL);
+}
+
+static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct consumer *c = arg;
@@ -1230,6 +1260,8 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		snprintf(key, sizeof(key), "%scases:open", c->cf->state_prefix);
 		(void)rsend(c->wr, lag_cb, c, 3, xa, NULL);
 		(void)rsend(c->wr, open_cb, c, 2, za, NULL);
+		if (c->mi != NULL)
+			publish(c);
 	}
 	if (c->stage == ST_IDLE)
 		read_next(c);
@@ -1282,6 +1314,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
 	arena_init(&c->b.arena);
 	buf_init(&c->b.scratch);
+	arena_init(&c->pub_arena);
 	c->tick = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	c->kick = evtimer_new(base, kick_cb, c);
 	c->claim = event_new(base, -1, EV_PERSIST, claim_timer_cb, c);
@@ -1323,6 +1356,12 @@ consumer_stop(struct consumer *c, void (*done)(void *), void *arg)
 		kick_later(c, 0);
 }
 
+void
+consumer_set_metrics(struct consumer *c, const struct metrics_info *mi)
+{
+	c->mi = mi;
+}
+
 const char *
 consumer_health(const struct consumer *c)
 {
@@ -1362,6 +1401,9 @@ consumer_free(struct consumer *c)
 	free(c->b.alert_entry);
 	arena_free(&c->b.arena);
 	buf_free(&c->b.scratch);
+	free(c->pub.v);
+	free(c->pub.l);
+	arena_free(&c->pub_arena);
 	if (c->release != NULL) {
 		if (c->next_cf != NULL)
 			c->release(c->next_cf);

@@ -28,7 +28,9 @@
 #include "config.h"
 #include "consumer.h"
 #include "escalator.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "stats.h"
 
@@ -39,6 +41,8 @@ struct recoveryd {
 	struct consumer		*consumer;
 	struct escalator	*escalator;
 	struct stats		 stats;
+	struct metrics_info	 info;		/* read by /metrics at request time */
+	struct http		*http;		/* NULL: http.listen is "" */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_wdog;
 	int			 stopping;
 };
@@ -130,6 +134,7 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 		    "changes take effect at the next restart");
 	d->stats.reloads_ok++;
 	d->cf = cf;
+	d->info.nrules = cf->nrules;
 	consumer_set_config(d->consumer, cf);
 	log_info("reload: %zu rules, %zu channels", cf->nrules,
 	    cf->nchannels);
@@ -143,6 +148,15 @@ on_watchdog(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	notify_send("WATCHDOG=1");
+}
+
+/* health: for /healthz; the rules are loaded whenever the daemon runs. */
+static const char *
+health(void *arg)
+{
+	struct recoveryd *d = arg;
+
+	return consumer_health(d->consumer);
 }
 
 static void
@@ -185,6 +199,20 @@ run(const char *conffile, int foreground, int verbose)
 	consumer_name(d.cf, name, sizeof(name));
 	d.consumer = consumer_new(d.base, d.cf, name, &d.stats,
 	    release_config);
+	d.info.version = RECOVERYD_VERSION;
+	d.info.consumer = name;
+	d.info.nrules = d.cf->nrules;
+	d.info.start_time = now_wall();
+	consumer_set_metrics(d.consumer, &d.info);
+	if (d.cf->http_listen[0] != '\0') {
+		char err[512];
+
+		if ((d.http = http_new(d.base, d.cf->http_listen, &d.stats,
+		    &d.info, health, &d, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+		log_info("http: /metrics and /healthz on %s",
+		    d.cf->http_listen);
+	}
 	{
 		struct redis_target t;
 		char err[256];
@@ -217,6 +245,7 @@ run(const char *conffile, int foreground, int verbose)
 	event_base_dispatch(d.base);
 
 	log_info("stopped");
+	http_free(d.http);
 	escalator_free(d.escalator);
 	consumer_free(d.consumer);	/* and every configuration it was given */
 	if (d.ev_wdog != NULL)

@@ -55,6 +55,8 @@ usage(FILE *fp)
 "  ack CASE [--by NAME] [--note TEXT]\n"
 "                                  acknowledge a case: stops its escalation\n"
 "  resolve CASE [--note TEXT]      close a case (kept 30 days for reports)\n"
+"  stats [--json]                  what the running daemons report: events,\n"
+"                                  matches, alerts, lag, open cases\n"
 "\n"
 "Options:\n"
 "  -c FILE   main configuration file (default %s)\n"
@@ -292,6 +294,12 @@ cmd_resolve(int argc, char **argv)
 	return with_config(ctl_resolve, argc, argv);
 }
 
+static int
+cmd_stats(int argc, char **argv)
+{
+	return with_config(ctl_stats, argc, argv);
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -305,6 +313,7 @@ static const struct {
 	{ "show", cmd_show },
 	{ "ack", cmd_ack },
 	{ "resolve", cmd_resolve },
+	{ "stats", cmd_stats },
 };
 
 int

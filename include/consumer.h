@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "stats.h"
 
 struct consumer;
@@ -46,6 +47,12 @@ void		 consumer_set_config(struct consumer *, struct config *cf);
  * flight, then call done(arg) from the event loop. */
 void		 consumer_stop(struct consumer *, void (*done)(void *),
 		    void *arg);
+/* consumer_set_metrics: from now on publish the headline figures every
+ * 5 s as HSET <state_prefix>daemon:<consumer name> (metrics_publish_args)
+ * with EXPIRE 30, for "recoveryctl stats". mi must outlive the consumer;
+ * NULL stops publishing. */
+void		 consumer_set_metrics(struct consumer *,
+		    const struct metrics_info *mi);
 /* consumer_health: NULL when healthy, else a reason for /healthz. */
 const char	*consumer_health(const struct consumer *);
 /* consumer_config: the configuration batches use now (valid until the

@@ -66,4 +66,12 @@ int	ctl_ack(const struct config *cf, int argc, char **argv);
  * changes nothing and exits 0. */
 int	ctl_resolve(const struct config *cf, int argc, char **argv);
 
+/* stats [--json]: what the running daemons report. Each daemon refreshes
+ * the hash P.."daemon:"..CONSUMER every 5 s (expiring after 30 s); print
+ * one row per daemon (consumer, events, invalid, fires, alerts, lag, open
+ * cases, p99 latency, updated) and a TOTAL row, or with --json each hash
+ * as one JSON object a line. Exit 1 with "no running daemons reported in
+ * the last 30 s" when there is none. */
+int	ctl_stats(const struct config *cf, int argc, char **argv);
+
 #endif
