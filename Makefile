@@ -56,7 +56,8 @@ CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
 RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
 		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c \
-		 daemon/metrics.c daemon/http.c
+		 daemon/metrics.c daemon/http.c daemon/outbox.c \
+		 daemon/channel_webhook.c daemon/channel_exec.c
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
 CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ctl_cases.c daemon/ruletest.c
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)

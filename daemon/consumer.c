@@ -93,6 +93,7 @@ struct consumer {
 	double			 last_stats;
 	char			 health[160];
 	char			 outbox_key[300];	/* <prefix>outbox */
+	bool			 enrich;	/* some rule reads customer.* */
 	const struct metrics_info *mi;		/* NULL: do not publish */
 	struct args		 pub;		/* the HSET of the figures */
 	struct arena		 pub_arena;
@@ -449,8 +450,8 @@ enrich(struct consumer *c)
 	c->b.failed = false;
 	for (i = 0; i < c->b.n; i++) {
 		struct entry *e = &c->b.v[i];
-		if (e->st != E_OK || !customer_key(c->cf, &e->ev, key,
-		    sizeof(key)))
+		if (!c->enrich || e->st != E_OK || !customer_key(c->cf,
+		    &e->ev, key, sizeof(key)))
 			continue;
 		x = reply_ctx(c, i);
 		argv[0] = "HGETALL";
@@ -529,34 +530,52 @@ decide_answer(struct consumer *c, struct entry *e, const redisReply *r)
 	e->nfires = nf;
 }
 
+/* decide_cb: the answers of the batch's decide script, one per event that
+ * had candidates, in batch order. */
 static void
 decide_cb(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct reply_ctx *x = priv;
 	struct consumer *c = x->c;
 	redisReply *reply = r;
+	size_t i, k = 0;
 
 	(void)ac;
-	if (current(x, ST_DECIDE) && reply_ok(reply) &&
-	    reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3)
-		decide_answer(c, &c->b.v[x->idx], reply);
-	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
-	    strncmp(reply->str, "NOSCRIPT", 8) == 0)
-		c->scripts_ready = false;
-	else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-		log_warnx("event %s: decide script failed: %s",
-		    x->idx < c->b.n ? c->b.v[x->idx].id : "?", reply->str);
 	if (!current(x, ST_DECIDE)) {
 		free(x);
 		return;
 	}
 	free(x);
-	if (reply_done(c, reply)) {
-		if (c->b.failed)
-			batch_abandon(c, "decide script failed");
-		else
-			commit(c);
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i < c->b.n; i++) {
+			struct entry *e = &c->b.v[i];
+
+			if (e->st != E_OK || e->nfires == 0)
+				continue;
+			if (k >= reply->elements ||
+			    reply->element[k]->type != REDIS_REPLY_ARRAY ||
+			    reply->element[k]->elements < 3) {
+				c->b.failed = true;
+				break;
+			}
+			decide_answer(c, e, reply->element[k++]);
+		}
+	} else {
+		c->b.failed = true;
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+			if (strncmp(reply->str, "NOSCRIPT", 8) == 0)
+				c->scripts_ready = false;
+			else
+				log_warnx("decide script failed for a batch of "
+				    "%zu entries from %s: %s", c->b.n,
+				    c->b.v[0].id, reply->str);
+		}
 	}
+	if (c->b.failed)
+		batch_abandon(c, reply == NULL ? "connection lost" :
+		    "decide script failed");
+	else
+		commit(c);
 }
 
 static void
@@ -570,24 +589,16 @@ fires_reserve(struct batch *b, size_t n)
 	b->cands = xreallocarray(b->cands, b->capfires, sizeof(*b->cands));
 }
 
-/* decide_args: the decide script's arguments for one event (scripts.c). */
+/* decide_args: append one event's part of the decide script's
+ * arguments (scripts.c). */
 static void
 decide_args(struct consumer *c, const struct state_req *req, struct args *a)
 {
 	struct arena *ar = &c->b.arena;
-	char rfc[40];
 	size_t j, k;
 
-	a->n = 0;
-	args_str(a, "EVALSHA");
-	args_str(a, c->sha_decide);
-	args_str(a, "0");
-	args_str(a, c->cf->state_prefix);
 	args_str(a, req->entry_id);
 	args_num(a, ar, req->t_ms);
-	args_num(a, ar, req->now_ms);
-	format_rfc3339(req->now_ms / 1000.0, rfc, sizeof(rfc));
-	args_str(a, arena_strndup(ar, rfc, strlen(rfc)));
 	args_str(a, req->customer_id);
 	args_str(a, req->call_id);
 	args_str(a, req->agent_id);
@@ -646,9 +657,9 @@ decide_args(struct consumer *c, const struct state_req *req, struct args *a)
 }
 
 /*
- * decide_all: match every valid event, then send one decide script per
- * event that has candidate firings (pipelined, in stream order, so that
- * events of one customer see each other's state in order).
+ * decide_all: match every valid event, then decide the candidates of the
+ * whole batch with one decide script call (events in stream order, so
+ * that events of one customer see each other's state in order).
  */
 static void
 decide_all(struct consumer *c)
@@ -658,12 +669,20 @@ decide_all(struct consumer *c)
 	struct state_req req;
 	struct args a = { 0 };
 	int64_t now_ms = (int64_t)(now_wall() * 1000);
-	size_t i;
+	size_t i, nslot, nev = 0;
+	char rfc[40];
 
 	c->stage = ST_DECIDE;
-	c->b.outstanding = 1;
 	c->b.failed = false;
 	c->b.nfires = 0;
+	args_str(&a, "EVALSHA");
+	args_str(&a, c->sha_decide);
+	args_str(&a, "0");
+	args_str(&a, cf->state_prefix);
+	args_num(&a, &c->b.arena, now_ms);
+	format_rfc3339(now_ms / 1000.0, rfc, sizeof(rfc));
+	args_str(&a, arena_strndup(&c->b.arena, rfc, strlen(rfc)));
+	nslot = args_slot(&a);
 	for (i = 0; i < c->b.n; i++) {
 		struct entry *e = &c->b.v[i];
 
@@ -679,22 +698,25 @@ decide_all(struct consumer *c)
 		state_prepare(&req, &e->ev, &c->b.fires[e->fire0], e->nfires,
 		    &c->b.cands[e->fire0], now_ms);
 		decide_args(c, &req, &a);
-		x = reply_ctx(c, i);
-		if (rconn_cmd(c->wr, decide_cb, x, (int)a.n, a.v, a.l) == -1) {
-			free(x);
-			c->b.failed = true;
-			break;
-		}
-		c->b.outstanding++;
+		nev++;
+	}
+	args_fill(&a, &c->b.arena, nslot, (long long)nev);
+	if (nev == 0) {
+		free(a.v);
+		free(a.l);
+		commit(c);
+		return;
+	}
+	x = reply_ctx(c, 0);
+	if (rconn_cmd(c->wr, decide_cb, x, (int)a.n, a.v, a.l) == -1) {
+		free(x);
+		free(a.v);
+		free(a.l);
+		batch_abandon(c, "redis not connected");
+		return;
 	}
 	free(a.v);
 	free(a.l);
-	if (--c->b.outstanding == 0) {
-		if (c->b.failed)
-			batch_abandon(c, "redis not connected");
-		else
-			commit(c);
-	}
 }
 
 /* --- stage: commit ------------------------------------------------------ */
@@ -1078,6 +1100,7 @@ apply_config(struct consumer *c)
 	c->next_cf = NULL;
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    c->cf->state_prefix);
+	c->enrich = engine_reads_prefix(c->cf, "customer.");
 	if (c->release != NULL)
 		c->release(old);
 }
@@ -1306,6 +1329,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    cf->state_prefix);
+	c->enrich = engine_reads_prefix(cf, "customer.");
 	if (redis_url_parse(cf->redis_url, &c->target, err, sizeof(err)) == -1)
 		fatalx("redis.url: %s", err);
 	c->rd = rconn_new(base, &c->target, "read", conn_state, c);

@@ -294,3 +294,59 @@ engine_render(const struct config *cf, const struct evt *ev,
 	}
 	return added;
 }
+
+/* --- which fields a configuration reads --------------------------------- */
+
+struct reads {
+	const char	*prefix;
+	size_t		 len;
+	bool		 found;
+};
+
+static void
+reads_path(void *ctx, const char *path, size_t off)
+{
+	struct reads *rd = ctx;
+
+	(void)off;
+	if (strncmp(path, rd->prefix, rd->len) == 0)
+		rd->found = true;
+}
+
+static void
+reads_notify(struct reads *rd, const struct notify *n)
+{
+	if (n->message != NULL)
+		tmpl_foreach_path(n->message, reads_path, rd);
+}
+
+bool
+engine_reads_prefix(const struct config *cf, const char *prefix)
+{
+	struct reads rd = { prefix, strlen(prefix), false };
+	const char *by[4];
+	size_t i, j;
+
+	for (i = 0; i < cf->nrules && !rd.found; i++) {
+		const struct rule *r = &cf->rules[i];
+
+		if (r->cond != NULL)
+			expr_foreach_path(r->cond, reads_path, &rd);
+		for (j = 0; j < r->nactions; j++)
+			reads_notify(&rd, &r->actions[j]);
+		for (j = 0; j < r->nescalate; j++)
+			reads_notify(&rd, &r->escalate[j].n);
+		by[0] = r->has_count ? r->count.by : NULL;
+		by[1] = r->has_aggregate ? r->aggregate.by : NULL;
+		by[2] = r->has_aggregate ? r->aggregate.field : NULL;
+		by[3] = r->has_after ? r->after.by : NULL;
+		for (j = 0; j < 4; j++)
+			if (by[j] != NULL)
+				reads_path(&rd, by[j], 0);
+	}
+	for (i = 0; i < cf->nchannels && !rd.found; i++)
+		for (j = 0; j < cf->channels[i].argc; j++)
+			tmpl_foreach_path(cf->channels[i].argv[j], reads_path,
+			    &rd);
+	return rd.found;
+}

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "outbox.h"
 #include "stats.h"
 
 struct recoveryd {
@@ -40,11 +41,13 @@ struct recoveryd {
 	struct config		*cf;		/* the newest good configuration */
 	struct consumer		*consumer;
 	struct escalator	*escalator;
+	struct outbox		*outbox;
 	struct stats		 stats;
 	struct metrics_info	 info;		/* read by /metrics at request time */
 	struct http		*http;		/* NULL: http.listen is "" */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_wdog;
 	int			 stopping;
+	int			 running;	/* consumer, outbox: until stopped */
 };
 
 static void
@@ -76,12 +79,21 @@ release_config(struct config *cf)
 	config_free(cf);
 }
 
+/* on_stopped: the consumer or the outbox has stopped; exit after both. */
 static void
 on_stopped(void *arg)
 {
 	struct recoveryd *d = arg;
 
-	event_base_loopexit(d->base, NULL);
+	if (--d->running == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* outbox_config: the outbox reads the consumer's running configuration. */
+static const struct config *
+outbox_config(void *arg)
+{
+	return consumer_config(arg);
 }
 
 static void
@@ -99,7 +111,9 @@ on_term(evutil_socket_t sig, short ev, void *arg)
 	log_info("signal %d: finishing the batch in flight, then exiting",
 	    (int)sig);
 	notify_send("STOPPING=1");
+	d->running = 2;
 	consumer_stop(d->consumer, on_stopped, d);
+	outbox_stop(d->outbox, on_stopped, d);
 }
 
 /* Settings the running connections were made with. */
@@ -220,6 +234,8 @@ run(const char *conffile, int foreground, int verbose)
 		if (redis_url_parse(d.cf->redis_url, &t, err, sizeof(err)) == -1)
 			fatalx("redis.url: %s", err);
 		d.escalator = escalator_new(d.base, &t, d.consumer, &d.stats);
+		d.outbox = outbox_new(d.base, &t, name, outbox_config,
+		    d.consumer, &d.stats);
 	}
 
 	d.ev_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
@@ -237,6 +253,7 @@ run(const char *conffile, int foreground, int verbose)
 
 	consumer_start(d.consumer);
 	escalator_start(d.escalator);
+	outbox_start(d.outbox);
 	log_info("recoveryd %s started: consumer %s, group %s on %s, %zu "
 	    "rules", RECOVERYD_VERSION, name, d.cf->input_group,
 	    d.cf->input_stream, d.cf->nrules);
@@ -246,6 +263,7 @@ run(const char *conffile, int foreground, int verbose)
 
 	log_info("stopped");
 	http_free(d.http);
+	outbox_free(d.outbox);
 	escalator_free(d.escalator);
 	consumer_free(d.consumer);	/* and every configuration it was given */
 	if (d.ev_wdog != NULL)

@@ -19,9 +19,10 @@
 #include "scripts.h"
 
 /*
- * decide — the state half of one event's decision (state.h), atomically.
- * ARGV: P, entry, t_ms, now_ms, now_rfc3339, customer, call_id, agent_id,
- * queue, ncand, then per candidate:
+ * decide — the state half of the decisions of a batch of events
+ * (state.h), in stream order, atomically.
+ * ARGV: P, now_ms, now_rfc3339, nevents, then per event: entry, t_ms,
+ * customer, call_id, agent_id, queue, ncand, then per candidate:
  *   rule, severity, kind (p plain, c count, a aggregate, f after), key,
  *   cooldown_ms,
  *   c: within_ms, at_least
@@ -29,8 +30,9 @@
  *   f: rule Q, field F, within_ms, this event's F value
  *   nremember, remember_ms, then nremember pairs (field, value),
  *   nsteps, then nsteps pairs (after_ms, channel set).
- * Returns {case_id, opened (0/1), case severity, then per candidate:
- *   fired (0/1), count (-1: none), value ("": none), samples (-1: none)}.
+ * Returns per event {case_id, opened (0/1), case severity, then per
+ *   candidate: fired (0/1), count (-1: none), value ("": none), samples
+ *   (-1: none)}.
  * Keys: P.."w:"..rule..":"..key (count window, member entry),
  * P.."ag:"..rule..":"..key (aggregate window, member entry|value, with
  * running totals in ..":s" and, for min/max, values in ..":v"),
@@ -43,11 +45,9 @@
  */
 const char script_decide[] =
 "#!lua\n"
-"local P, entry = ARGV[1], ARGV[2]\n"
-"local t, now, now_rfc = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]\n"
-"local cust, call, agent, queue = ARGV[6], ARGV[7], ARGV[8], ARGV[9]\n"
-"local n = tonumber(ARGV[10])\n"
-"local i = 11\n"
+"local P, now, now_rfc = ARGV[1], tonumber(ARGV[2]), ARGV[3]\n"
+"local nev, i = tonumber(ARGV[4]), 5\n"
+"local entry, t, cust, call, agent, queue, n\n"
 "local rank = {low = 1, medium = 2, high = 3, critical = 4}\n"
 "local function fmt(x) return string.format('%.0f', x) end\n"
 "local function rpn(prog, v, s)\n"
@@ -147,6 +147,11 @@ const char script_decide[] =
 "  if fn == 'max' then return mx or 0, n end\n"
 "  return agg_of(fn, n, sum, pro, det, vkey), n\n"
 "end\n"
+"local answers = {}\n"
+"for ev_i = 1, nev do\n"
+"entry, t, cust = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]\n"
+"call, agent, queue, n = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], tonumber(ARGV[i + 6])\n"
+"i = i + 7\n"
 "local out, fired = {}, {}\n"
 "for c = 1, n do\n"
 "  local rule, sev, kind, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
@@ -266,7 +271,9 @@ const char script_decide[] =
 "table.insert(out, 1, csev)\n"
 "table.insert(out, 1, opened)\n"
 "table.insert(out, 1, id)\n"
-"return out\n";
+"answers[#answers + 1] = out\n"
+"end\n"
+"return answers\n";
 
 /*
  * commit — ARGV: stream, group, consumer, nentries, then per entry:
@@ -281,15 +288,30 @@ const char script_commit[] =
 "local stream, group, me = ARGV[1], ARGV[2], ARGV[3]\n"
 "local i = 5\n"
 "local n = tonumber(ARGV[4])\n"
-"local acked, written, errs = 0, {}, {}\n"
+"local acked, written, errs, ids = 0, {}, {}, {}\n"
+"-- Which entries of the batch are still pending for this consumer: one\n"
+"-- range query (IDs are in stream order).\n"
+"local first, last, j = nil, nil, i\n"
+"for e = 1, n do\n"
+"  if not first then first = ARGV[j] end\n"
+"  last = ARGV[j]\n"
+"  local ncmd = tonumber(ARGV[j + 1])\n"
+"  j = j + 2\n"
+"  for c = 1, ncmd do j = j + 1 + tonumber(ARGV[j]) end\n"
+"end\n"
+"local mine = {}\n"
+"if first then\n"
+"  for _, p in ipairs(redis.call('XPENDING', stream, group, first, last, n + 1000, me)) do\n"
+"    mine[p[1]] = true\n"
+"  end\n"
+"end\n"
 "for e = 1, n do\n"
 "  local id, ncmd = ARGV[i], tonumber(ARGV[i + 1])\n"
 "  i = i + 2\n"
-"  local mine = #redis.call('XPENDING', stream, group, id, id, 1, me) > 0\n"
 "  local ok = true\n"
 "  for c = 1, ncmd do\n"
 "    local argc = tonumber(ARGV[i])\n"
-"    if mine and ok then\n"
+"    if mine[id] and ok then\n"
 "      local r = redis.pcall(unpack(ARGV, i + 1, i + argc))\n"
 "      if type(r) == 'table' and r.err then\n"
 "        ok = false\n"
@@ -298,11 +320,13 @@ const char script_commit[] =
 "    end\n"
 "    i = i + 1 + argc\n"
 "  end\n"
-"  if mine and ok then\n"
-"    redis.call('XACK', stream, group, id)\n"
-"    acked = acked + 1\n"
+"  if mine[id] and ok then\n"
+"    ids[#ids + 1] = id\n"
 "    written[#written + 1] = id\n"
 "  end\n"
+"end\n"
+"for k = 1, #ids, 1000 do\n"
+"  acked = acked + redis.call('XACK', stream, group, unpack(ids, k, math.min(k + 999, #ids)))\n"
 "end\n"
 "return {acked, written, errs}\n";
 

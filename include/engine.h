@@ -111,6 +111,14 @@ struct alert_view {
 bool	engine_alert_lookup(void *alert_view, const char *path,
 	    struct value *out);
 
+/*
+ * engine_reads_prefix: does any rule (condition, by/field keys, message
+ * templates) or exec argv template read a field starting with prefix?
+ * The daemon enriches events from the CRM hash only when some rule reads
+ * "customer.". O(size of the configuration); call it at load time.
+ */
+bool	engine_reads_prefix(const struct config *, const char *prefix);
+
 /* engine_format_value: an aggregate's value as text ("3.17", "-20", "4"). */
 void	engine_format_value(double v, char *out, size_t cap);
 

@@ -191,6 +191,16 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
 end
 return r" 1 ivr:alerts
 		$R LRANGE dialer:callbacks 0 -1
-		stream_field ivr:outbox alert
+		# Webhook and exec alerts are in the outbox or, once they gave up,
+		# in the undelivered stream (unreachable example hosts): one
+		# script reads both, so an alert moving between them is seen once.
+		$R EVAL "local r = {}
+for _, k in ipairs(KEYS) do
+  for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
+    local f = e[2]
+    for i = 1, #f, 2 do if f[i] == 'alert' then r[#r + 1] = f[i + 1] end end
+  end
+end
+return r" 2 ivr:outbox ivr:alerts:undelivered
 	} > "$1"
 }

@@ -103,6 +103,7 @@ echo "$raw"
 raw_eps=$(field events_per_s "$raw")
 
 r0=$(ticks "$rpid")
+$R CONFIG RESETSTAT >/dev/null
 t0=$(date +%s%N)
 start_daemon
 drain=$($bd wait -s "$SOCK" --group recoveryd --since "$t0" \
@@ -110,6 +111,9 @@ drain=$($bd wait -s "$SOCK" --group recoveryd --since "$t0" \
 d_hwm=$(hwm_mib "$dpid")
 d_cpu=$(ticks "$dpid")
 r_cpu=$(($(ticks "$rpid") - r0))
+# Commands Redis ran for the daemon, those inside its scripts included.
+r_cmds=$($R INFO commandstats | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' |
+    awk '{ n += $1 } END { print n + 0 }')
 stop_daemon
 echo "$drain"
 d_secs=$(field seconds "$drain")
@@ -125,7 +129,9 @@ alerts=$($R XINFO STREAM ivr:alerts 2>/dev/null |
 echo "recoveryd: ratio=$ratio vmhwm_mib=$d_hwm cpu_s=$(awk -v t="$d_cpu" -v h="$hz" \
     'BEGIN { printf "%.1f", t / h }') redis_cpu_s=$(awk -v t="$r_cpu" \
     -v h="$hz" 'BEGIN { printf "%.1f", t / h }')" \
-    "stream_alerts=${alerts:-?} dialer_callbacks=$($R LLEN dialer:callbacks)"
+    "stream_alerts=${alerts:-?} dialer_callbacks=$($R LLEN dialer:callbacks)" \
+    "redis_commands_per_event=$(awk -v c="$r_cmds" -v e="$d_done" \
+    'BEGIN { printf "%.1f", (e > 0 ? c / e : 0) }')"
 
 $R FLUSHALL >/dev/null
 start_daemon

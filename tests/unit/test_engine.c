@@ -228,8 +228,13 @@ main(void)
 	if (cf != NULL) {
 		test_match(cf);
 		test_render(cf);
-		config_free(cf);
 	}
 	test_format_value();
+	if (cf != NULL) {
+		CHECK(engine_reads_prefix(cf, "customer."));
+		CHECK(engine_reads_prefix(cf, "comment"));
+		CHECK(!engine_reads_prefix(cf, "wait_s"));
+		config_free(cf);
+	}
 	return harness_done();
 }
