@@ -115,7 +115,7 @@ unit: $(TEST_BINS)
 # every test (unit binaries of both builds and the shell tests under tests/).
 test: test-deps
 	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined unit
+	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined all unit
 	@sh tests/run.sh
 
 run: all
