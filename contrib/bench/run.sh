@@ -133,6 +133,23 @@ echo "recoveryd: ratio=$ratio vmhwm_mib=$d_hwm cpu_s=$(awk -v t="$d_cpu" -v h="$
     "redis_commands_per_event=$(awk -v c="$r_cmds" -v e="$d_done" \
     'BEGIN { printf "%.1f", (e > 0 ? c / e : 0) }')"
 
+# The same drain with three daemons on one group (Redis does the work,
+# so more daemons mostly share it).
+$R FLUSHALL >/dev/null
+$bd load -s "$SOCK" -n "$events" >/dev/null || exit 1
+t0=$(date +%s%N)
+m_pids=""
+for n in 1 2 3; do
+	build/recoveryd -f -c "$D/recoveryd.yaml" 2>>"$D/recoveryd.log" &
+	m_pids="$m_pids $!"
+done
+drain3=$($bd wait -s "$SOCK" --group recoveryd --since "$t0" \
+    --timeout "$drain_timeout") || exit 1
+for p in $m_pids; do kill -TERM "$p" 2>/dev/null; done
+for p in $m_pids; do wait "$p" 2>/dev/null; done
+echo "three daemons: $drain3"
+d3_eps=$(field events_per_s "$drain3")
+
 $R FLUSHALL >/dev/null
 start_daemon
 lat=$($bd latency -s "$SOCK" -r "$rate" -d "$lat_s") || exit 1
@@ -152,6 +169,8 @@ $events rating events preloaded; Redis on a unix socket, no persistence.
 | raw drain limit (XREADGROUP COUNT 256 + XACK, nothing else) | $raw_eps events/s | |
 | recoveryd drain, example rules | $d_eps events/s$partial | |
 | recoveryd / raw | $ratio | >= 0.6 |
+| three recoveryd on one group | $d3_eps events/s | |
+| Redis commands per event | $(awk -v c="$r_cmds" -v e="$d_done" 'BEGIN { printf "%.1f", (e > 0 ? c / e : 0) }') | |
 | XADD -> alert, $rate events/s for $lat_s s (sent at $(field rate "$lat") over $(field seconds "$lat") s): p50 / p99 / max | $(field p50_ms "$lat") / $(field p99_ms "$lat") / $(field max_ms "$lat") ms ($(field missing "$lat") missing) | p99 <= 5 ms |
 | recoveryd peak RSS (VmHWM): drain / latency run | $d_hwm / $l_hwm MiB | <= 20 MiB |
 SUMMARY
