@@ -173,13 +173,13 @@ copts_parse(const char *cmd, const struct copt *opts, size_t nopts,
 }
 
 /*
- * reply_check: whether a synchronous reply r to what is usable: not NULL
+ * ctl_reply_check: whether a synchronous reply r to what is usable: not NULL
  * (connection lost), not an error, of type want. Prints what is wrong and
  * returns the exit code: EXIT_REDIS for a lost connection or a refusal
  * for want of a password, EXIT_CHECK otherwise. Does not free r.
  */
-static int
-reply_check(redisContext *c, const redisReply *r, const char *what, int want)
+int
+ctl_reply_check(redisContext *c, const redisReply *r, const char *what, int want)
 {
 	if (r == NULL) {
 		fprintf(stderr, "recoveryctl: %s: connection lost: %s\n",
@@ -198,9 +198,9 @@ reply_check(redisContext *c, const redisReply *r, const char *what, int want)
 	return EXIT_OK;
 }
 
-/* hash_valid: an HGETALL reply of field/value strings. */
-static bool
-hash_valid(const redisReply *h)
+/* ctl_hash_valid: an HGETALL reply of field/value strings. */
+bool
+ctl_hash_valid(const redisReply *h)
 {
 	size_t i;
 
@@ -212,9 +212,9 @@ hash_valid(const redisReply *h)
 	return true;
 }
 
-/* hash_get: the value of field in a valid HGETALL reply, or NULL. */
-static const char *
-hash_get(const redisReply *h, const char *field)
+/* ctl_hash_get: the value of field in a valid HGETALL reply, or NULL. */
+const char *
+ctl_hash_get(const redisReply *h, const char *field)
 {
 	size_t i;
 
@@ -224,9 +224,9 @@ hash_get(const redisReply *h, const char *field)
 	return NULL;
 }
 
-/* or_dash: s, or "-" when it is absent or empty (for tables). */
-static const char *
-or_dash(const char *s)
+/* ctl_or_dash: s, or "-" when it is absent or empty (for tables). */
+const char *
+ctl_or_dash(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : "-";
 }
@@ -319,7 +319,7 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 		snprintf(pages, sizeof(pages), "%zu", page);
 		r = redisCommand(c, "ZREVRANGEBYSCORE %s %s -inf WITHSCORES "
 		    "LIMIT %s %s", key, max, skips, pages);
-		if ((rc = reply_check(c, r, key, REDIS_REPLY_ARRAY)) != EXIT_OK)
+		if ((rc = ctl_reply_check(c, r, key, REDIS_REPLY_ARRAY)) != EXIT_OK)
 			goto fail;
 		got = r->elements / 2;
 		for (i = 0; i < got; i++) {
@@ -342,8 +342,8 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 			if (redisGetReply(c, &reply) != REDIS_OK)
 				reply = NULL;
 			h = reply;
-			if ((rc = reply_check(c, h, "HGETALL",
-			    REDIS_REPLY_ARRAY)) != EXIT_OK || !hash_valid(h)) {
+			if ((rc = ctl_reply_check(c, h, "HGETALL",
+			    REDIS_REPLY_ARRAY)) != EXIT_OK || !ctl_hash_valid(h)) {
 				if (rc == EXIT_OK) {
 					fprintf(stderr, "recoveryctl: HGETALL: "
 					    "unexpected reply\n");
@@ -353,7 +353,7 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 					freeReplyObject(h);
 				goto fail;
 			}
-			st = hash_get(h, "state");
+			st = ctl_hash_get(h, "state");
 			if (h->elements == 0 || rows->n == limit ||
 			    (filter != NULL && (st == NULL ||
 			    strcmp(st, filter) != 0))) {
@@ -436,7 +436,7 @@ cases_table(struct case_rows *rows)
 			ctl_one_line(rows->v[i].h->element[j]->str);
 		for (k = 0; k < ARRAY_LEN(head); k++) {
 			v = k == 0 ? rows->v[i].id :
-			    or_dash(hash_get(rows->v[i].h, field[k]));
+			    ctl_or_dash(ctl_hash_get(rows->v[i].h, field[k]));
 			if (strlen(v) > w[k])
 				w[k] = strlen(v);
 		}
@@ -448,7 +448,7 @@ cases_table(struct case_rows *rows)
 			else if (k == 0)
 				v = rows->v[i - 1].id;
 			else
-				v = or_dash(hash_get(rows->v[i - 1].h,
+				v = ctl_or_dash(ctl_hash_get(rows->v[i - 1].h,
 				    field[k]));
 			if (k + 1 < ARRAY_LEN(head))
 				printf("%-*s  ", (int)w[k], v);
@@ -593,7 +593,7 @@ show_steps(redisContext *c, const char *prefix, const char *id,
 				freeReplyObject(r);
 				continue;
 			}
-			if ((rc = reply_check(c, r, "ZSCORE",
+			if ((rc = ctl_reply_check(c, r, "ZSCORE",
 			    REDIS_REPLY_STRING)) != EXIT_OK) {
 				if (r != NULL)
 					freeReplyObject(r);
@@ -706,9 +706,9 @@ ctl_show(const struct config *cf, int argc, char **argv)
 		if (redisGetReply(c, &reply) != REDIS_OK)
 			reply = NULL;
 		r[i] = reply;
-		if ((rc = reply_check(c, r[i], what[i], want[i])) != EXIT_OK)
+		if ((rc = ctl_reply_check(c, r[i], what[i], want[i])) != EXIT_OK)
 			goto done;
-		if (want[i] == REDIS_REPLY_ARRAY && !hash_valid(r[i])) {
+		if (want[i] == REDIS_REPLY_ARRAY && !ctl_hash_valid(r[i])) {
 			fprintf(stderr, "recoveryctl: %s: unexpected reply\n",
 			    what[i]);
 			rc = EXIT_CHECK;
@@ -723,13 +723,13 @@ ctl_show(const struct config *cf, int argc, char **argv)
 	for (i = 1; i < r[0]->elements; i += 2)
 		ctl_one_line(r[0]->element[i]->str);
 	for (i = 0; i < ARRAY_LEN(case_fields); i++)
-		if ((v = hash_get(r[0], case_fields[i])) != NULL)
-			printf("%-13s %s\n", case_fields[i], or_dash(v));
+		if ((v = ctl_hash_get(r[0], case_fields[i])) != NULL)
+			printf("%-13s %s\n", case_fields[i], ctl_or_dash(v));
 	for (i = 0; i + 1 < r[0]->elements; i += 2)
 		if (!known_field(r[0]->element[i]->str)) {
 			ctl_one_line(r[0]->element[i]->str);
 			printf("%-13s %s\n", r[0]->element[i]->str,
-			    or_dash(r[0]->element[i + 1]->str));
+			    ctl_or_dash(r[0]->element[i + 1]->str));
 		}
 	now_ms = (int64_t)(now_wall() * 1000.0);
 	if (r[1]->integer > 0) {
@@ -777,7 +777,7 @@ case_eval(redisContext *c, const char *script, const char *prefix,
 		av[n++] = args[i];
 	r = redisCommandArgv(c, (int)n, av, NULL);
 	*out = NULL;
-	if ((rc = reply_check(c, r, "EVAL", REDIS_REPLY_ARRAY)) != EXIT_OK)
+	if ((rc = ctl_reply_check(c, r, "EVAL", REDIS_REPLY_ARRAY)) != EXIT_OK)
 		goto fail;
 	if (r->elements < 1 || r->element[0]->type != REDIS_REPLY_STRING) {
 		fprintf(stderr, "recoveryctl: EVAL: unexpected reply\n");

@@ -766,66 +766,6 @@ done:
 
 #define STATS_ARGS	"[--json]"
 
-/*
- * st_reply_check: whether a synchronous reply r to what is usable: not
- * NULL (connection lost), not an error, of type want. Prints what is
- * wrong and returns the exit code: EXIT_REDIS for a lost connection or a
- * refusal for want of a password, EXIT_CHECK otherwise. Does not free r.
- */
-static int
-st_reply_check(redisContext *c, const redisReply *r, const char *what,
-    int want)
-{
-	if (r == NULL) {
-		fprintf(stderr, "recoveryctl: %s: connection lost: %s\n",
-		    what, c->errstr);
-		return EXIT_REDIS;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		fprintf(stderr, "recoveryctl: %s: %s\n", what, r->str);
-		return ctl_auth_refused(r) ? EXIT_REDIS : EXIT_CHECK;
-	}
-	if (r->type != want) {
-		fprintf(stderr, "recoveryctl: %s: unexpected reply type %d\n",
-		    what, r->type);
-		return EXIT_CHECK;
-	}
-	return EXIT_OK;
-}
-
-/* st_hash_valid: an HGETALL reply of field/value strings. */
-static bool
-st_hash_valid(const redisReply *h)
-{
-	size_t i;
-
-	if (h->elements % 2 != 0)
-		return false;
-	for (i = 0; i < h->elements; i++)
-		if (h->element[i]->type != REDIS_REPLY_STRING)
-			return false;
-	return true;
-}
-
-/* st_hash_get: the value of field in a valid HGETALL reply, or NULL. */
-static const char *
-st_hash_get(const redisReply *h, const char *field)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < h->elements; i += 2)
-		if (strcmp(h->element[i]->str, field) == 0)
-			return h->element[i + 1]->str;
-	return NULL;
-}
-
-/* st_or_dash: s, or "-" when it is absent or empty (for tables). */
-static const char *
-st_or_dash(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : "-";
-}
-
 struct daemon_row {
 	char		*key;
 	redisReply	*h;
@@ -871,7 +811,7 @@ stats_keys(redisContext *c, const char *pattern, struct daemon_row **rows,
 	do {
 		r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor,
 		    pattern);
-		if ((rc = st_reply_check(c, r, "SCAN", REDIS_REPLY_ARRAY)) !=
+		if ((rc = ctl_reply_check(c, r, "SCAN", REDIS_REPLY_ARRAY)) !=
 		    EXIT_OK)
 			goto fail;
 		if (r->elements != 2 ||
@@ -939,8 +879,8 @@ stats_fetch(redisContext *c, struct daemon_row *rows, size_t *nrows)
 		if (redisGetReply(c, &reply) != REDIS_OK)
 			reply = NULL;
 		h = reply;
-		if ((rc = st_reply_check(c, h, "HGETALL", REDIS_REPLY_ARRAY)) ==
-		    EXIT_OK && !st_hash_valid(h)) {
+		if ((rc = ctl_reply_check(c, h, "HGETALL", REDIS_REPLY_ARRAY)) ==
+		    EXIT_OK && !ctl_hash_valid(h)) {
 			fprintf(stderr, "recoveryctl: HGETALL: unexpected "
 			    "reply\n");
 			rc = EXIT_CHECK;
@@ -967,7 +907,7 @@ stats_fetch(redisContext *c, struct daemon_row *rows, size_t *nrows)
 static bool
 st_hash_num(const redisReply *h, const char *field, unsigned long long *out)
 {
-	const char *s = st_hash_get(h, field);
+	const char *s = ctl_hash_get(h, field);
 	char *end;
 
 	if (s == NULL || *s == '\0')
@@ -994,7 +934,7 @@ latency_text(double v)
 static double
 st_hash_secs(const redisReply *h, const char *field)
 {
-	const char *s = st_hash_get(h, field);
+	const char *s = ctl_hash_get(h, field);
 	double v;
 
 	if (s == NULL || !parse_number(s, strlen(s), &v) || v < 0)
@@ -1025,7 +965,7 @@ stats_row(const redisReply *h, char **cell, unsigned long long *tot,
 	double p;
 	size_t k;
 
-	cell[SC_CONSUMER] = xstrdup(st_or_dash(st_hash_get(h, "consumer")));
+	cell[SC_CONSUMER] = xstrdup(ctl_or_dash(ctl_hash_get(h, "consumer")));
 	for (k = 0; k < SC__COUNT; k++) {
 		if (counted[k] == NULL || !st_hash_num(h, counted[k], &v))
 			continue;
@@ -1047,7 +987,7 @@ stats_row(const redisReply *h, char **cell, unsigned long long *tot,
 	cell[SC_P99] = latency_text(p);
 	if (p > *p99max)
 		*p99max = p;
-	cell[SC_UPDATED] = xstrdup(st_or_dash(st_hash_get(h, "updated_at")));
+	cell[SC_UPDATED] = xstrdup(ctl_or_dash(ctl_hash_get(h, "updated_at")));
 	for (k = 0; k < SC__COUNT; k++)
 		if (cell[k] != NULL)
 			ctl_one_line(cell[k]);

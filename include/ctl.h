@@ -9,6 +9,8 @@
 #ifndef RECOVERYD_CTL_H
 #define RECOVERYD_CTL_H
 
+#include <stdbool.h>
+
 #include <hiredis/hiredis.h>
 
 #include "config.h"
@@ -21,6 +23,21 @@ redisContext	*ctl_connect(const struct config *cf);
 /* ctl_auth_refused: an error reply that means "no or wrong password"
  * (NOAUTH, WRONGPASS, Redis 7's "unauthenticated" protocol error). */
 int		 ctl_auth_refused(const redisReply *);
+/*
+ * ctl_reply_check: whether a synchronous reply r to what is usable: not
+ * NULL (connection lost), not an error, of type want. Prints what is wrong
+ * and returns the exit code: EXIT_REDIS for a lost connection or a refusal
+ * for want of a password, EXIT_CHECK otherwise (EXIT_OK if usable). Does
+ * not free r.
+ */
+int		 ctl_reply_check(redisContext *, const redisReply *r,
+		    const char *what, int want);
+/* ctl_hash_valid: an HGETALL reply of field/value strings. */
+bool		 ctl_hash_valid(const redisReply *);
+/* ctl_hash_get: the value of field in a valid HGETALL reply, or NULL. */
+const char	*ctl_hash_get(const redisReply *, const char *field);
+/* ctl_or_dash: s, or "-" when it is absent or empty (for tables). */
+const char	*ctl_or_dash(const char *);
 /* ctl_one_line: replace control characters by spaces, in place. */
 void		 ctl_one_line(char *);
 
