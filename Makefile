@@ -98,11 +98,11 @@ $(BUILD)/recoveryd: $(RECOVERYD_OBJS) $(BUILD)/libcore.a
 $(BUILD)/recoveryctl: $(CTL_OBJS) $(BUILD)/libcore.a
 	$(CC) $(XLDFLAGS) -o $@ $^ $(ALL_LIBS) -lm
 
-# The call-center simulator: hiredis, libc and libm only.
-$(BUILD)/ivr-sim: contrib/ivr-sim.c | deps
+# The call-center simulator: hiredis, and the core for redis.url parsing.
+$(BUILD)/ivr-sim: contrib/ivr-sim.c $(BUILD)/libcore.a | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(XCFLAGS) $$(pkg-config --cflags hiredis) -o $@ $< \
-	    $(XLDFLAGS) $$(pkg-config --libs hiredis) -lm
+	$(CC) $(CFLAGS) $(XCFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcore.a \
+	    $(XLDFLAGS) $(ALL_LIBS) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a tests/unit/harness.h tests/unit/testconf.h | deps
 	@mkdir -p $(@D)

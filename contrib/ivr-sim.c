@@ -21,9 +21,8 @@
  * with the time spent talking to Redis. Above 500 events/s the events are
  * pipelined (redisAppendCommandArgv) in batches of 10 ms worth.
  *
- * Dependencies: hiredis, libc and libm only, so it has its own small
- * redis URL parser (the same syntax as redis.url) instead of linking the
- * configuration code of recoveryd.
+ * Dependencies: hiredis, and recoveryd's core for redis_url_parse(), so
+ * -u accepts exactly what redis.url does.
  *
  * Exit codes as recoveryctl: 0 done, 1 Redis refused a command, 2 usage,
  * 3 Redis unreachable (at start or later).
@@ -43,6 +42,8 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+
+#include "config.h"
 
 #define DEFAULT_URL		"redis://127.0.0.1:6379/0"
 #define DEFAULT_STREAM		"ivr:events"
@@ -252,91 +253,28 @@ struct target {
 	char	display[600];	/* the URL without the password */
 };
 
-static int
-copy_span(char *dst, size_t cap, const char *s, size_t len)
-{
-	if (len >= cap)
-		return -1;
-	memcpy(dst, s, len);
-	dst[len] = '\0';
-	return 0;
-}
-
-static int
-parse_int_span(const char *s, size_t len, int max, int *out)
-{
-	char buf[16];
-	unsigned long v;
-
-	if (len == 0 || copy_span(buf, sizeof(buf), s, len) == -1 ||
-	    parse_ulong(buf, (unsigned long)max, &v) == -1)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 /*
- * parse_url: redis://[[user]:password@]host[:port][/db] (host may be
- * "[v6addr]") or unix:///path[?db=N], as recoveryd's redis.url. A
- * non-empty REDIS_PASSWORD overrides the URL's password.
+ * parse_url: recoveryd's own redis.url parser (config.h), so the simulator
+ * accepts exactly what the daemon does; plus a printable form without the
+ * password. A non-empty REDIS_PASSWORD overrides the URL's password.
  */
 static int
 parse_url(const char *url, struct target *t)
 {
-	const char *p, *q, *at, *slash, *hend, *colon, *env;
+	struct redis_target rt;
+	char err[256];
 
 	memset(t, 0, sizeof(*t));
-	t->port = 6379;
-	if (strncmp(url, "unix://", 7) == 0) {
-		t->unix_socket = true;
-		p = url + 7;
-		q = strchr(p, '?');
-		if (*p != '/' || copy_span(t->path, sizeof(t->path), p,
-		    q ? (size_t)(q - p) : strlen(p)) == -1)
-			return -1;
-		if (q != NULL && (strncmp(q, "?db=", 4) != 0 ||
-		    parse_int_span(q + 4, strlen(q + 4), 1000000, &t->db) == -1))
-			return -1;
-	} else if (strncmp(url, "redis://", 8) == 0) {
-		p = url + 8;
-		slash = strchr(p, '/');
-		at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
-		if (at != NULL) {
-			colon = memchr(p, ':', (size_t)(at - p));
-			q = colon ? colon + 1 : p;
-			if (copy_span(t->password, sizeof(t->password), q,
-			    (size_t)(at - q)) == -1)
-				return -1;
-			p = at + 1;
-		}
-		hend = slash ? slash : p + strlen(p);
-		if (*p == '[') {
-			q = memchr(p, ']', (size_t)(hend - p));
-			if (q == NULL || q == p + 1 || copy_span(t->host,
-			    sizeof(t->host), p + 1, (size_t)(q - p - 1)) == -1)
-				return -1;
-			colon = q + 1 < hend ? q + 1 : NULL;
-			if (colon != NULL && *colon != ':')
-				return -1;
-		} else {
-			colon = memchr(p, ':', (size_t)(hend - p));
-			if (copy_span(t->host, sizeof(t->host), p,
-			    (size_t)((colon ? colon : hend) - p)) == -1)
-				return -1;
-		}
-		if (t->host[0] == '\0')
-			return -1;
-		if (colon != NULL && (parse_int_span(colon + 1,
-		    (size_t)(hend - colon - 1), 65535, &t->port) == -1 ||
-		    t->port == 0))
-			return -1;
-		if (slash != NULL && slash[1] != '\0' && parse_int_span(slash + 1,
-		    strlen(slash + 1), 1000000, &t->db) == -1)
-			return -1;
-	} else
+	if (redis_url_parse(url, &rt, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ivr-sim: -u %s: %s\n", url, err);
 		return -1;
-	if ((env = getenv("REDIS_PASSWORD")) != NULL && *env != '\0')
-		snprintf(t->password, sizeof(t->password), "%s", env);
+	}
+	t->unix_socket = rt.unix_socket;
+	memcpy(t->host, rt.host, sizeof(t->host));
+	memcpy(t->path, rt.path, sizeof(t->path));
+	memcpy(t->password, rt.password, sizeof(t->password));
+	t->port = rt.port;
+	t->db = rt.db;
 	if (t->unix_socket)
 		snprintf(t->display, sizeof(t->display), "unix://%s", t->path);
 	else if (strchr(t->host, ':') != NULL)

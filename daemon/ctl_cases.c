@@ -224,6 +224,23 @@ ctl_hash_get(const redisReply *h, const char *field)
 	return NULL;
 }
 
+void
+ctl_hash_json(const redisReply *h, struct buf *b)
+{
+	size_t j;
+
+	buf_putc(b, '{');
+	for (j = 0; j + 1 < h->elements; j += 2) {
+		if (j > 0)
+			buf_putc(b, ',');
+		buf_json_string(b, h->element[j]->str, h->element[j]->len);
+		buf_putc(b, ':');
+		buf_json_string(b, h->element[j + 1]->str,
+		    h->element[j + 1]->len);
+	}
+	buf_putc(b, '}');
+}
+
 /* ctl_or_dash: s, or "-" when it is absent or empty (for tables). */
 const char *
 ctl_or_dash(const char *s)
@@ -393,22 +410,13 @@ cases_json(const struct case_rows *rows)
 {
 	const redisReply *h;
 	struct buf b;
-	size_t i, j;
+	size_t i;
 
 	buf_init(&b);
 	for (i = 0; i < rows->n; i++) {
 		h = rows->v[i].h;
-		buf_putc(&b, '{');
-		for (j = 0; j + 1 < h->elements; j += 2) {
-			if (j > 0)
-				buf_putc(&b, ',');
-			buf_json_string(&b, h->element[j]->str,
-			    h->element[j]->len);
-			buf_putc(&b, ':');
-			buf_json_string(&b, h->element[j + 1]->str,
-			    h->element[j + 1]->len);
-		}
-		buf_puts(&b, "}\n");
+		ctl_hash_json(h, &b);
+		buf_putc(&b, '\n');
 		fwrite(b.data, 1, b.len, stdout);
 		buf_reset(&b);
 	}

@@ -1052,22 +1052,13 @@ stats_json(const struct daemon_row *rows, size_t n)
 {
 	const redisReply *h;
 	struct buf b;
-	size_t i, j;
+	size_t i;
 
 	buf_init(&b);
 	for (i = 0; i < n; i++) {
 		h = rows[i].h;
-		buf_putc(&b, '{');
-		for (j = 0; j + 1 < h->elements; j += 2) {
-			if (j > 0)
-				buf_putc(&b, ',');
-			buf_json_string(&b, h->element[j]->str,
-			    h->element[j]->len);
-			buf_putc(&b, ':');
-			buf_json_string(&b, h->element[j + 1]->str,
-			    h->element[j + 1]->len);
-		}
-		buf_puts(&b, "}\n");
+		ctl_hash_json(h, &b);
+		buf_putc(&b, '\n');
 	}
 	if (b.len > 0)
 		fwrite(b.data, 1, b.len, stdout);

@@ -36,6 +36,9 @@ int		 ctl_reply_check(redisContext *, const redisReply *r,
 bool		 ctl_hash_valid(const redisReply *);
 /* ctl_hash_get: the value of field in a valid HGETALL reply, or NULL. */
 const char	*ctl_hash_get(const redisReply *, const char *field);
+/* ctl_hash_json: append a valid HGETALL reply as one JSON object. */
+struct buf;
+void		 ctl_hash_json(const redisReply *, struct buf *);
 /* ctl_or_dash: s, or "-" when it is absent or empty (for tables). */
 const char	*ctl_or_dash(const char *);
 /* ctl_one_line: replace control characters by spaces, in place. */

@@ -35,6 +35,18 @@ check() {
 	if "$@"; then ok "$name"; else fail "$name" "$*"; fi
 }
 
+# exit_is NAME WANT CMD...: ok when CMD exits with status WANT; its
+# output is kept in $T_DIR/out for further checks.
+exit_is() {
+	name=$1
+	want=$2
+	shift 2
+	"$@" >"$T_DIR/out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$name"; else
+		fail "$name" "exit $got, want $want: $(tail -n 20 "$T_DIR/out" | head -c 1500)"; fi
+}
+
 # check_eq NAME GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi

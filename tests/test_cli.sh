@@ -8,16 +8,6 @@ t_setup
 D=$BUILD/recoveryd
 C=$BUILD/recoveryctl
 
-# exit_is NAME WANT CMD...: the command's exit status.
-exit_is() {
-	name=$1
-	want=$2
-	shift 2
-	"$@" >"$T_DIR/out" 2>&1
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$name"; else
-		fail "$name" "exit $got, want $want: $(head -c 300 "$T_DIR/out")"; fi
-}
 
 exit_is "recoveryd -t on the example" 0 $D -t -c rules/recoveryd.yaml
 check "recoveryd -t says OK" grep -q "configuration OK" "$T_DIR/out"

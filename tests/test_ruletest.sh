@@ -8,16 +8,6 @@ cd "$(dirname "$0")/.." || exit 2
 t_setup
 C=$BUILD/recoveryctl
 
-# run_is NAME WANT CMD...: the command's exit status; output in $T_DIR/out.
-run_is() {
-	name=$1
-	want=$2
-	shift 2
-	"$@" >"$T_DIR/out" 2>&1
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$name"; else
-		fail "$name" "exit $got, want $want: $(tail -n 20 "$T_DIR/out")"; fi
-}
 
 # golden NAME FILE: $T_DIR/out equals FILE.
 golden() {
@@ -26,7 +16,7 @@ golden() {
 }
 
 # --- the example rules' own tests --------------------------------------------
-run_is "rules/tests/*.yaml pass" 0 $C test rules/tests/*.yaml
+exit_is "rules/tests/*.yaml pass" 0 $C test rules/tests/*.yaml
 check "every rule test reported ok" sh -c \
     "! grep -q '^FAIL' '$T_DIR/out' && grep -q '^[0-9]* tests, [0-9]* passed, 0 failed$' '$T_DIR/out'"
 n=$(sed -n 's/^\([0-9]*\) tests, .*/\1/p' "$T_DIR/out")
@@ -38,18 +28,18 @@ for r in vip-detractor repeat-low-csat agent-csat-slump complaint-after-bad-call
     queue-nps-slump; do
 	check "rule $r is tested" grep -q "rule: $r," rules/tests/*.yaml
 done
-run_is "the SPEC's examples pass" 0 $C test rules/tests/spec-examples.yaml
+exit_is "the SPEC's examples pass" 0 $C test rules/tests/spec-examples.yaml
 
 # --- the runner: wrong expectations -----------------------------------------
-run_is "wrong expectations fail" 1 $C test tests/ruletest/bad-expect.yaml
+exit_is "wrong expectations fail" 1 $C test tests/ruletest/bad-expect.yaml
 golden "missing and unexpected alerts are listed" tests/ruletest/bad-expect.expected
 check "the right test in the same file still passes" \
     grep -q "^ok right expectations pass$" "$T_DIR/out"
 
 # --- the runner: broken test files ------------------------------------------
-run_is "a broken test file fails" 1 $C test tests/ruletest/broken-file.yaml
+exit_is "a broken test file fails" 1 $C test tests/ruletest/broken-file.yaml
 golden "every mistake is reported as FILE:LINE:COL" tests/ruletest/broken-file.expected
-run_is "a broken file among good ones still fails" 1 \
+exit_is "a broken file among good ones still fails" 1 \
     $C test rules/tests/ratings.yaml tests/ruletest/broken-file.yaml
 check "the good file's tests still run" grep -q "^6 tests, 6 passed, 0 failed, 1 file with errors$" "$T_DIR/out"
 
@@ -57,14 +47,14 @@ cat >"$T_DIR/syntax.yaml" <<'YAML'
 rule_files: [rules.yaml]
 tests: [{name: x
 YAML
-run_is "a YAML syntax error fails" 1 $C test "$T_DIR/syntax.yaml"
+exit_is "a YAML syntax error fails" 1 $C test "$T_DIR/syntax.yaml"
 check "syntax error has FILE:LINE:COL" grep -q "^$T_DIR/syntax.yaml:[0-9]*:[0-9]*: " "$T_DIR/out"
 
 cat >"$T_DIR/norules.yaml" <<'YAML'
 rule_files: [no-such-file.yaml]
 tests: []
 YAML
-run_is "a missing rule file fails" 1 $C test "$T_DIR/norules.yaml"
+exit_is "a missing rule file fails" 1 $C test "$T_DIR/norules.yaml"
 check "the missing rule file is named" grep -q "no-such-file.yaml" "$T_DIR/out"
 
 # Rule files are relative to the test file, not to the current directory.
@@ -91,8 +81,8 @@ CABS=$(cd "$(dirname "$C")" && pwd)/$(basename "$C")
 check_eq "rule files resolve relative to the test file" "$?" 0
 
 # --- usage --------------------------------------------------------------------
-run_is "test without files is a usage error" 2 $C test
-run_is "test --help" 0 $C test --help
-run_is "a missing test file fails" 1 $C test "$T_DIR/none.yaml"
+exit_is "test without files is a usage error" 2 $C test
+exit_is "test --help" 0 $C test --help
+exit_is "a missing test file fails" 1 $C test "$T_DIR/none.yaml"
 
 t_done
