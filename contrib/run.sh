@@ -109,6 +109,10 @@ another terminal):
     $build/recoveryctl -c $conf watch
     $sim -r 5        (simulate a call center)
 
+The example's webhook (hooks.example.com) and pager (/usr/local/bin/page)
+are placeholders: their deliveries fail, are retried, and end up in the
+ivr:alerts:undelivered stream until you point them somewhere real.
+
 Starting recoveryd in the foreground; Ctrl-C stops it.
 
 MSG
