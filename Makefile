@@ -54,7 +54,7 @@ CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c \
 	    daemon/template.c daemon/engine.c daemon/cli.c daemon/state.c daemon/state_mem.c daemon/sim.c
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
-RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/redis.c daemon/scripts.c \
+RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/consumer_batch.c daemon/redis.c daemon/scripts.c \
 		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c \
 		 daemon/metrics.c daemon/http.c daemon/outbox.c \
 		 daemon/channel_webhook.c daemon/channel_exec.c
