@@ -59,7 +59,7 @@ RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/consumer_batch.c daemon/
 		 daemon/metrics.c daemon/http.c daemon/outbox.c \
 		 daemon/channel_webhook.c daemon/channel_exec.c
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
-CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ctl_cases.c daemon/ruletest.c
+CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ctl_cases.c daemon/ctl_stats.c daemon/ruletest.c
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)
 
 TEST_SRCS = $(wildcard tests/unit/test_*.c)
