@@ -325,10 +325,12 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 		c->claim_due = false;
 	batch_begin(c, true);
 	read_entries(c, reply->element[1], true);
-	if (reply->elements > 2 && reply->element[2]->elements > 0)
+	if (reply->elements > 2 && reply->element[2]->elements > 0) {
+		c->stats->lost += reply->element[2]->elements;
 		log_warnx("claimed %zu entries of %s that were deleted while "
 		    "pending on a dead consumer; their content is lost",
 		    reply->element[2]->elements, c->cf->input_stream);
+	}
 	if (c->b.n == 0) {
 		cons_read_next(c);
 		return;

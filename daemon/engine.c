@@ -30,7 +30,6 @@ size_t
 engine_match(const struct config *cf, const struct evt *ev,
     struct fire *out, size_t max, bool *overflow)
 {
-	const struct value *kv;
 	size_t i, n = 0;
 
 	if (overflow != NULL)
@@ -52,19 +51,9 @@ engine_match(const struct config *cf, const struct evt *ev,
 		out[n].rule = r;
 		out[n].rule_idx = i;
 		out[n].severity = r->severity;
-		kv = evt_get(ev, r->cooldown_key ? r->cooldown_key :
-		    "customer_id");
-		out[n].key = (kv != NULL && kv->kind != V_NULL &&
-		    kv->kind != V_MISSING) ? kv->s : "";
 		n++;
 	}
 	return n;
-}
-
-bool
-engine_rule_is_stateful(const struct rule *r)
-{
-	return r->has_count || r->has_aggregate || r->has_after;
 }
 
 void

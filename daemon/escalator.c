@@ -183,7 +183,6 @@ render(struct escalator *x, const struct config *cf, const redisReply *s,
 	memset(&f, 0, sizeof(f));
 	f.rule = r;
 	f.severity = r->severity;
-	f.key = "";
 	memset(&cr, 0, sizeof(cr));
 	snprintf(cr.case_id, sizeof(cr.case_id), "%s", casebuf);
 	cr.severity = severity_parse(s->element[5]->str);

@@ -118,7 +118,6 @@ run_due(struct sim *s, int64_t t_ms)
 		memset(&f, 0, sizeof(f));
 		f.rule = r;
 		f.rule_idx = (size_t)(r - s->cf->rules);
-		f.key = "";
 		f.severity = r->severity;
 		memset(&cr, 0, sizeof(cr));
 		snprintf(cr.case_id, sizeof(cr.case_id), "%s", esc.case_id);

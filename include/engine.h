@@ -33,7 +33,6 @@
 struct fire {
 	const struct rule	*rule;
 	size_t			 rule_idx;
-	const char		*key;		/* cooldown/by key value (event text), "" if absent */
 	/* Filled by the state layer for stateful rules: */
 	bool			 has_count;
 	long			 count;
@@ -78,11 +77,6 @@ struct alert {
  */
 size_t	engine_match(const struct config *, const struct evt *,
 	    struct fire *out, size_t max, bool *overflow);
-
-/* engine_rule_is_stateful: true when the rule needs state to decide
- * (count, aggregate, after) — cooldowns and cases need state too, but any
- * rule can be decided statelessly if those are ignored. */
-bool	engine_rule_is_stateful(const struct rule *);
 
 /*
  * engine_render: the alerts of one firing (step 0: the rule's actions) or

@@ -47,6 +47,18 @@ exit_is() {
 		fail "$name" "exit $got, want $want: $(tail -n 20 "$T_DIR/out" | head -c 1500)"; fi
 }
 
+# usage ARGS...: "$C ARGS" (recoveryctl) is a usage error: exit 2 and a
+# usage line on stderr.
+usage() {
+	$C "$@" >"$T_DIR/out" 2>"$T_DIR/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q '^usage: recoveryctl' "$T_DIR/err"; then
+		ok "usage error exits 2: $*"
+	else
+		fail "usage error exits 2: $*" "exit $rc: $(cat "$T_DIR/err")"
+	fi
+}
+
 # check_eq NAME GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got '$2', want '$3'"; fi

@@ -206,15 +206,6 @@ run "cases lists the new case" 0 cases
 check_eq "cases: the new case only" "$(sed 1d "$T_DIR/out" | awk '{ print $1 }')" "$C3"
 
 # --- usage errors, help ----------------------------------------------------------
-usage() {
-	$C "$@" >"$T_DIR/out" 2>"$T_DIR/err"
-	rc=$?
-	if [ $rc -eq 2 ] && grep -q '^usage: recoveryctl' "$T_DIR/err"; then
-		ok "usage error exits 2: $*"
-	else
-		fail "usage error exits 2: $*" "exit $rc: $(cat "$T_DIR/err")"
-	fi
-}
 usage cases --bogus
 usage cases --state closed
 usage cases --limit 0

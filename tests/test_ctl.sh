@@ -45,15 +45,6 @@ check_eq "push: exactly the fields given" \
     "$ID type rating call_id P1 customer_id K9 csat 2 comment a=b c "
 check_eq "push: nothing on stderr" "$(cat "$T_DIR/err")" ""
 
-usage() {
-	$C "$@" >"$T_DIR/out" 2>"$T_DIR/err"
-	rc=$?
-	if [ $rc -eq 2 ] && grep -q '^usage: recoveryctl' "$T_DIR/err"; then
-		ok "usage error exits 2: $*"
-	else
-		fail "usage error exits 2: $*" "exit $rc: $(cat "$T_DIR/err")"
-	fi
-}
 N0=$($R XLEN ivr:events)
 usage push
 usage push rating csat

@@ -10,6 +10,15 @@ t_setup
 t_redis_start
 C=$BUILD/recoveryctl
 
+# agree NAME REPLAY DAEMON [SKIP_CHANNELS]: the two stores' alerts match.
+agree() {
+	if python3 tests/compare_alerts.py "$2" "$3" ${4:-} >"$T_DIR/cmp" 2>&1; then
+		ok "$1 ($(tail -n 1 "$T_DIR/cmp"))"
+	else
+		fail "$1" "$(head -n 20 "$T_DIR/cmp")"
+	fi
+}
+
 # --- 1. the sample day, example rules, one daemon -----------------------
 mkdir -p "$T_DIR/ex"
 cp -r rules/rules.d "$T_DIR/ex/"
@@ -24,12 +33,7 @@ push_jsonl contrib/samples/events.jsonl
 t_daemon "$T_DIR/ex/recoveryd.yaml" "$T_DIR/d0.log"
 check "sample day drained" t_wait 30 drained
 daemon_alerts "$T_DIR/daemon1.jsonl"
-if python3 tests/compare_alerts.py "$T_DIR/replay1.jsonl" "$T_DIR/daemon1.jsonl" log \
-    > "$T_DIR/cmp1" 2>&1; then
-	ok "daemon and replay agree on the sample day ($(tail -n 1 "$T_DIR/cmp1"))"
-else
-	fail "daemon and replay agree on the sample day" "$(head -n 20 "$T_DIR/cmp1")"
-fi
+agree "daemon and replay agree on the sample day" "$T_DIR/replay1.jsonl" "$T_DIR/daemon1.jsonl" log
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 $R FLUSHALL >/dev/null
@@ -89,12 +93,7 @@ for n in 1 2 3; do
 done
 check "three daemons drain 50,000 events" t_wait 120 drained
 daemon_alerts "$T_DIR/daemon2.jsonl"
-if python3 tests/compare_alerts.py "$T_DIR/replay2.jsonl" "$T_DIR/daemon2.jsonl" \
-    > "$T_DIR/cmp2" 2>&1; then
-	ok "three daemons produce exactly replay's alerts ($(tail -n 1 "$T_DIR/cmp2"))"
-else
-	fail "three daemons produce exactly replay's alerts" "$(head -n 20 "$T_DIR/cmp2")"
-fi
+agree "three daemons produce exactly replay's alerts" "$T_DIR/replay2.jsonl" "$T_DIR/daemon2.jsonl"
 check_eq "three consumers in the group" \
     "$($R XINFO CONSUMERS ivr:events recoveryd | grep -c '^name$')" 3
 for p in $T_PIDS; do kill -TERM "$p" 2>/dev/null; done
@@ -149,12 +148,7 @@ push_jsonl "$T_DIR/late.jsonl"
 t_daemon "$T_DIR/late.yaml" "$T_DIR/late.log"
 check "late events drained" t_wait 60 drained
 daemon_alerts "$T_DIR/daemon3.jsonl"
-if python3 tests/compare_alerts.py "$T_DIR/replay3.jsonl" "$T_DIR/daemon3.jsonl" \
-    > "$T_DIR/cmp3" 2>&1; then
-	ok "late events: daemon and replay agree ($(tail -n 1 "$T_DIR/cmp3"))"
-else
-	fail "late events: daemon and replay agree" "$(head -n 20 "$T_DIR/cmp3")"
-fi
+agree "late events: daemon and replay agree" "$T_DIR/replay3.jsonl" "$T_DIR/daemon3.jsonl"
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 $R FLUSHALL >/dev/null
