@@ -48,13 +48,13 @@ XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # The functional core: no sockets, no event loop. Shared by the daemon,
 # recoveryctl test/replay and the unit tests.
-CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c \
+CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c daemon/secret.c \
 	    daemon/yaml.c daemon/config.c daemon/config_schema.c \
-	    daemon/config_channels.c daemon/config_rules.c daemon/expr.c daemon/event.c \
-	    daemon/template.c daemon/engine.c daemon/cli.c daemon/state.c daemon/state_mem.c daemon/sim.c
+	    daemon/config_channels.c daemon/config_rules.c daemon/expr.c daemon/event.c daemon/event_json.c \
+	    daemon/template.c daemon/rindex.c daemon/engine.c daemon/cli.c daemon/state.c daemon/state_mem.c daemon/sim.c
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
 
-RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/consumer_batch.c daemon/redis.c daemon/scripts.c \
+RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/consumer_read.c daemon/consumer_batch.c daemon/redis.c daemon/scripts.c \
 		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c \
 		 daemon/metrics.c daemon/http.c daemon/outbox.c \
 		 daemon/channel_webhook.c daemon/channel_exec.c
@@ -149,15 +149,25 @@ fuzz: test-deps $(FUZZ_BINS)
 	        build/fuzz/corpus/$$n tests/fuzz/seeds/$$n || exit 1; \
 	done
 
+# The configuration may hold a password (redis.url): it is installed 0640,
+# group recoveryd when that group exists. The user and group come from
+# systemd/recoveryd.sysusers, applied at once by systemd-sysusers when
+# installing onto this system (DESTDIR empty); a package applies it in
+# its postinst and then runs chgrp -R recoveryd on the configuration.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/recoveryd $(DESTDIR)$(PREFIX)/sbin/recoveryd
 	install -m 755 $(BUILD)/recoveryctl $(DESTDIR)$(PREFIX)/bin/recoveryctl
+	install -d $(DESTDIR)/usr/lib/sysusers.d
+	install -m 644 systemd/recoveryd.sysusers $(DESTDIR)/usr/lib/sysusers.d/recoveryd.conf
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+	    systemd-sysusers /usr/lib/sysusers.d/recoveryd.conf; fi
 	install -d $(DESTDIR)$(SYSCONFDIR)/recoveryd/rules.d
-	@if [ ! -f $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml ]; then \
-	    install -m 644 rules/recoveryd.yaml $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml; \
-	    for f in rules/rules.d/*.yaml; do [ -f "$$f" ] && \
-	        install -m 644 "$$f" $(DESTDIR)$(SYSCONFDIR)/recoveryd/rules.d/; done; \
+	@g=""; getent group recoveryd >/dev/null 2>&1 && g="-g recoveryd"; \
+	if [ ! -f $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml ]; then \
+	    install -m 640 $$g rules/recoveryd.yaml $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml || exit 1; \
+	    for f in rules/rules.d/*.yaml; do [ ! -f "$$f" ] || \
+	        install -m 640 $$g "$$f" $(DESTDIR)$(SYSCONFDIR)/recoveryd/rules.d/ || exit 1; done; \
 	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml"; fi
 	@if [ -f systemd/recoveryd.service ]; then \
 	    install -d $(DESTDIR)/lib/systemd/system; \

@@ -87,8 +87,9 @@ usage(FILE *fp)
 "stream at RATE events per second.\n"
 "\n"
 "  -u, --url URL        Redis (default " DEFAULT_URL "; also\n"
-"                       unix:///path/to.sock[?db=N]); password from the URL\n"
-"                       or REDIS_PASSWORD\n"
+"                       unix:///path/to.sock[?db=N]); user and password from\n"
+"                       the URL (redis://user:password@host) or REDIS_USERNAME\n"
+"                       and REDIS_PASSWORD\n"
 "  -s, --stream KEY     input stream (default " DEFAULT_STREAM ")\n"
 "  -r, --rate RATE      events per second (default 5)\n"
 "  -n, --count N        stop after N events (default 0: no limit)\n"
@@ -244,45 +245,36 @@ bad:
 /* --- redis URL ---------------------------------------------------------- */
 
 struct target {
-	bool	unix_socket;
-	char	host[256];
-	int	port;
-	char	path[256];
-	int	db;
-	char	password[256];
-	char	display[600];	/* the URL without the password */
+	struct redis_target	 rt;	/* as the daemon parses redis.url */
+	char			 display[600];	/* the URL without the password */
 };
 
 /*
  * parse_url: recoveryd's own redis.url parser (config.h), so the simulator
  * accepts exactly what the daemon does; plus a printable form without the
- * password. A non-empty REDIS_PASSWORD overrides the URL's password.
+ * password. A non-empty REDIS_USERNAME or REDIS_PASSWORD overrides the
+ * URL's.
  */
 static int
 parse_url(const char *url, struct target *t)
 {
-	struct redis_target rt;
+	const struct redis_target *rt;
 	char err[256];
 
 	memset(t, 0, sizeof(*t));
-	if (redis_url_parse(url, &rt, err, sizeof(err)) == -1) {
+	if (redis_url_parse(url, &t->rt, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ivr-sim: -u %s: %s\n", url, err);
 		return -1;
 	}
-	t->unix_socket = rt.unix_socket;
-	memcpy(t->host, rt.host, sizeof(t->host));
-	memcpy(t->path, rt.path, sizeof(t->path));
-	memcpy(t->password, rt.password, sizeof(t->password));
-	t->port = rt.port;
-	t->db = rt.db;
-	if (t->unix_socket)
-		snprintf(t->display, sizeof(t->display), "unix://%s", t->path);
-	else if (strchr(t->host, ':') != NULL)
+	rt = &t->rt;
+	if (rt->unix_socket)
+		snprintf(t->display, sizeof(t->display), "unix://%s", rt->path);
+	else if (strchr(rt->host, ':') != NULL)
 		snprintf(t->display, sizeof(t->display), "redis://[%s]:%d/%d",
-		    t->host, t->port, t->db);
+		    rt->host, rt->port, rt->db);
 	else
 		snprintf(t->display, sizeof(t->display), "redis://%s:%d/%d",
-		    t->host, t->port, t->db);
+		    rt->host, rt->port, rt->db);
 	return 0;
 }
 
@@ -293,12 +285,15 @@ redis_open(const struct target *t)
 	struct timeval tv = { 2, 0 };
 	redisContext *c;
 	redisReply *r = NULL;
+	const char *av[3];
+	size_t al[3];
+	int ac;
 	char why[512];
 
-	if (t->unix_socket)
-		c = redisConnectUnixWithTimeout(t->path, tv);
+	if (t->rt.unix_socket)
+		c = redisConnectUnixWithTimeout(t->rt.path, tv);
 	else
-		c = redisConnectWithTimeout(t->host, t->port, tv);
+		c = redisConnectWithTimeout(t->rt.host, t->rt.port, tv);
 	if (c == NULL) {
 		snprintf(why, sizeof(why), "out of memory");
 		goto fail;
@@ -307,20 +302,21 @@ redis_open(const struct target *t)
 		snprintf(why, sizeof(why), "%s", c->errstr);
 		goto fail;
 	}
-	if (t->password[0] != '\0') {
-		r = redisCommand(c, "AUTH %s", t->password);
+	if ((ac = redis_auth_args(&t->rt, av, al)) > 0) {
+		r = redisCommandArgv(c, ac, av, al);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(why, sizeof(why), "AUTH: %s",
-			    r ? r->str : c->errstr);
+			snprintf(why, sizeof(why), "AUTH as user %s: %s",
+			    t->rt.username[0] != '\0' ? t->rt.username :
+			    "default", r ? r->str : c->errstr);
 			goto fail;
 		}
 		freeReplyObject(r);
 		r = NULL;
 	}
-	if (t->db != 0) {
-		r = redisCommand(c, "SELECT %d", t->db);
+	if (t->rt.db != 0) {
+		r = redisCommand(c, "SELECT %d", t->rt.db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(why, sizeof(why), "SELECT %d: %s", t->db,
+			snprintf(why, sizeof(why), "SELECT %d: %s", t->rt.db,
 			    r ? r->str : c->errstr);
 			goto fail;
 		}
@@ -982,7 +978,7 @@ main(int argc, char **argv)
 	if (parse_options(argc, argv, &o) == -1)
 		return EX_USAGE;
 	if (parse_url(o.url, &t) == -1) {
-		fprintf(stderr, "ivr-sim: -u: expected redis://[:password@]"
+		fprintf(stderr, "ivr-sim: -u: expected redis://[[user]:password@]"
 		    "host[:port][/db] or unix:///path[?db=N]\n");
 		return EX_USAGE;
 	}

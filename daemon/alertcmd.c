@@ -8,6 +8,8 @@
 
 #include "alertcmd.h"
 #include "config.h"
+#include "log.h"
+#include "template.h"
 
 void
 args_add(struct args *a, const char *s, size_t len)
@@ -61,7 +63,31 @@ event_field_text(const struct evt *ev, const char *path)
 {
 	const struct value *v = evt_get(ev, path);
 
-	return v == NULL || v->kind == V_NULL || v->kind == V_LIST ? "" : v->s;
+	return v == NULL || v->kind == V_NULL || v->kind == V_LIST ||
+	    v->s == NULL ? "" : v->s;
+}
+
+int
+case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
+    const char *prefix, const struct case_ref *cr, const struct evt *ev)
+{
+	char key[ENGINE_ID_MAX + 64];
+	int l;
+
+	if (cr == NULL || !cr->opened || cr->case_id[0] == '\0')
+		return 0;
+	l = snprintf(key, sizeof(key), "%scase:%s", prefix, cr->case_id);
+	if (l < 0 || (size_t)l >= sizeof(key))
+		return 0;
+	buf_reset(scratch);
+	tmpl_fields_save(ev, scratch);
+	args_num(a, ar, 4);
+	args_str(a, "HSET");
+	args_add(a, arena_strndup(ar, key, (size_t)l), (size_t)l);
+	args_str(a, "event");
+	args_add(a, arena_strndup(ar, scratch->data, scratch->len),
+	    scratch->len);
+	return 1;
 }
 
 /* alert_commands: the Redis commands delivering one alert; returns how
@@ -145,12 +171,18 @@ alert_commands(struct args *a, struct arena *ar, const struct alert *al,
 }
 
 
+/* alert_syslog: one line per alert. The customer ID and the message come
+ * from the event, so the line is escaped (log_escape: a newline becomes
+ * "\n") and can never forge a second syslog entry; cut at LOG_LINE_MAX. */
 void
 alert_syslog(const struct alert *al, const struct evt *ev)
 {
 	const char *cust = event_field_text(ev, "customer_id");
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 
-	syslog(al->channel->priority, "rule=%s case=%s step=%d customer=%s %s",
+	snprintf(raw, sizeof(raw), "rule=%s case=%s step=%d customer=%s %s",
 	    al->rule->name, al->case_id[0] ? al->case_id : "-", al->step,
 	    cust[0] ? cust : "-", al->message);
+	log_escape(line, sizeof(line), raw);
+	syslog(al->channel->priority, "%s", line);
 }

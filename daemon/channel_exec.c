@@ -77,7 +77,10 @@ static const char *const env_fields[] = { "alert_id", "case_id", "rule",
 /*
  * alert_lookup: lookup_fn over the alert JSON's top-level keys. Numbers
  * are formatted into ctx's scratch buffer, valid until the next call
- * (tmpl_render copies each value before the next lookup).
+ * (tmpl_render copies each value before the next lookup). A key the
+ * alert lacks ({{comment}}, {{count}} of a rule without a count) is
+ * "no such field", which renders empty: json_object_get returns NULL for
+ * it, and json_typeof must not see that NULL (it dereferences it).
  */
 static bool
 alert_lookup(void *ctx, const char *path, struct value *out)
@@ -85,6 +88,8 @@ alert_lookup(void *ctx, const char *path, struct value *out)
 	struct alert_fields *af = ctx;
 	json_t *v = json_object_get(af->obj, path);
 
+	if (v == NULL)
+		return false;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		*out = value_str(json_string_value(v), json_string_length(v));
@@ -114,7 +119,7 @@ field_text(struct alert_fields *af, const char *name)
 {
 	struct value v;
 
-	if (!alert_lookup(af, name, &v))
+	if (!alert_lookup(af, name, &v) || v.s == NULL)
 		return xstrdup("");
 	return xstrndup(v.s, strlen(v.s));	/* stops at a NUL */
 }

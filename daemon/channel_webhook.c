@@ -12,9 +12,16 @@
  *
  * Requests: Content-Type: application/json, Idempotency-Key: <alert_id>
  * (the receiver's way to drop our at-least-once duplicates), User-Agent,
- * then the channel's headers with ${NAME} taken from the environment at
- * send time (a missing variable is empty and logged once by name; values
- * are never logged). Only http and https, TLS verified, no redirects.
+ * then the channel's headers. ${NAME} in the URL and in header values is
+ * replaced at send time by secret_get(NAME) (secret.h: a systemd
+ * credential or the environment the daemon started with). In a header a
+ * name that is set nowhere becomes empty and is logged once by name; in
+ * the URL it fails the delivery. Values are never logged. Only http and
+ * https, TLS verified, no redirects.
+ *
+ * Messages (logs, the error of an undelivered alert) name the receiver
+ * by scheme://host:port only: chat services put the secret in the path
+ * or the query, and a user:password@ may sit in the URL too.
  *
  * Outcomes: 2xx is delivered; 5xx, 408, 429, a timeout or a connection
  * problem may be retried; any other status (4xx, an unfollowed 3xx) or a
@@ -31,6 +38,7 @@
 #include "channel.h"
 #include "cli.h"
 #include "log.h"
+#include "secret.h"
 #include "util.h"
 
 #define WARNED_MAX	64	/* environment names already reported */
@@ -54,7 +62,8 @@ struct wreq {
 	struct delivery		*d;
 	CURL			*easy;
 	struct curl_slist	*hdrs;
-	char			 url[512];	/* for messages: no userinfo, query */
+	char			 url[512];	/* for messages: scheme://host:port */
+	char			*tail;		/* path, query: kept out of messages */
 	int64_t			 timeout_ms;
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct wreq		*prev, *next;
@@ -178,26 +187,29 @@ discard_cb(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * url_for_messages: scheme://host[:port]/path of url, without userinfo,
- * query or fragment, which may hold secrets.
+ * url_for_messages: scheme://host:port of url (the port even when it is
+ * the scheme's default), without userinfo, path, query or fragment, which
+ * may hold secrets; a placeholder if curl cannot parse url (the request
+ * then fails with curl's reason).
  */
 static void
 url_for_messages(const char *url, char *out, size_t cap)
 {
-	const char *p = strstr(url, "://"), *host, *at, *end;
-	size_t n;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
 
-	if (p == NULL) {
-		snprintf(out, cap, "%.*s", (int)strcspn(url, "?#"), url);
-		return;
-	}
-	host = p + 3;
-	end = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(end - host));
-	if (at != NULL)
-		host = at + 1;
-	n = (size_t)(end - host) + strcspn(end, "?#");
-	snprintf(out, cap, "%.*s%.*s", (int)(p + 3 - url), url, (int)n, host);
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK)
+		snprintf(out, cap, "%s://%s:%s", scheme, host, port);
+	else
+		snprintf(out, cap, "(an invalid URL)");
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
 }
 
 static bool
@@ -214,36 +226,30 @@ warned_before(struct webhook *wh, const char *name)
 }
 
 /*
- * expand_env: append value to out with each ${NAME} replaced by the
- * environment variable NAME ("" and a warning, once per name, when it is
- * unset). CR and LF become spaces so a variable cannot add a header.
+ * expand_env: append value to out with each ${NAME} replaced by
+ * secret_get(NAME); a name set nowhere becomes "" and the first such name
+ * is copied into missing (else missing is ""). The loader accepted only
+ * well-formed references; anything else is copied as it is.
  */
 static void
-expand_env(struct webhook *wh, const char *chan, const char *value,
-    struct buf *out)
+expand_env(const char *value, struct buf *out, char *missing, size_t cap)
 {
-	const char *p = value, *open, *close, *v;
-	char name[128];
-	size_t i, start;
+	const char *p = value, *open, *v;
+	char name[SECRET_NAME_MAX + 1];
+	size_t n;
 
-	while ((open = strstr(p, "${")) != NULL &&
-	    (close = strchr(open + 2, '}')) != NULL) {
+	missing[0] = '\0';
+	while (secret_ref(p, &open, &n) == 1) {
 		buf_append(out, p, (size_t)(open - p));
-		snprintf(name, sizeof(name), "%.*s", (int)(close - open - 2),
-		    open + 2);
-		if ((v = getenv(name)) == NULL) {
-			if (!warned_before(wh, name))
-				log_warnx("webhook %s: environment variable %s "
-				    "is not set; its header value is empty",
-				    chan, name);
+		memcpy(name, open + 2, n);
+		name[n] = '\0';
+		if ((v = secret_get(name)) == NULL) {
+			if (missing[0] == '\0')
+				snprintf(missing, cap, "%s", name);
 			v = "";
 		}
-		start = out->len;
 		buf_puts(out, v);
-		for (i = start; i < out->len; i++)
-			if (out->data[i] == '\r' || out->data[i] == '\n')
-				out->data[i] = ' ';
-		p = close + 1;
+		p = open + n + 3;
 	}
 	buf_puts(out, p);
 }
@@ -265,8 +271,9 @@ build_headers(struct webhook *wh, const struct channel *ch,
     const struct delivery *d)
 {
 	struct curl_slist *h = NULL;
+	char missing[SECRET_NAME_MAX + 1];
 	struct buf b;
-	size_t i;
+	size_t i, j, start;
 
 	buf_init(&b);
 	if (!has_header(ch, "Content-Type"))
@@ -283,7 +290,17 @@ build_headers(struct webhook *wh, const struct channel *ch,
 			continue;	/* ours is the contract */
 		buf_reset(&b);
 		buf_printf(&b, "%s: ", ch->headers[i].name);
-		expand_env(wh, ch->name, ch->headers[i].value, &b);
+		start = b.len;
+		expand_env(ch->headers[i].value, &b, missing, sizeof(missing));
+		/* CR and LF become spaces: a value cannot add a header. */
+		for (j = start; j < b.len; j++)
+			if (b.data[j] == '\r' || b.data[j] == '\n')
+				b.data[j] = ' ';
+		if (missing[0] != '\0' && !warned_before(wh, missing))
+			log_warnx("webhook %s: %s is not set (no credential or "
+			    "environment variable of that name); header %s "
+			    "gets an empty value for it", ch->name, missing,
+			    ch->headers[i].name);
 		h = curl_slist_append(h, b.data);
 	}
 	buf_free(&b);
@@ -304,6 +321,10 @@ wreq_free(struct wreq *r)
 	curl_multi_remove_handle(wh->multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->hdrs);
+	if (r->tail != NULL) {
+		explicit_bzero(r->tail, strlen(r->tail));
+		free(r->tail);
+	}
 	wh->active--;
 	free(r);
 }
@@ -345,8 +366,12 @@ classify(struct wreq *r, CURLcode rc)
 		d->result = DELIVERY_RETRY;
 		break;
 	}
+	/* curl's own text names the host; should it ever quote the path or
+	 * the query, its generic text says enough. */
 	snprintf(d->error, sizeof(d->error), "%s: %s", r->url,
-	    r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+	    r->errbuf[0] != '\0' && (r->tail == NULL ||
+	    strstr(r->errbuf, r->tail) == NULL) ? r->errbuf :
+	    curl_easy_strerror(rc));
 }
 
 /* reap: report every finished transfer. done may start new requests:
@@ -402,11 +427,53 @@ webhook_new(struct event_base *base, delivery_done_fn done, void *arg)
 	return wh;
 }
 
+/*
+ * expand_url: ch's URL with its ${NAME}s replaced, into url (caller
+ * frees with buf_free); -1 with d->result and d->error set (naming the
+ * variable, never a value) if a name is set nowhere or a value put a
+ * blank or a control character into the URL.
+ */
+static int
+expand_url(const struct channel *ch, struct delivery *d, struct buf *url)
+{
+	char missing[SECRET_NAME_MAX + 1];
+	size_t i;
+
+	buf_init(url);
+	expand_env(ch->url, url, missing, sizeof(missing));
+	if (missing[0] != '\0') {
+		d->result = DELIVERY_FAIL;
+		snprintf(d->error, sizeof(d->error), "the url of channel %s "
+		    "uses %s, which is not set (no credential or environment "
+		    "variable of that name)", ch->name, missing);
+		return -1;
+	}
+	if (url->len == 0) {
+		d->result = DELIVERY_FAIL;
+		snprintf(d->error, sizeof(d->error), "the url of channel %s "
+		    "is empty once its variables are replaced", ch->name);
+		return -1;
+	}
+	for (i = 0; i < url->len; i++) {
+		if ((unsigned char)url->data[i] <= ' ' ||
+		    url->data[i] == 0x7f) {
+			d->result = DELIVERY_FAIL;
+			snprintf(d->error, sizeof(d->error), "the url of "
+			    "channel %s holds a blank or a control character "
+			    "once its variables are replaced", ch->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 webhook_send(struct webhook *wh, const struct channel *ch,
     struct delivery *d)
 {
 	struct wreq *r;
+	struct buf url;
+	const char *p;
 	CURL *e;
 
 	if (ch->url == NULL || (e = curl_easy_init()) == NULL) {
@@ -415,15 +482,26 @@ webhook_send(struct webhook *wh, const struct channel *ch,
 		    "to channel %s", ch->name);
 		return -1;
 	}
+	if (expand_url(ch, d, &url) == -1) {
+		buf_free(&url);
+		curl_easy_cleanup(e);
+		return -1;
+	}
 	r = xcalloc(1, sizeof(*r));
 	r->wh = wh;
 	r->d = d;
 	r->easy = e;
 	r->timeout_ms = ch->timeout_ms;
-	url_for_messages(ch->url, r->url, sizeof(r->url));
+	url_for_messages(url.data, r->url, sizeof(r->url));
+	if ((p = strstr(url.data, "://")) != NULL &&
+	    (p = strpbrk(p + 3, "/?#")) != NULL && strlen(p) > 1)
+		r->tail = xstrdup(p);
 	r->hdrs = build_headers(wh, ch, d);
 
-	curl_easy_setopt(e, CURLOPT_URL, ch->url);
+	/* libcurl copies the URL: ours is wiped and freed below. */
+	curl_easy_setopt(e, CURLOPT_URL, url.data);
+	explicit_bzero(url.data, url.len);
+	buf_free(&url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500	/* 7.85.0 */
@@ -449,6 +527,7 @@ webhook_send(struct webhook *wh, const struct channel *ch,
 	if (curl_multi_add_handle(wh->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		curl_slist_free_all(r->hdrs);
+		free(r->tail);
 		free(r);
 		d->result = DELIVERY_RETRY;
 		snprintf(d->error, sizeof(d->error), "cannot start a request "

@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "rindex.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -97,10 +98,20 @@ static const struct kspec input_keys[] = {
 	    NULL, NULL, 0 },
 	{ "dead_letter", K_NESTR, CF(dead_letter), 0, 0, 0, 0, NULL, NULL,
 	    NULL, 0 },
+	{ "max_future_skew", K_DUR, CF(max_future_skew_ms), 0, 0, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "max_past_skew", K_CUSTOM, CF(max_past_skew_ms), 0, 0, 0, 0,
+	    apply_past_skew, NULL, NULL, 0 },
+	{ "batch_bytes", K_CUSTOM, CF(batch_bytes), 0, 0, 0, 0,
+	    apply_batch_bytes, NULL, NULL, 0 },
 };
 static const struct kspec http_keys[] = {
 	{ "listen", K_STR, CF(http_listen), 0, 0, 0, 0, NULL, check_listen,
 	    NULL, 0 },
+	{ "max_connections", K_INT, CF(http_max_conns), 1, 10000, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "request_timeout", K_DUR, CF(http_request_timeout_ms), 1, 0, 0, 0,
+	    NULL, NULL, NULL, 0 },
 };
 static const struct kspec defaults_keys[] = {
 	{ "cooldown", K_DUR, CF(default_cooldown_ms), 0, 0, 0, 0, NULL, NULL,
@@ -367,7 +378,12 @@ set_defaults(struct config *cf)
 	cf->input_batch = 256;
 	cf->claim_idle_ms = 30000;
 	cf->max_deliveries = 5;
+	cf->max_future_skew_ms = 7 * 86400000LL;
+	cf->max_past_skew_ms = -1;
+	cf->batch_bytes = 8L << 20;
 	cf->http_listen = xstrdup("127.0.0.1:9464");
+	cf->http_max_conns = 64;
+	cf->http_request_timeout_ms = 5000;
 	cf->default_cooldown_ms = 3600000;
 	cf->default_severity = SEV_MEDIUM;
 	cf->enrich_customer_key = xstrdup("ivr:customer:{customer_id}");
@@ -433,6 +449,51 @@ link_after(struct config *cf)
 	}
 }
 
+/* derive_settings: after pass 1, the defaults that follow from other
+ * settings, and "" meaning "none". */
+static void
+derive_settings(struct config *cf)
+{
+	if (cf->dead_letter == NULL)
+		cf->dead_letter = xasprintf("%s:dead", cf->input_stream);
+	free(cf->undelivered_stream);
+	cf->undelivered_stream = xasprintf("%salerts:undelivered",
+	    cf->state_prefix);
+	if (cf->enrich_customer_key != NULL &&
+	    cf->enrich_customer_key[0] == '\0') {
+		free(cf->enrich_customer_key);
+		cf->enrich_customer_key = NULL;
+	}
+}
+
+/* loader_release: free what the loader holds (documents, sources, node
+ * tables; not the configuration), after putting the diagnostics added
+ * since n0 back into reading order: passes report out of file order (a
+ * channel error in an include before a rule error in the main file). */
+static void
+loader_release(struct loader *ld, size_t n0)
+{
+	struct config *cf = ld->cf;
+	size_t i;
+
+	for (i = 0; i < cf->nfiles; i++) {
+		ydoc_free(ld->docs[i]);
+		free(ld->srcs[i].buf);
+	}
+	free(ld->docs);
+	free(ld->srcs);
+	free(ld->rules_nodes);
+	free(ld->list_used);
+	free(ld->chan_used);
+	free(ld->after_nodes);
+	free(ld->rule_nodes);
+	diags_sort_range(ld->d, n0, (const char *const *)cf->files,
+	    cf->nfiles);
+	for (i = 0; i < cf->nfiles; i++)
+		free(ld->reals[i]);
+	free(ld->reals);
+}
+
 struct config *
 config_load(const char *path, struct diags *d)
 {
@@ -451,14 +512,7 @@ config_load(const char *path, struct diags *d)
 	load_file(&ld, path, NULL);
 	ld.list_used = xcalloc(cf->nlists + 1, sizeof(bool));
 	ld.chan_used = xcalloc(cf->nchannels + 1, sizeof(bool));
-	if (cf->dead_letter == NULL)
-		cf->dead_letter = xasprintf("%s:dead", cf->input_stream);
-	cf->undelivered_stream = xasprintf("%salerts:undelivered",
-	    cf->state_prefix);
-	if (cf->enrich_customer_key[0] == '\0') {
-		free(cf->enrich_customer_key);
-		cf->enrich_customer_key = NULL;
-	}
+	derive_settings(cf);
 
 	/* pass 2: rules of every file, in the order files were read */
 	for (i = 0; i < cf->nfiles; i++) {
@@ -473,30 +527,192 @@ config_load(const char *path, struct diags *d)
 	if (d->errors == ld.errors0) {
 		unused_warnings(&ld);
 		link_after(cf);
+		cf->rindex = rindex_build(cf);
 	}
 
-	for (i = 0; i < cf->nfiles; i++) {
-		ydoc_free(ld.docs[i]);
-		free(ld.srcs[i].buf);
-	}
-	free(ld.docs);
-	free(ld.srcs);
-	free(ld.rules_nodes);
-	free(ld.list_used);
-	free(ld.chan_used);
-	free(ld.after_nodes);
-	free(ld.rule_nodes);
-	/* Passes report out of file order (a channel error in an include
-	 * before a rule error in the main file): back to reading order. */
-	diags_sort_range(d, n0, (const char *const *)cf->files, cf->nfiles);
-	for (i = 0; i < cf->nfiles; i++)
-		free(ld.reals[i]);
-	free(ld.reals);
+	loader_release(&ld, n0);
 	if (d->errors > ld.errors0) {
 		config_free(cf);
 		return NULL;
 	}
 	return cf;
+}
+
+/*
+ * What recoveryctl's Redis commands read (config_load_redis): the whole
+ * redis section, checked as strictly as by config_load (a typo there would
+ * reach another server); of input and state only the key names, so that
+ * a bad input.batch, which they never use, stops none of them.
+ */
+static const struct kspec ctl_input_keys[] = {
+	{ "stream", K_NESTR, CF(input_stream), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+};
+static const struct {
+	const char		*name;
+	const struct kspec	*keys;
+	size_t			 nkeys;
+	bool			 strict;	/* unknown keys are errors */
+} ctl_sections[] = {
+	{ "redis", redis_keys, ARRAY_LEN(redis_keys), true },
+	{ "input", ctl_input_keys, ARRAY_LEN(ctl_input_keys), false },
+	{ "state", state_keys, ARRAY_LEN(state_keys), false },
+};
+
+/* apply_ctl_section: one of ctl_sections[] from its value v. */
+static void
+apply_ctl_section(struct loader *ld, size_t sec, const struct ynode *v)
+{
+	struct ynode only;
+	char what[32], ctx[40];
+	size_t i, j;
+
+	if (v->type == YN_SCALAR && !v->quoted && v->len == 0)
+		return;		/* "input:" alone: all defaults */
+	snprintf(what, sizeof(what), "'%s'", ctl_sections[sec].name);
+	snprintf(ctx, sizeof(ctx), " in '%s'", ctl_sections[sec].name);
+	if (!expect_type(ld, v, YN_MAP, what))
+		return;
+	if (ctl_sections[sec].strict) {
+		schema_apply(ld, v, ctl_sections[sec].keys,
+		    ctl_sections[sec].nkeys, ld->cf, ctx, 0);
+		return;
+	}
+	only = *v;
+	only.pairs = xcalloc(v->npairs + 1, sizeof(*only.pairs));
+	only.npairs = 0;
+	for (i = 0; i < v->npairs; i++)
+		for (j = 0; j < ctl_sections[sec].nkeys; j++)
+			if (strcmp(v->pairs[i].key->str,
+			    ctl_sections[sec].keys[j].name) == 0)
+				only.pairs[only.npairs++] = v->pairs[i];
+	schema_apply(ld, &only, ctl_sections[sec].keys,
+	    ctl_sections[sec].nkeys, ld->cf, ctx, 0);
+	free(only.pairs);
+}
+
+struct config *
+config_load_redis(const char *path, struct diags *d)
+{
+	struct loader ld;
+	struct diags quiet;
+	struct config *cf = xcalloc(1, sizeof(*cf));
+	const struct ynode *root;
+	size_t i, j, n0 = d->n;
+
+	memset(&ld, 0, sizeof(ld));
+	diags_init(&quiet);
+	ld.cf = cf;
+	ld.d = &quiet;
+	cf->path = xstrdup(path);
+	set_defaults(cf);
+
+	/* Every file, section, list and channel, its problems ignored. */
+	load_file(&ld, path, NULL);
+	ld.d = d;
+	ld.errors0 = d->errors;
+	if (cf->nfiles == 0) {
+		/* The main file cannot be read or parsed: say why. */
+		for (i = 0; i < quiet.n; i++)
+			diag_add(d, quiet.v[i].level, quiet.v[i].file,
+			    quiet.v[i].line, quiet.v[i].col, "%s",
+			    quiet.v[i].msg);
+		if (d->errors == ld.errors0)
+			diag_error(d, path, 0, 0, "cannot be loaded");
+	} else if (expect_type(&ld, (root = ld.docs[0]->root), YN_MAP,
+	    "the top level of a configuration file")) {
+		/* What the commands read, again, its problems reported
+		 * this time. */
+		ld.cur_file = 0;
+		for (i = 0; i < root->npairs; i++)
+			for (j = 0; j < ARRAY_LEN(ctl_sections); j++)
+				if (strcmp(root->pairs[i].key->str,
+				    ctl_sections[j].name) == 0)
+					apply_ctl_section(&ld, j,
+					    root->pairs[i].val);
+	}
+	diags_free(&quiet);
+	derive_settings(cf);
+	loader_release(&ld, n0);
+	if (d->errors > ld.errors0) {
+		config_free(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+/*
+ * The settings the daemon reads once, at start: connections are made,
+ * the consumer group joined, the HTTP socket bound, key names derived
+ * (the outbox stream, whose reader starts once). A reload keeps their
+ * running values (config_keep_restart).
+ */
+static const struct {
+	const char	*name;
+	size_t		 off;
+} restart_strs[] = {
+	{ "redis.url", CF(redis_url) },
+	{ "input.stream", CF(input_stream) },
+	{ "input.group", CF(input_group) },
+	{ "input.consumer", CF(input_consumer) },
+	{ "http.listen", CF(http_listen) },
+	{ "state.prefix", CF(state_prefix) },
+};
+
+static void
+note_change(char *changed, size_t cap, size_t *n, const char *name)
+{
+	size_t len = strlen(changed);
+
+	if (len < cap)
+		snprintf(changed + len, cap - len, "%s%s", *n > 0 ? ", " : "",
+		    name);
+	(*n)++;
+}
+
+size_t
+config_keep_restart(struct config *next, const struct config *running,
+    char *changed, size_t cap)
+{
+	char *dead_default;
+	size_t i, n = 0;
+
+	if (cap > 0)
+		changed[0] = '\0';
+	/* input.dead_letter defaults to <input.stream>:dead: a default
+	 * follows the stream that is kept. */
+	dead_default = xasprintf("%s:dead", next->input_stream);
+	for (i = 0; i < ARRAY_LEN(restart_strs); i++) {
+		char **nv = (char **)((char *)next + restart_strs[i].off);
+		char *const *rv = (char *const *)((const char *)running +
+		    restart_strs[i].off);
+
+		if (*nv == NULL && *rv == NULL)
+			continue;
+		if (*nv != NULL && *rv != NULL && strcmp(*nv, *rv) == 0)
+			continue;
+		note_change(changed, cap, &n, restart_strs[i].name);
+		free(*nv);
+		*nv = *rv != NULL ? xstrdup(*rv) : NULL;
+	}
+	if (next->http_max_conns != running->http_max_conns) {
+		note_change(changed, cap, &n, "http.max_connections");
+		next->http_max_conns = running->http_max_conns;
+	}
+	if (next->http_request_timeout_ms != running->http_request_timeout_ms) {
+		note_change(changed, cap, &n, "http.request_timeout");
+		next->http_request_timeout_ms =
+		    running->http_request_timeout_ms;
+	}
+	if (n > 0) {
+		if (strcmp(next->dead_letter, dead_default) == 0) {
+			free(next->dead_letter);
+			next->dead_letter = xasprintf("%s:dead",
+			    next->input_stream);
+		}
+		derive_settings(next);
+	}
+	free(dead_default);
+	return n;
 }
 
 void
@@ -506,6 +722,7 @@ config_free(struct config *cf)
 
 	if (cf == NULL)
 		return;
+	rindex_free(cf->rindex);
 	for (i = 0; i < cf->nrules; i++)
 		rule_free(&cf->rules[i]);
 	free(cf->rules);

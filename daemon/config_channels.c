@@ -3,7 +3,9 @@
  * its defaults and which keys it may have; the key table below says, per
  * key, which types accept it, so "'url' is not valid for a channel of
  * type stream" needs no code of its own. Exec argv elements are templates
- * compiled here, so a bad "{{" fails the load, not the first page.
+ * compiled here, so a bad "{{" fails the load, not the first page; argv[0]
+ * must be a fixed absolute path (no template), so no event picks the
+ * program.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "secret.h"
 #include "template.h"
 #include "util.h"
 #include "yaml.h"
@@ -21,11 +24,42 @@ static const char *const chan_names[] = {
 	"stream", "list", "webhook", "exec", "syslog"
 };
 
+/*
+ * check_env_refs: every "${" of s opens a valid ${NAME} (secret.h), so
+ * that a typo fails the load instead of sending a literal "${".
+ */
+static int
+check_env_refs(const char *s, char *err, size_t errlen)
+{
+	const char *open, *close;
+	size_t n;
+	int rc;
+
+	while ((rc = secret_ref(s, &open, &n)) == 1)
+		s = open + n + 3;
+	if (rc == 0)
+		return 0;
+	if ((close = strchr(open + 2, '}')) == NULL)
+		snprintf(err, errlen, "'${' without a closing '}'");
+	else
+		snprintf(err, errlen, "invalid variable name in '%.*s' (use "
+		    "letters, digits and '_', not starting with a digit, at "
+		    "most %d bytes)", (int)(close - open + 1 > 160 ? 160 :
+		    close - open + 1), open, SECRET_NAME_MAX);
+	return -1;
+}
+
+/* check_url: http(s)://host..., where ${NAME} may stand for any part;
+ * a URL that starts with ${NAME} is checked when it is sent. */
 static int
 check_url(const char *s, char *err, size_t errlen)
 {
 	const char *h;
 
+	if (check_env_refs(s, err, errlen) == -1)
+		return -1;
+	if (strncmp(s, "${", 2) == 0 && !strpbrk(s, " \t\r\n"))
+		return 0;
 	if (strncmp(s, "http://", 7) == 0)
 		h = s + 7;
 	else if (strncmp(s, "https://", 8) == 0)
@@ -98,6 +132,7 @@ apply_headers(struct loader *ld, const struct ynode *key,
 {
 	struct channel *ch = target;
 	const struct ynode *hk, *hv;
+	char err[256];
 	size_t i;
 
 	(void)key;
@@ -116,6 +151,10 @@ apply_headers(struct loader *ld, const struct ynode *key,
 		if (strpbrk(hv->str, "\r\n") != NULL) {
 			cerr(ld, hv, "a header value must not contain a "
 			    "line break");
+			continue;
+		}
+		if (check_env_refs(hv->str, err, sizeof(err)) == -1) {
+			cerr(ld, hv, "header '%s': %s", hk->str, err);
 			continue;
 		}
 		ch->headers[ch->nheaders].name = xstrdup(hk->str);
@@ -145,14 +184,28 @@ apply_argv(struct loader *ld, const struct ynode *key, const struct ynode *v,
 		a = v->items[i];
 		if (!expect_type(ld, a, YN_SCALAR, "an argv element"))
 			continue;
-		if (i == 0 && a->str[0] != '/') {
-			cerr(ld, a, "argv[0] must be an absolute path, found "
-			    "'%s'", a->str);
-			continue;
-		}
 		if ((t = tmpl_compile(a->str, err, sizeof(err), &eoff)) ==
 		    NULL) {
 			cerr_off(ld, a, eoff, "invalid template: %s", err);
+			continue;
+		}
+		/*
+		 * The program is the operator's choice, never an event's: a
+		 * template in argv[0] would let a producer pick what runs.
+		 * Every "{{" of a template that compiled opens a reference,
+		 * so the first one is where the template starts.
+		 */
+		if (i == 0 && !tmpl_is_literal(t)) {
+			cerr_off(ld, a, (size_t)(strstr(a->str, "{{") -
+			    a->str), "exec channel '%s': argv[0] must be a "
+			    "fixed program path, not a template", ch->name);
+			tmpl_free(t);
+			continue;
+		}
+		if (i == 0 && a->str[0] != '/') {
+			cerr(ld, a, "argv[0] must be an absolute path, found "
+			    "'%s'", a->str);
+			tmpl_free(t);
 			continue;
 		}
 		ch->argv[ch->argc++] = t;

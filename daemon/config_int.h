@@ -128,6 +128,12 @@ void	dup_name(struct loader *, const struct ynode *, const char *what,
 /* Validators for the tables (config_schema.c). */
 int	check_redis_url(const char *, char *err, size_t errlen);
 int	check_listen(const char *, char *err, size_t errlen);
+/* input.max_past_skew ("auto", a duration, 0) and input.batch_bytes
+ * (bytes, or with KiB/MiB/GiB), into the struct config target. */
+void	apply_past_skew(struct loader *, const struct ynode *key,
+	    const struct ynode *val, void *target);
+void	apply_batch_bytes(struct loader *, const struct ynode *key,
+	    const struct ynode *val, void *target);
 
 /* config_channels.c */
 void	apply_channels(struct loader *, const struct ynode *key,

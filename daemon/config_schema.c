@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "secret.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -428,6 +429,87 @@ schema_apply(struct loader *ld, const struct ynode *map,
 			    chtype != 0 ? "" : ctx);
 }
 
+/* --- input: skew and byte budget ----------------------------------------- */
+
+/* scalar_for: v is a non-empty scalar, else an error in the walker's
+ * words ("expected a size for 'batch_bytes' in 'input', found a list"). */
+static bool
+scalar_for(struct loader *ld, const struct ynode *key, const struct ynode *v,
+    const char *kind)
+{
+	if (v->type == YN_SCALAR && (v->quoted || v->len > 0))
+		return true;
+	cerr(ld, v, "expected %s for '%s' in 'input', found %s", kind,
+	    key->str, ynode_type_name(v));
+	return false;
+}
+
+/* apply_past_skew: "auto" (-1: the longest rule window plus a day, worked
+ * out by the consumer), 0 (no bound) or a duration. */
+void
+apply_past_skew(struct loader *ld, const struct ynode *key,
+    const struct ynode *v, void *target)
+{
+	struct config *cf = target;
+	int64_t ms;
+
+	if (!scalar_for(ld, key, v, "a duration or auto"))
+		return;
+	if (strcmp(v->str, "auto") == 0)
+		cf->max_past_skew_ms = -1;
+	else if (parse_duration_ms(v->str, &ms) == 0)
+		cf->max_past_skew_ms = ms;
+	else
+		cerr(ld, v, "invalid value '%s' for 'max_past_skew' in 'input' "
+		    "(use auto, 0 for no bound, or a duration such as 8d)",
+		    v->str);
+}
+
+/* apply_batch_bytes: a byte count, bare or with KiB, MiB or GiB, in
+ * 1 MiB .. 1 GiB: the budget must hold the largest valid entry with room
+ * to spare, and anything larger defeats its purpose. */
+void
+apply_batch_bytes(struct loader *ld, const struct ynode *key,
+    const struct ynode *v, void *target)
+{
+	static const struct { const char *unit; int shift; } units[] = {
+		{ "", 0 }, { "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 },
+	};
+	struct config *cf = target;
+	const char *p;
+	long long n = 0;
+	size_t i;
+
+	if (!scalar_for(ld, key, v, "a size"))
+		return;
+	for (p = v->str; *p >= '0' && *p <= '9' && n <= (1LL << 40); p++)
+		n = n * 10 + (*p - '0');
+	for (i = 0; p != v->str && i < ARRAY_LEN(units); i++)
+		if (strcmp(p, units[i].unit) == 0)
+			break;
+	if (p == v->str || i == ARRAY_LEN(units)) {
+		/* "8MB", "8M", "512k": the binary unit was meant */
+		if (p != v->str && strchr("kKMG", *p) != NULL && (p[1] == '\0' ||
+		    ((p[1] == 'B' || p[1] == 'b') && p[2] == '\0')))
+			cerr(ld, v, "invalid size '%s' for 'batch_bytes' in "
+			    "'input' (did you mean '%.*s%ciB'?)", v->str,
+			    (int)(p - v->str), v->str, *p == 'k' ? 'K' : *p);
+		else
+			cerr(ld, v, "invalid size '%s' for 'batch_bytes' in "
+			    "'input' (use e.g. 8MiB, 512KiB or a number of "
+			    "bytes)", v->str);
+		return;
+	}
+	/* n <= 2^30 first, so that the shift cannot overflow */
+	if (n > (1LL << 30) || (n << units[i].shift) < (1LL << 20) ||
+	    (n << units[i].shift) > (1LL << 30)) {
+		cerr(ld, v, "'batch_bytes' in 'input' must be between 1MiB and "
+		    "1GiB, found %s", v->str);
+		return;
+	}
+	cf->batch_bytes = (long)(n << units[i].shift);
+}
+
 /* --- validators --------------------------------------------------------- */
 
 int
@@ -512,17 +594,99 @@ parse_db(const char *s, int *db)
 	return 0;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * pct_decode: s[0..n) with each %XX decoded into a fixed field; -1 if a
+ * '%' is not followed by two hex digits, decodes to NUL, or the result
+ * does not fit.
+ */
+static int
+pct_decode(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= cap)
+			return -1;
+		if (s[i] != '%') {
+			dst[o++] = s[i];
+			continue;
+		}
+		if (i + 2 >= n)
+			return -1;
+		if ((hi = hexval(s[i + 1])) == -1 ||
+		    (lo = hexval(s[i + 2])) == -1 || (hi == 0 && lo == 0))
+			return -1;
+		dst[o++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+/* url_secret: a non-empty secret (secret.h) over a URL's part; -1 if it
+ * does not fit. */
+static int
+url_secret(const char *name, char *dst, size_t cap, char *err,
+    size_t errlen)
+{
+	const char *v = secret_get(name);
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (strlen(v) >= cap) {
+		snprintf(err, errlen, "%s is longer than %zu bytes", name,
+		    cap - 1);
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+int
+redis_auth_args(const struct redis_target *t, const char *av[3],
+    size_t al[3])
+{
+	int n = 0;
+
+	if (t->username[0] == '\0' && t->password[0] == '\0')
+		return 0;
+	av[n] = "AUTH";
+	al[n++] = 4;
+	if (t->username[0] != '\0') {
+		av[n] = t->username;
+		al[n++] = strlen(t->username);
+	}
+	av[n] = t->password;
+	al[n++] = strlen(t->password);
+	return n;
+}
+
 /*
  * redis_url_parse: redis://[[user]:password@]host[:port][/db] (host may
- * be "[v6addr]") or unix:///path[?db=N]. A non-empty REDIS_PASSWORD in
- * the environment overrides the URL's password, so secrets need not sit
- * in the file.
+ * be "[v6addr]"; user and password %-encoded where they hold '%', '@',
+ * ':' or '/'; a user without a ':' is taken as the password, as
+ * redis-cli does) or unix:///path[?db=N]. A non-empty REDIS_USERNAME or
+ * REDIS_PASSWORD (secret_get(): a systemd credential or the environment)
+ * overrides the URL's, so secrets need not sit in the file.
  */
 int
 redis_url_parse(const char *url, struct redis_target *t, char *err,
     size_t errlen)
 {
-	const char *p, *at, *slash, *hend, *colon, *q, *env;
+	const char *p, *at, *slash, *hend, *colon, *q;
 
 	memset(t, 0, sizeof(*t));
 	t->port = 6379;
@@ -545,13 +709,25 @@ redis_url_parse(const char *url, struct redis_target *t, char *err,
 	} else if (strncmp(url, "redis://", 8) == 0) {
 		p = url + 8;
 		slash = strchr(p, '/');
-		at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+		hend = slash ? slash : p + strlen(p);
+		for (at = NULL, q = p; q < hend; q++)	/* the last '@' */
+			if (*q == '@')
+				at = q;
 		if (at != NULL) {
 			colon = memchr(p, ':', (size_t)(at - p));
+			if (colon != NULL && pct_decode(t->username,
+			    sizeof(t->username), p, (size_t)(colon - p)) == -1) {
+				snprintf(err, errlen, "invalid user name (at "
+				    "most %zu bytes; write '%%' as %%25)",
+				    sizeof(t->username) - 1);
+				return -1;
+			}
 			q = colon ? colon + 1 : p;
-			if (copy_part(t->password, sizeof(t->password), q,
+			if (pct_decode(t->password, sizeof(t->password), q,
 			    (size_t)(at - q)) == -1) {
-				snprintf(err, errlen, "password too long");
+				snprintf(err, errlen, "invalid password (at most "
+				    "%zu bytes; write '%%' as %%25)",
+				    sizeof(t->password) - 1);
 				return -1;
 			}
 			p = at + 1;
@@ -602,7 +778,9 @@ redis_url_parse(const char *url, struct redis_target *t, char *err,
 		    "unix:///path");
 		return -1;
 	}
-	if ((env = getenv("REDIS_PASSWORD")) != NULL && *env != '\0')
-		snprintf(t->password, sizeof(t->password), "%s", env);
+	if (url_secret("REDIS_USERNAME", t->username, sizeof(t->username),
+	    err, errlen) == -1 || url_secret("REDIS_PASSWORD", t->password,
+	    sizeof(t->password), err, errlen) == -1)
+		return -1;
 	return 0;
 }

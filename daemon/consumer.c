@@ -1,8 +1,9 @@
 /*
  * consumer.c — the input stream, batch by batch (see consumer.h for the
  * stages): reading (own pending entries, new ones, claims from dead
- * consumers), parsing, the connections, timers and the life cycle. The
- * stages after the read are in consumer_batch.c.
+ * consumers), the connections, timers and the life cycle. A read reply
+ * becomes a batch in consumer_read.c; the stages after the read are in
+ * consumer_batch.c.
  *
  * Everything runs on the libevent loop; every Redis callback handles
  * reply == NULL ("outcome unknown": the connection went away) by abandoning
@@ -11,6 +12,9 @@
  * consequences has run; the decide script is keyed by entry ID and the
  * commit writes only entries still pending for this consumer, so
  * processing an entry again is harmless.
+ *
+ * Memory is bounded in bytes, not entries (input.batch_bytes; see
+ * consumer_read.c).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -63,6 +67,7 @@ cons_abandon(struct consumer *c, const char *why)
 	    "stay pending and will be processed again", c->b.n, why);
 	c->stats->commit_failures++;
 	c->b.n = 0;
+	cons_batch_end(c);
 	c->b.gen++;
 	c->stage = ST_IDLE;
 	c->history = true;
@@ -78,114 +83,6 @@ cons_reply_done(struct consumer *c, const redisReply *r)
 	return --c->b.outstanding == 0;
 }
 
-static struct entry *
-entry_add(struct batch *b)
-{
-	struct entry *e;
-
-	if (b->n == b->cap) {
-		size_t i, ncap = b->cap ? b->cap * 2 : 64;
-		b->v = xreallocarray(b->v, ncap, sizeof(*b->v));
-		for (i = b->cap; i < ncap; i++) {
-			memset(&b->v[i], 0, sizeof(b->v[i]));
-			evt_init(&b->v[i].ev);
-			arena_init(&b->v[i].raw);
-		}
-		b->cap = ncap;
-	}
-	e = &b->v[b->n++];
-	evt_reset(&e->ev);
-	arena_reset(&e->raw);
-	e->st = E_OK;
-	e->err = EVERR_NONE;
-	e->errmsg[0] = '\0';
-	e->deliveries = 1;
-	e->nf = 0;
-	e->fire0 = e->nfires = 0;
-	e->written = false;
-	memset(&e->cr, 0, sizeof(e->cr));
-	return e;
-}
-
-/* keep_raw: copy an entry's original fields for a possible dead letter. */
-static void
-keep_raw(struct entry *e, const redisReply *f)
-{
-	size_t i, n = f->elements / 2;
-
-	e->nf = n;
-	e->fnames = arena_alloc(&e->raw, (n + 1) * sizeof(char *));
-	e->fvals = arena_alloc(&e->raw, (n + 1) * sizeof(char *));
-	e->fnlens = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
-	e->fvlens = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
-	for (i = 0; i < n; i++) {
-		const redisReply *k = f->element[2 * i];
-		const redisReply *v = f->element[2 * i + 1];
-		e->fnames[i] = arena_strndup(&e->raw, k->str ? k->str : "",
-		    k->str ? k->len : 0);
-		e->fnlens[i] = k->str ? k->len : 0;
-		e->fvals[i] = arena_strndup(&e->raw, v->str ? v->str : "",
-		    v->str ? v->len : 0);
-		e->fvlens[i] = v->str ? v->len : 0;
-	}
-}
-
-/*
- * parse_entry: one [id, [field, value, ...]] element of a read reply.
- * The reply is freed by hiredis after the callback, so the event copies
- * everything it keeps into its arena.
- */
-static void
-parse_entry(struct consumer *c, const redisReply *r, bool history)
-{
-	const char *names[EVENT_MAX_FIELDS + 1], *vals[EVENT_MAX_FIELDS + 1];
-	size_t nl[EVENT_MAX_FIELDS + 1], vl[EVENT_MAX_FIELDS + 1];
-	const redisReply *f;
-	struct entry *e;
-	size_t i, n;
-
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING)
-		return;
-	e = entry_add(&c->b);
-	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
-	f = r->element[1];
-	if (f->type != REDIS_REPLY_ARRAY) {
-		/* Trimmed from the stream while it was pending. */
-		e->st = E_LOST;
-		log_warnx("event %s: entry was deleted from %s while pending "
-		    "(stream trimmed?); its content is lost, acking it",
-		    e->id, c->cf->input_stream);
-		c->stats->lost++;
-		return;
-	}
-	n = f->elements / 2;
-	if (history || n > EVENT_MAX_FIELDS)
-		keep_raw(e, f);
-	if (n > EVENT_MAX_FIELDS) {
-		e->st = E_INVALID;
-		e->err = EVERR_FIELDS;
-		snprintf(e->errmsg, sizeof(e->errmsg), "entry has %zu fields, "
-		    "over the limit of %d", n, EVENT_MAX_FIELDS);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const redisReply *k = f->element[2 * i];
-		const redisReply *v = f->element[2 * i + 1];
-		names[i] = k->str ? k->str : "";
-		nl[i] = k->str ? k->len : 0;
-		vals[i] = v->str ? v->str : "";
-		vl[i] = v->str ? v->len : 0;
-	}
-	e->err = evt_from_fields(&e->ev, e->id, names, nl, vals, vl, n,
-	    e->errmsg, sizeof(e->errmsg));
-	if (e->err != EVERR_NONE) {
-		e->st = E_INVALID;
-		if (e->nf == 0)
-			keep_raw(e, f);
-	}
-}
-
 /* --- stage: read -------------------------------------------------------- */
 
 static void
@@ -197,28 +94,6 @@ finish_stop(struct consumer *c)
 		return;
 	c->done = NULL;
 	done(c->done_arg);
-}
-
-static void
-batch_begin(struct consumer *c, bool history)
-{
-	c->b.n = 0;
-	c->b.gen++;
-	c->b.history = history;
-	c->b.nfires = 0;
-	c->b.nalerts = 0;
-	c->b.started = now_wall();
-	arena_reset(&c->b.arena);
-}
-
-/* read_entries: the entries array of a read or claim reply. */
-static void
-read_entries(struct consumer *c, const redisReply *arr, bool history)
-{
-	size_t i;
-
-	for (i = 0; i < arr->elements; i++)
-		parse_entry(c, arr->element[i], history);
 }
 
 static void
@@ -282,14 +157,14 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 		cons_kick(c, 1000);
 		return;
 	}
-	batch_begin(c, history);
+	cons_batch_begin(c, history);
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
 		streams = reply->element[0];
 		if (streams->type == REDIS_REPLY_ARRAY && streams->elements == 2)
-			read_entries(c, streams->element[1], history);
+			cons_read_entries(c, streams->element[1], history);
 	}
 	if (c->b.n == 0) {
-		if (history)
+		if (history && c->b.deferred == 0)
 			c->history = false;	/* caught up */
 		cons_read_next(c);
 		return;
@@ -323,8 +198,8 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 	    reply->element[0]->str ? reply->element[0]->str : "0-0");
 	if (strcmp(c->claim_cursor, "0-0") == 0)
 		c->claim_due = false;
-	batch_begin(c, true);
-	read_entries(c, reply->element[1], true);
+	cons_batch_begin(c, true);
+	cons_read_entries(c, reply->element[1], true);
 	if (reply->elements > 2 && reply->element[2]->elements > 0) {
 		c->stats->lost += reply->element[2]->elements;
 		log_warnx("claimed %zu entries of %s that were deleted while "
@@ -389,6 +264,17 @@ load_scripts(struct consumer *c)
 	}
 }
 
+/* budget_config: what the consumer derives from its configuration's
+ * input settings: the resolved past skew, the byte budget, the COUNT. */
+static void
+budget_config(struct consumer *c)
+{
+	c->past_skew_ms = state_past_skew_ms(c->cf);
+	c->cap.budget = (size_t)c->cf->batch_bytes;
+	if (c->read_count <= 0 || c->read_count > c->cf->input_batch)
+		c->read_count = c->cf->input_batch;
+}
+
 /*
  * apply_config: swap in a reloaded configuration. Only between batches
  * (idle, or waiting for a read: hiredis has copied the read's arguments,
@@ -409,6 +295,7 @@ apply_config(struct consumer *c)
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    c->cf->state_prefix);
 	c->enrich = engine_reads_prefix(c->cf, "customer.");
+	budget_config(c);
 	if (c->release != NULL)
 		c->release(old);
 }
@@ -439,7 +326,7 @@ cons_read_next(struct consumer *c)
 		ensure_group(c);
 		return;
 	}
-	snprintf(count, sizeof(count), "%d", c->cf->input_batch);
+	snprintf(count, sizeof(count), "%ld", c->read_count);
 	if (c->claim_due && !c->history) {
 		const char *argv[] = { "XAUTOCLAIM", c->cf->input_stream,
 		    c->cf->input_group, c->name, idle, c->claim_cursor,
@@ -642,6 +529,12 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 		fatalx("redis.url: %s", err);
 	c->rd = rconn_new(base, &c->target, "read", conn_state, c);
 	c->wr = rconn_new(base, &c->target, "write", conn_state, c);
+	rconn_set_setup(c->rd, cons_setup_reader, c);
+	/* Until entries were seen: as many as the largest valid entry
+	 * allows, so that the first read already keeps to the budget. */
+	c->read_count = (long)(cf->batch_bytes / (EVENT_MAX_BYTES +
+	    4 * REPLY_OVERHEAD));
+	budget_config(c);
 	c->history = true;
 	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
 	arena_init(&c->b.arena);

@@ -136,6 +136,15 @@ enrich_cb(redisAsyncContext *ac, void *r, void *priv)
 	    reply->type == REDIS_REPLY_ARRAY) {
 		e = &c->b.v[x->idx];
 		for (i = 0; i + 1 < reply->elements; i += 2) {
+			/* A NUL would cut the text short where it is used
+			 * as a C string: such a CRM field is left out. */
+			if (reply->element[i]->str == NULL ||
+			    reply->element[i + 1]->str == NULL ||
+			    memchr(reply->element[i]->str, '\0',
+			    reply->element[i]->len) != NULL ||
+			    memchr(reply->element[i + 1]->str, '\0',
+			    reply->element[i + 1]->len) != NULL)
+				continue;
 			snprintf(key, sizeof(key), "customer.%s",
 			    reply->element[i]->str);
 			/* The event's own customer.<field> wins. */
@@ -488,7 +497,7 @@ dead_letter_command(struct consumer *c, struct args *a, struct entry *e)
 {
 	struct arena *ar = &c->b.arena;
 	size_t slot, start, i;
-	char msg[400];
+	char msg[400], *name;
 
 	slot = args_slot(a);
 	start = a->n;
@@ -501,6 +510,15 @@ dead_letter_command(struct consumer *c, struct args *a, struct entry *e)
 	for (i = 0; i < e->nf; i++) {
 		args_add(a, e->fnames[i], e->fnlens[i]);
 		args_add(a, e->fvals[i], e->fvlens[i]);
+		if (e->fvfull == NULL || e->fvfull[i] <= e->fvlens[i])
+			continue;
+		/* A value cut to its prefix (keep_raw): its length beside
+		 * it, as "<name>_len". */
+		name = arena_alloc(ar, e->fnlens[i] + 5);
+		memcpy(name, e->fnames[i], e->fnlens[i]);
+		memcpy(name + e->fnlens[i], "_len", 5);
+		args_add(a, name, e->fnlens[i] + 4);
+		args_num(a, ar, (long long)e->fvfull[i]);
 	}
 	args_str(a, "source_id");
 	args_str(a, e->id);
@@ -578,6 +596,7 @@ commit_cb(redisAsyncContext *ac, void *r, void *priv)
 	}
 	c->stats->batches++;
 	c->b.n = 0;
+	cons_batch_end(c);
 	c->stage = ST_IDLE;
 	if (errs->elements > 0)
 		cons_kick(c, RETRY_DELAY_MS);
@@ -630,6 +649,9 @@ commit(struct consumer *c)
 		slot = args_slot(&a);
 		if (e->st == E_INVALID || e->st == E_DEAD)
 			ncmds += dead_letter_command(c, &a, e);
+		else if (e->st == E_OK)	/* the event its case's steps see */
+			ncmds += case_event_command(&a, ar, &c->b.scratch,
+			    cf->state_prefix, &e->cr, &e->ev);
 		for (; j < c->b.nalerts && c->b.alert_entry[j] == i; j++)
 			ncmds += alert_commands(&a, &c->b.arena, &c->b.alerts[j],
 			    &e->ev, c->outbox_key);

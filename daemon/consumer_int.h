@@ -25,6 +25,9 @@
 #define SILENCE_GRACE_S		5	/* reply overdue by this much: drop */
 #define RETRY_DELAY_MS		200
 #define STATS_PERIOD_S		5
+#define DEAD_PREFIX		1024	/* bytes of a cut field in a dead letter */
+#define BIG_BATCH		(1024 * 1024)	/* read bytes: give memory back after */
+#define REPLY_OVERHEAD		64	/* bytes a reply object costs beside its text */
 
 enum entry_state { E_OK, E_INVALID, E_LOST, E_DEAD };
 
@@ -38,6 +41,8 @@ struct entry {
 	struct arena	 raw;		/* original fields, for dead letters */
 	const char	**fnames, **fvals;
 	size_t		*fnlens, *fvlens;
+	size_t		*fvfull;	/* each value's length in the entry: more
+					 * than fvlens[i] when cut to DEAD_PREFIX */
 	size_t		 nf;
 	size_t		 fire0, nfires;	/* into batch.fires */
 	struct case_ref	 cr;
@@ -64,6 +69,25 @@ struct batch {
 	bool		 failed;	/* a reply was NULL or an error */
 	double		 started;
 	unsigned	 gen;		/* see struct reply_ctx */
+	size_t		 bytes;		/* the read's entries, as sent by Redis */
+	size_t		 max_entry;	/* the largest of them */
+	size_t		 deferred;	/* entries left pending: over the budget */
+};
+
+/*
+ * The read connection's reply budget. hiredis builds a reply object for
+ * every string of a reply as it arrives; these functions, installed on
+ * the read connection's reader, keep at most DEAD_PREFIX bytes of a string
+ * over EVENT_MAX_BYTES (its entry is invalid anyway) or of any string once
+ * the reply holds batch_bytes, and record the original length in the
+ * string reply's (otherwise unused) integer field. So a reply never holds
+ * much more than the budget, whatever Redis sends.
+ */
+struct read_cap {
+	size_t				 budget;	/* cf->batch_bytes */
+	size_t				 kept;		/* of the reply being read */
+	redisReplyObjectFunctions	*orig;		/* hiredis's own */
+	redisReplyObjectFunctions	 fn;		/* orig, with two wrapped */
 };
 
 struct consumer {
@@ -83,6 +107,9 @@ struct consumer {
 	double			 read_sent;	/* when the read went out */
 	double			 wr_since;	/* oldest unanswered write */
 	struct batch		 b;
+	struct read_cap		 cap;
+	long			 read_count;	/* COUNT of the next read */
+	int64_t			 past_skew_ms;	/* input.max_past_skew, resolved */
 	struct event		*tick, *kick, *claim;
 	bool			 stopping;
 	void			(*done)(void *);
@@ -104,6 +131,16 @@ int	cons_send(struct rconn *, redisCallbackFn *, void *, int argc,
 void	cons_abandon(struct consumer *, const char *why);
 bool	cons_reply_done(struct consumer *, const redisReply *);
 void	cons_read_next(struct consumer *);
+/* consumer_read.c: the read stage. cons_setup_reader is the read
+ * connection's rconn setup callback (arg: the consumer); cons_batch_begin
+ * starts an empty batch; cons_read_entries adds a read or claim reply's
+ * entries and sets the next read's COUNT; cons_batch_end, once the batch
+ * is over (committed or abandoned), gives back what an unusually large
+ * one made the process hold. */
+void	cons_setup_reader(redisAsyncContext *, void *);
+void	cons_batch_begin(struct consumer *, bool history);
+void	cons_read_entries(struct consumer *, const redisReply *, bool history);
+void	cons_batch_end(struct consumer *);
 /* consumer_batch.c: the stages after a read, starting with the delivery
  * counts of re-delivered entries. */
 void	cons_counts(struct consumer *);

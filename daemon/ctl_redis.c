@@ -64,6 +64,9 @@ ctl_open(const struct redis_target *t, char *err, size_t errlen)
 	struct timeval tv = { CONNECT_TIMEOUT_S, 0 };
 	redisContext *c;
 	redisReply *r;
+	const char *av[3];
+	size_t al[3];
+	int ac;
 
 	if (t->unix_socket)
 		c = redisConnectUnixWithTimeout(t->path, tv);
@@ -78,12 +81,13 @@ ctl_open(const struct redis_target *t, char *err, size_t errlen)
 		redisFree(c);
 		return NULL;
 	}
-	if (t->password[0] != '\0') {
-		r = redisCommand(c, "AUTH %s", t->password);
+	if ((ac = redis_auth_args(t, av, al)) > 0) {
+		r = redisCommandArgv(c, ac, av, al);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 			/* Redis's own error ("WRONGPASS ...") never echoes
 			 * the password. */
-			snprintf(err, errlen, "AUTH: %s",
+			snprintf(err, errlen, "AUTH as user %s: %s",
+			    t->username[0] != '\0' ? t->username : "default",
 			    r != NULL ? r->str : c->errstr);
 			if (r != NULL)
 				freeReplyObject(r);
@@ -563,6 +567,15 @@ watch_usage(const char *why)
 	return EXIT_USAGE;
 }
 
+/* watchable: a stream channel with a key. The configuration comes from
+ * config_load_redis(), which keeps a channel whose definition has an
+ * error: one may lack its key. */
+static bool
+watchable(const struct channel *ch)
+{
+	return ch->type == CH_STREAM && ch->key != NULL;
+}
+
 /*
  * watch_keys: the keys to subscribe to, from the named channels or, with
  * none named, every stream channel; duplicates removed. Returns the count
@@ -580,7 +593,7 @@ watch_keys(const struct config *cf, char **names, size_t nnames,
 
 	if (nnames == 0) {
 		for (i = 0; i < cf->nchannels; i++) {
-			if (cf->channels[i].type != CH_STREAM)
+			if (!watchable(&cf->channels[i]))
 				continue;
 			for (j = 0; j < nk; j++)
 				if (strcmp(keys[j], cf->channels[i].key) == 0)
@@ -597,7 +610,7 @@ watch_keys(const struct config *cf, char **names, size_t nnames,
 	}
 	cands = xcalloc(cf->nchannels + 1, sizeof(*cands));
 	for (i = 0; i < cf->nchannels; i++)
-		if (cf->channels[i].type == CH_STREAM)
+		if (watchable(&cf->channels[i]))
 			cands[nc++] = cf->channels[i].name;
 	for (i = 0; i < nnames; i++) {
 		if ((ch = config_channel(cf, names[i])) == NULL) {
@@ -616,6 +629,12 @@ watch_keys(const struct config *cf, char **names, size_t nnames,
 			fprintf(stderr, "recoveryctl: watch: channel \"%s\" "
 			    "is of type %s; only stream channels can be "
 			    "watched\n", names[i], chan_type_name(ch->type));
+			free(cands);
+			return -1;
+		}
+		if (!watchable(ch)) {
+			fprintf(stderr, "recoveryctl: watch: channel \"%s\" "
+			    "has no key (see recoveryctl check)\n", names[i]);
 			free(cands);
 			return -1;
 		}

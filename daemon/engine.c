@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "expr.h"
+#include "rindex.h"
 #include "template.h"
 
 static bool
@@ -26,34 +27,62 @@ rule_wants_type(const struct rule *r, const char *type)
 	return false;
 }
 
+struct match_ctx {
+	const struct config	*cf;
+	const struct evt	*ev;
+	struct fire		*out;
+	size_t			 max, n;
+	bool			*overflow;
+};
+
+/* match_one: test one candidate rule; false stops the walk (full). */
+static bool
+match_one(void *ctx, size_t i)
+{
+	struct match_ctx *m = ctx;
+	const struct rule *r = &m->cf->rules[i];
+
+	if (!r->enabled || !rule_wants_type(r, m->ev->type))
+		return true;
+	if (r->cond != NULL &&
+	    !expr_eval(r->cond, evt_lookup, (void *)m->ev))
+		return true;
+	if (m->n == m->max) {
+		if (m->overflow != NULL)
+			*m->overflow = true;
+		return false;
+	}
+	memset(&m->out[m->n], 0, sizeof(m->out[m->n]));
+	m->out[m->n].rule = r;
+	m->out[m->n].rule_idx = i;
+	m->out[m->n].severity = r->severity;
+	m->n++;
+	return true;
+}
+
+/*
+ * The rule index (rindex.h) hands over only the rules that can match;
+ * without one (a configuration built by hand) every rule is tested. Both
+ * walks go in configuration order and give the same answer.
+ */
 size_t
 engine_match(const struct config *cf, const struct evt *ev,
     struct fire *out, size_t max, bool *overflow)
 {
-	size_t i, n = 0;
+	struct match_ctx m = { cf, ev, out, max, 0, overflow };
+	size_t i;
 
 	if (overflow != NULL)
 		*overflow = false;
-	for (i = 0; i < cf->nrules; i++) {
-		const struct rule *r = &cf->rules[i];
-
-		if (!r->enabled || !rule_wants_type(r, ev->type))
-			continue;
-		if (r->cond != NULL &&
-		    !expr_eval(r->cond, evt_lookup, (void *)ev))
-			continue;
-		if (n == max) {
-			if (overflow != NULL)
-				*overflow = true;
-			break;
-		}
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].rule = r;
-		out[n].rule_idx = i;
-		out[n].severity = r->severity;
-		n++;
+	if (cf->rindex != NULL) {
+		rindex_each(cf->rindex, ev->type, evt_lookup, (void *)ev,
+		    match_one, &m);
+		return m.n;
 	}
-	return n;
+	for (i = 0; i < cf->nrules; i++)
+		if (!match_one(&m, i))
+			break;
+	return m.n;
 }
 
 void

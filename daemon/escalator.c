@@ -12,6 +12,7 @@
 #include "log.h"
 #include "redis.h"
 #include "scripts.h"
+#include "template.h"
 #include "util.h"
 
 #define ESC_PERIOD_MS		1000
@@ -135,7 +136,12 @@ commit_cb(redisAsyncContext *ac, void *r, void *priv)
 
 /*
  * render: the alerts of one claimed step, from the case snapshot
- * {member, customer_id, call_id, agent_id, queue, severity, entry}.
+ * {member, customer_id, call_id, agent_id, queue, severity, entry, event}.
+ * The step renders over the event that opened the case, as the consumer
+ * saved it in the case (its fields and customer.* enrichment, see
+ * case_event_command), plus the alert fields; a case without a saved
+ * event (opened by an older version) still has the four fields the case
+ * itself keeps.
  */
 static void
 render(struct escalator *x, const struct config *cf, const redisReply *s,
@@ -177,9 +183,14 @@ render(struct escalator *x, const struct config *cf, const redisReply *s,
 	evt_reset(ev);
 	snprintf(ev->id, sizeof(ev->id), "%s", s->element[6]->str);
 	ev->ts = now;
+	if (s->elements >= 8 && s->element[7]->type == REDIS_REPLY_STRING &&
+	    s->element[7]->len > 0 && tmpl_fields_load(ev,
+	    s->element[7]->str, s->element[7]->len) == -1)
+		log_warnx("escalation: case %s: its saved event is not a JSON "
+		    "object; the step renders without it", casebuf);
 	for (i = 0; i < ARRAY_LEN(fields); i++)
 		(void)evt_set(ev, fields[i], s->element[1 + i]->str,
-		    s->element[1 + i]->len, true);
+		    s->element[1 + i]->len, false);
 	memset(&f, 0, sizeof(f));
 	f.rule = r;
 	f.severity = r->severity;

@@ -4,32 +4,30 @@
  * the validation that decides whether an entry is an event at all.
  *
  * Parsing order, so that the cheapest and most fundamental checks speak
- * first: entry size, field count, field names and UTF-8, then the JSON
- * (depth pre-scan, jansson, flattening), then the per-type table.
+ * first: entry size, field count, field names, UTF-8 and NUL bytes, then
+ * the JSON (depth and NUL pre-scan, jansson, flattening: event_json.c),
+ * then the per-type table, then the event time: a representable time, and
+ * within the clock's skew of the entry's time (or of the caller's
+ * reference).
  *
- * JSON objects are flattened into dotted paths; arrays become V_LIST fields
- * whose scalar elements are the items (a nested container inside an array
- * is kept as its JSON text). Every string an event holds lives in its arena
- * and the fields array is kept across evt_reset(), so after warm-up the
- * only allocations of the per-event path are jansson's own while it parses.
+ * Every string an event holds lives in its arena and the fields array is
+ * kept across evt_reset(), so after warm-up the only allocations of the
+ * per-event path are jansson's own while it parses.
  *
  * Lookups are linear scans: events hold a few dozen fields at most, and a
  * first-byte check makes a miss cost about one comparison per field.
  */
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "event_int.h"
 #include "util.h"
 #include "value.h"
 
-/* Room above EVENT_MAX_FIELDS for enrichment (customer.<field>). */
-#define EVENT_HARD_FIELDS	(EVENT_MAX_FIELDS + 64)
 #define EVENT_NAME_MAX		256	/* bytes in a flat field name */
-#define MSG_VALUE_MAX		40	/* bytes of a value quoted in a message */
 
 /* --- schema ------------------------------------------------------------ */
 
@@ -164,6 +162,8 @@ evt_err_reason(enum event_err e)
 		[EVERR_MISSING] = "missing_field",
 		[EVERR_BAD_VALUE] = "bad_value",
 		[EVERR_RANGE] = "out_of_range",
+		[EVERR_TS_SKEW] = "ts_skew",
+		[EVERR_NUL] = "nul",
 	};
 
 	if ((int)e < 0 || e >= EVERR__COUNT)
@@ -178,6 +178,36 @@ evt_init(struct evt *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	arena_init(&ev->arena);
+	ev->clock.ref = -1;
+}
+
+void
+evt_set_clock(struct evt *ev, int64_t future_ms, int64_t past_ms, double ref,
+    const char *ref_name)
+{
+	ev->clock.future_ms = future_ms > 0 ? future_ms : 0;
+	ev->clock.past_ms = past_ms > 0 ? past_ms : 0;
+	ev->clock.ref = ref;
+	ev->clock.ref_name = ref_name;
+}
+
+void
+evt_trim(struct evt *ev, size_t keep)
+{
+	if (ev->arena.allocated > keep) {
+		evt_reset(ev);
+		arena_free(&ev->arena);
+	}
+}
+
+int64_t
+evt_time_ms(double ts)
+{
+	if (!(ts > 0))
+		return 0;
+	if (ts >= EVT_TS_MAX)
+		return (int64_t)EVT_TS_MAX * 1000;
+	return (int64_t)llround(ts * 1000.0);
 }
 
 void
@@ -196,6 +226,7 @@ evt_free(struct evt *ev)
 	free(ev->fields);
 	arena_free(&ev->arena);
 	memset(ev, 0, sizeof(*ev));
+	ev->clock.ref = -1;
 }
 
 static void
@@ -217,10 +248,11 @@ find_field(const struct evt *ev, const char *path)
 	return NULL;
 }
 
-/* add_field: append (key, v); key must already live in the arena. Returns
- * NULL when limit fields are there. The array grows once and is kept. */
-static struct evt_field *
-add_field(struct evt *ev, const char *key, struct value v, size_t limit)
+/* evt_add_field: append (key, v); key must already live in the arena.
+ * Returns NULL when limit fields are there. The array grows once and is
+ * kept. */
+struct evt_field *
+evt_add_field(struct evt *ev, const char *key, struct value v, size_t limit)
 {
 	struct evt_field *f;
 	size_t ncap;
@@ -276,7 +308,7 @@ evt_set(struct evt *ev, const char *path, const char *val, size_t len,
 	if (ev->nfields >= EVENT_HARD_FIELDS)
 		return -1;
 	s = arena_strndup(&ev->arena, val, len);
-	add_field(ev, arena_strndup(&ev->arena, path, strlen(path)),
+	evt_add_field(ev, arena_strndup(&ev->arena, path, strlen(path)),
 	    value_str(s, len), EVENT_HARD_FIELDS);
 	return 0;
 }
@@ -284,12 +316,12 @@ evt_set(struct evt *ev, const char *path, const char *val, size_t len,
 /* --- messages ---------------------------------------------------------- */
 
 /*
- * clip: copy at most MSG_VALUE_MAX bytes of s into out (cap bytes), cut on
+ * evt_clip: copy at most MSG_VALUE_MAX bytes of s into out (cap bytes), cut on
  * a UTF-8 boundary, control bytes shown as '?', "..." when cut. Keeps
  * messages one line and bounded whatever a producer sent.
  */
-static void
-clip(const char *s, size_t len, char *out, size_t cap)
+void
+evt_clip(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t n = len, i, o = 0;
 
@@ -314,378 +346,35 @@ show(const struct value *v, char *out, size_t cap)
 {
 	char tmp[MSG_VALUE_MAX + 8];
 
-	clip(v->s, v->len, tmp, sizeof(tmp));
+	evt_clip(v->s, v->len, tmp, sizeof(tmp));
 	if (v->kind == V_STR && !v->has_num)
 		snprintf(out, cap, "'%s'", tmp);
 	else
 		snprintf(out, cap, "%s", tmp);
 }
 
-/* --- JSON -------------------------------------------------------------- */
-
-/* A bounded writer for the JSON text of lists: counts what it would write
- * so a first pass (cap 0) sizes the arena allocation of the second. */
-struct jw {
-	char	*p;
-	size_t	 cap, len;
-};
-
-static void
-jw_put(struct jw *w, const char *s, size_t n)
-{
-	if (w->len < w->cap)
-		memcpy(w->p + w->len, s, n <= w->cap - w->len ? n :
-		    w->cap - w->len);
-	w->len += n;
-}
-
-/* jw_string: s as a JSON string literal (jansson has checked the UTF-8). */
-static void
-jw_string(struct jw *w, const char *s, size_t len)
-{
-	static const char short_esc[] = "\"\"\\\\\nn\rr\tt\bb\ff";
-	const char *e;
-	char esc[8];
-	size_t i;
-
-	jw_put(w, "\"", 1);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
-			jw_put(w, s + i, 1);
-		else if (s[i] != '\0' && (e = strchr(short_esc, s[i])) != NULL) {
-			esc[0] = '\\';
-			esc[1] = e[1];
-			jw_put(w, esc, 2);
-		} else {
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)s[i]);
-			jw_put(w, esc, 6);
-		}
-	}
-	jw_put(w, "\"", 1);
-}
-
-/*
- * scalar_text: the text of a JSON scalar: integers as %lld, reals in the
- * shortest %g form that reads back as the same double, with ".0" added to
- * integral reals so the text stays a JSON real ("4.0"). num holds 32 bytes.
- */
-static const char *
-scalar_text(json_t *j, char *num, size_t *lenp)
-{
-	int prec, n = 0;
-	double d;
-
-	switch (json_typeof(j)) {
-	case JSON_INTEGER:
-		n = snprintf(num, 32, "%lld", (long long)json_integer_value(j));
-		break;
-	case JSON_REAL:
-		d = json_real_value(j);
-		for (prec = 15; prec <= 17; prec++) {
-			n = snprintf(num, 32, "%.*g", prec, d);
-			if (strtod(num, NULL) == d)
-				break;
-		}
-		if (strpbrk(num, ".eE") == NULL && n + 3 <= 32) {
-			memcpy(num + n, ".0", 3);
-			n += 2;
-		}
-		break;
-	case JSON_TRUE:
-		*lenp = 4;
-		return "true";
-	case JSON_FALSE:
-		*lenp = 5;
-		return "false";
-	default:
-		*lenp = 4;
-		return "null";
-	}
-	*lenp = (size_t)n;
-	return num;
-}
-
-static void
-jw_json(struct jw *w, json_t *j)
-{
-	const char *key, *t;
-	json_t *val;
-	char num[32];
-	size_t i = 0, n;
-
-	if (json_is_object(j)) {
-		jw_put(w, "{", 1);
-		json_object_foreach(j, key, val) {
-			if (i++ > 0)
-				jw_put(w, ",", 1);
-			jw_string(w, key, strlen(key));
-			jw_put(w, ":", 1);
-			jw_json(w, val);
-		}
-		jw_put(w, "}", 1);
-	} else if (json_is_array(j)) {
-		jw_put(w, "[", 1);
-		for (i = 0; i < json_array_size(j); i++) {
-			if (i > 0)
-				jw_put(w, ",", 1);
-			jw_json(w, json_array_get(j, i));
-		}
-		jw_put(w, "]", 1);
-	} else if (json_is_string(j))
-		jw_string(w, json_string_value(j), json_string_length(j));
-	else {
-		t = scalar_text(j, num, &n);
-		jw_put(w, t, n);
-	}
-}
-
-/* json_text: j's compact JSON text, NUL-terminated, in the arena. */
-static char *
-json_text(struct arena *a, json_t *j, size_t *lenp)
-{
-	struct jw w = { NULL, 0, 0 };
-
-	jw_json(&w, j);
-	w.cap = w.len;
-	w.p = arena_alloc(a, w.cap + 1);
-	w.len = 0;
-	jw_json(&w, j);
-	w.p[w.len] = '\0';
-	*lenp = w.len;
-	return w.p;
-}
-
-/* scalar: the value of a JSON scalar (or, for a container, its text). */
-static struct value
-scalar(struct arena *a, json_t *j)
-{
-	struct value v;
-	const char *t;
-	char num[32];
-	size_t n;
-
-	switch (json_typeof(j)) {
-	case JSON_STRING:
-		n = json_string_length(j);
-		return value_str(arena_strndup(a, json_string_value(j), n), n);
-	case JSON_INTEGER:
-	case JSON_REAL:
-		t = scalar_text(j, num, &n);
-		return value_num(json_number_value(j), arena_strndup(a, t, n),
-		    n);
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return value_bool(json_is_true(j));
-	case JSON_NULL:
-		memset(&v, 0, sizeof(v));
-		v.kind = V_NULL;
-		v.s = "";
-		return v;
-	default:
-		t = json_text(a, j, &n);
-		return value_str(t, n);
-	}
-}
-
-static struct value
-list(struct arena *a, json_t *arr)
-{
-	struct value v, *items;
-	size_t i, n = json_array_size(arr);
-
-	items = arena_alloc(a, (n ? n : 1) * sizeof(*items));
-	for (i = 0; i < n; i++)
-		items[i] = scalar(a, json_array_get(arr, i));
-	memset(&v, 0, sizeof(v));
-	v.kind = V_LIST;
-	v.s = json_text(a, arr, &v.len);
-	v.items = items;
-	v.nitems = n;
-	return v;
-}
-
-/*
- * too_deep: does the JSON text open more than EVENT_MAX_DEPTH brackets at
- * once? Checked before jansson parses (its own limit is 2048) so a hostile
- * entry costs one linear scan. Brackets inside strings do not count.
- */
-static bool
-too_deep(const char *s, size_t len)
-{
-	size_t i;
-	int depth = 0;
-	bool instr = false;
-
-	for (i = 0; i < len; i++) {
-		if (instr) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				instr = false;
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			instr = true;
-			break;
-		case '{':
-		case '[':
-			if (++depth > EVENT_MAX_DEPTH)
-				return true;
-			break;
-		case '}':
-		case ']':
-			if (depth > 0)
-				depth--;
-			break;
-		}
-	}
-	return false;
-}
-
-struct flat {
-	struct evt	*ev;
-	char		*path;		/* scratch, in the arena */
-	size_t		 pathcap;
-	bool		 dotted;	/* some key itself contains a '.' */
-	char		*err;
-	size_t		 errlen;
-};
-
-/* flatten: add obj's members under path[0..plen). depth counts obj. */
-static enum event_err
-flatten(struct flat *f, json_t *obj, size_t plen, int depth)
-{
-	char shown[MSG_VALUE_MAX + 8];
-	struct value v;
-	const char *key;
-	json_t *val;
-	size_t klen, n;
-	enum event_err e;
-
-	json_object_foreach(obj, key, val) {
-		klen = strlen(key);
-		if (klen == 0) {
-			clip(f->path, plen, shown, sizeof(shown));
-			snprintf(f->err, f->errlen, "json: empty key in '%s'",
-			    shown);
-			return EVERR_BAD_VALUE;
-		}
-		if (memchr(key, '.', klen) != NULL)
-			f->dotted = true;
-		n = plen + (plen ? 1 : 0) + klen;
-		if (n + 1 > f->pathcap) {
-			snprintf(f->err, f->errlen, "json: field path too long");
-			return EVERR_BAD_VALUE;
-		}
-		if (plen)
-			f->path[plen] = '.';
-		memcpy(f->path + n - klen, key, klen);
-		f->path[n] = '\0';
-		if (json_is_object(val) || json_is_array(val)) {
-			if (depth + 1 > EVENT_MAX_DEPTH) {
-				snprintf(f->err, f->errlen, "json: nested "
-				    "deeper than %d levels", EVENT_MAX_DEPTH);
-				return EVERR_DEPTH;
-			}
-		}
-		if (json_is_object(val)) {
-			if ((e = flatten(f, val, n, depth + 1)) != EVERR_NONE)
-				return e;
-			continue;
-		}
-		v = json_is_array(val) ? list(&f->ev->arena, val) :
-		    scalar(&f->ev->arena, val);
-		if (add_field(f->ev, arena_strndup(&f->ev->arena, f->path, n),
-		    v, EVENT_MAX_FIELDS) == NULL) {
-			snprintf(f->err, f->errlen, "json: more than %d fields",
-			    EVENT_MAX_FIELDS);
-			return EVERR_FIELDS;
-		}
-	}
-	return EVERR_NONE;
-}
-
-static const char *
-json_kind_name(json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_ARRAY:	return "an array";
-	case JSON_STRING:	return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:	return "a boolean";
-	case JSON_NULL:		return "null";
-	default:		return "an object";
-	}
-}
-
-/*
- * load_json: parse text and flatten its object into ev. what names the
- * source in UTF-8 messages ("field 'json'" or "json").
- */
-static enum event_err
-load_json(struct evt *ev, const char *text, size_t len, const char *what,
-    char *err, size_t errlen)
-{
-	char shown[MSG_VALUE_MAX + 8];
-	struct flat f;
-	json_error_t jerr;
-	json_t *root;
-	enum event_err e;
-	const char *k;
-	size_t i, j;
-
-	if (!utf8_valid(text, len)) {
-		snprintf(err, errlen, "%s: invalid UTF-8", what);
-		return EVERR_UTF8;
-	}
-	if (too_deep(text, len)) {
-		snprintf(err, errlen, "json: nested deeper than %d levels",
-		    EVENT_MAX_DEPTH);
-		return EVERR_DEPTH;
-	}
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &jerr);
-	if (root == NULL) {
-		snprintf(err, errlen, "json: %s at line %d column %d",
-		    jerr.text, jerr.line, jerr.column);
-		return EVERR_JSON;
-	}
-	if (!json_is_object(root)) {
-		snprintf(err, errlen, "json: not an object (got %s)",
-		    json_kind_name(root));
-		json_decref(root);
-		return EVERR_JSON;
-	}
-	memset(&f, 0, sizeof(f));
-	f.ev = ev;
-	f.pathcap = len + 1;
-	f.path = arena_alloc(&ev->arena, f.pathcap);
-	f.err = err;
-	f.errlen = errlen;
-	e = flatten(&f, root, 0, 1);
-	json_decref(root);
-	if (e != EVERR_NONE || !f.dotted)
-		return e;
-	/* {"a.b":1,"a":{"b":2}} flattens twice to "a.b": refuse rather than
-	 * pick one silently. Only keys with dots can collide. */
-	for (i = 0; i < ev->nfields; i++) {
-		for (j = i + 1; j < ev->nfields; j++) {
-			if (strcmp(ev->fields[i].key, ev->fields[j].key) == 0) {
-				k = ev->fields[i].key;
-				clip(k, strlen(k), shown, sizeof(shown));
-				snprintf(err, errlen, "json: field '%s' "
-				    "appears twice", shown);
-				return EVERR_BAD_VALUE;
-			}
-		}
-	}
-	return EVERR_NONE;
-}
-
 /* --- building ----------------------------------------------------------- */
+
+static enum event_err validate(struct evt *, double, int64_t, const char *,
+    char *, size_t);
+
+/* entry_ms: the millisecond part of a stream entry ID ("ms-seq"), exact,
+ * or -1 when id is not one (a test's "t1", a replay's "line:3"). */
+static int64_t
+entry_ms(const char *id)
+{
+	const char *p = id;
+	int64_t ms = 0;
+
+	if (id == NULL || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (ms > (INT64_MAX - 9) / 10)
+			return -1;
+		ms = ms * 10 + (*p - '0');
+	}
+	return *p == '-' || *p == '\0' ? ms : -1;
+}
 
 /* covered: does a JSON-derived field (the first n) hold name, either
  * exactly or as an object prefix ("customer" for "customer.tier")? */
@@ -711,10 +400,10 @@ evt_from_fields(struct evt *ev, const char *id,
     char *err, size_t errlen)
 {
 	char name[MSG_VALUE_MAX + 8];
-	const char *key, *problem;
+	const char *key, *problem, *nul;
 	enum event_err e;
 	size_t i, total = 0, jsonidx = n, njson = 0;
-	double dts;
+	int64_t ref_ms;
 
 	evt_reset(ev);
 	set_id(ev, id);
@@ -731,31 +420,40 @@ evt_from_fields(struct evt *ev, const char *id,
 		return EVERR_FIELDS;
 	}
 	for (i = 0; i < n; i++) {
-		clip(names[i], name_lens[i], name, sizeof(name));
+		evt_clip(names[i], name_lens[i], name, sizeof(name));
 		if (!utf8_valid(names[i], name_lens[i])) {
 			snprintf(err, errlen, "field name '%s': invalid UTF-8",
 			    name);
 			return EVERR_UTF8;
 		}
 		problem = name_lens[i] == 0 ? "is empty" :
-		    name_lens[i] > EVENT_NAME_MAX ? "is over 256 bytes" :
-		    memchr(names[i], '\0', name_lens[i]) ? "holds a NUL byte" :
-		    NULL;
+		    name_lens[i] > EVENT_NAME_MAX ? "is over 256 bytes" : NULL;
 		if (problem != NULL) {
 			snprintf(err, errlen, "field name '%s' %s", name,
 			    problem);
 			return EVERR_BAD_VALUE;
 		}
+		if ((nul = memchr(names[i], '\0', name_lens[i])) != NULL) {
+			snprintf(err, errlen, "field name '%s' holds a NUL byte "
+			    "at byte %zu", name, (size_t)(nul - names[i]));
+			return EVERR_NUL;
+		}
 		if (!utf8_valid(vals[i], val_lens[i])) {
 			snprintf(err, errlen, "field '%s': invalid UTF-8", name);
 			return EVERR_UTF8;
+		}
+		if ((nul = memchr(vals[i], '\0', val_lens[i])) != NULL) {
+			snprintf(err, errlen, "field '%s' holds a NUL byte at "
+			    "byte %zu; values may not hold U+0000", name,
+			    (size_t)(nul - vals[i]));
+			return EVERR_NUL;
 		}
 		if (jsonidx == n && name_lens[i] == 4 &&
 		    memcmp(names[i], "json", 4) == 0)
 			jsonidx = i;
 	}
 	if (jsonidx < n) {
-		e = load_json(ev, vals[jsonidx], val_lens[jsonidx],
+		e = evt_load_json(ev, vals[jsonidx], val_lens[jsonidx],
 		    "field 'json'", err, errlen);
 		if (e != EVERR_NONE)
 			return e;
@@ -769,7 +467,7 @@ evt_from_fields(struct evt *ev, const char *id,
 		if (covered(ev, njson, key, name_lens[i]) ||
 		    find_field(ev, key) != NULL)
 			continue;
-		if (add_field(ev, key, value_str(arena_strndup(&ev->arena,
+		if (evt_add_field(ev, key, value_str(arena_strndup(&ev->arena,
 		    vals[i], val_lens[i]), val_lens[i]),
 		    EVENT_MAX_FIELDS) == NULL) {
 			snprintf(err, errlen, "entry has more than %d fields "
@@ -777,9 +475,10 @@ evt_from_fields(struct evt *ev, const char *id,
 			return EVERR_FIELDS;
 		}
 	}
-	if ((dts = stream_id_time(id)) < 0)
-		dts = 0;
-	return evt_validate(ev, dts, err, errlen);
+	if ((ref_ms = entry_ms(id)) >= 0)
+		return validate(ev, (double)ref_ms / 1000.0, ref_ms,
+		    "the entry's time", err, errlen);
+	return evt_validate(ev, 0, err, errlen);
 }
 
 enum event_err
@@ -795,7 +494,7 @@ evt_from_json(struct evt *ev, const char *id, const char *json,
 		    "limit", len, EVENT_MAX_BYTES);
 		return EVERR_SIZE;
 	}
-	if ((e = load_json(ev, json, len, "json", err, errlen)) != EVERR_NONE)
+	if ((e = evt_load_json(ev, json, len, "json", err, errlen)) != EVERR_NONE)
 		return e;
 	return evt_validate(ev, default_ts, err, errlen);
 }
@@ -864,35 +563,102 @@ check_value(const char *type, const struct fspec *fs, const struct value *v,
 	return e;
 }
 
-static enum event_err
-check_ts(struct evt *ev, const char *type, double default_ts, char *err,
-    size_t errlen)
+/* in_clock: is t (epoch seconds) a representable time inside the
+ * clock's bounds around ref_ms (when ref_ms >= 0)? */
+static bool
+in_clock(const struct evt_clock *ck, double t, int64_t ref_ms)
 {
+	int64_t t_ms;
+
+	if (!(t >= 0 && t <= EVT_TS_MAX))
+		return false;
+	if (ref_ms < 0)
+		return true;
+	t_ms = evt_time_ms(t);
+	return !(ck->future_ms > 0 && t_ms - ref_ms > ck->future_ms) &&
+	    !(ck->past_ms > 0 && ref_ms - t_ms > ck->past_ms);
+}
+
+/*
+ * check_ts: set ev->ts from "ts" (epoch seconds as a JSON number or as
+ * text, or RFC 3339), or to default_ts when there is none, and check that
+ * it is a representable time and, when the event gave one and there is a
+ * reference (ref_ms >= 0, epoch milliseconds), inside the clock's bounds
+ * around it. Comparisons are in whole milliseconds, so a bound is exact.
+ * Both operands are in 0 .. 2^63 - 1 by then: no subtraction overflows.
+ */
+static enum event_err
+check_ts(struct evt *ev, const char *type, double default_ts, int64_t ref_ms,
+    const char *ref_name, char *err, size_t errlen)
+{
+	const struct evt_clock *ck = &ev->clock;
 	const struct value *v = evt_get(ev, "ts");
-	char shown[MSG_VALUE_MAX + 16];
-	double t;
+	char shown[MSG_VALUE_MAX + 16], when[48], lim[32];
+	const char *hint;
+	int64_t t_ms;
+	double t, num;
 
 	if (absent(v)) {
+		if (!(default_ts >= 0 && default_ts <= EVT_TS_MAX)) {
+			snprintf(err, errlen, "%s: the entry's time %.0f s is "
+			    "not between 1970 and 9999", type, default_ts);
+			return EVERR_TS_SKEW;
+		}
 		ev->ts = default_ts;
 		return EVERR_NONE;
 	}
-	if (v->kind == V_NUM && isfinite(v->num) && v->num >= 0) {
-		ev->ts = v->num;
-		return EVERR_NONE;
-	}
-	if (v->kind == V_STR && (parse_epoch(v->s, v->len, &t) == 0 ||
-	    parse_rfc3339(v->s, v->len, &t) == 0)) {
-		ev->ts = t;
-		return EVERR_NONE;
-	}
 	show(v, shown, sizeof(shown));
-	snprintf(err, errlen, "%s: ts=%s is not epoch seconds or RFC 3339",
-	    type, shown);
-	return EVERR_BAD_VALUE;
+	if (v->kind == V_NUM)
+		t = v->num;
+	else if (v->kind != V_STR || (parse_epoch(v->s, v->len, &t) == -1 &&
+	    parse_rfc3339(v->s, v->len, &t) == -1 &&
+	    !parse_number(v->s, v->len, &t))) {
+		snprintf(err, errlen, "%s: ts=%s is not epoch seconds or "
+		    "RFC 3339", type, shown);
+		return EVERR_BAD_VALUE;
+	}
+	/* Milliseconds where seconds belong is the usual mistake: a number
+	 * of at least 1e11 (in ms, any time since 1973) that fits as ms. */
+	hint = (v->kind == V_NUM || parse_number(v->s, v->len, &num)) &&
+	    t >= 1e11 && !in_clock(ck, t, ref_ms) &&
+	    in_clock(ck, t / 1000, ref_ms) ?
+	    "; milliseconds instead of seconds?" : "";
+	if (!(t >= 0 && t <= EVT_TS_MAX)) {
+		snprintf(err, errlen, "%s: ts=%s is %s%s", type, shown,
+		    t < 0 ? "before 1970-01-01" : "after 9999-12-31", hint);
+		return EVERR_TS_SKEW;
+	}
+	ev->ts = t;
+	if (ref_ms < 0 || in_clock(ck, t, ref_ms))
+		return EVERR_NONE;
+	t_ms = evt_time_ms(t);
+	if ((double)ref_ms <= EVT_TS_MAX * 1000)
+		format_rfc3339((double)ref_ms / 1000.0, when, sizeof(when));
+	else
+		snprintf(when, sizeof(when), "%lld ms", (long long)ref_ms);
+	format_duration(t_ms > ref_ms ? ck->future_ms : ck->past_ms, lim,
+	    sizeof(lim));
+	snprintf(err, errlen, "%s: ts=%s is more than %s %s %s %s (input.%s)%s",
+	    type, shown, lim, t_ms > ref_ms ? "after" : "before",
+	    ref_name != NULL ? ref_name : "the reference time", when,
+	    t_ms > ref_ms ? "max_future_skew" : "max_past_skew", hint);
+	return EVERR_TS_SKEW;
 }
 
 enum event_err
 evt_validate(struct evt *ev, double default_ts, char *err, size_t errlen)
+{
+	int64_t ref_ms = ev->clock.ref >= 0 ? evt_time_ms(ev->clock.ref) : -1;
+
+	return validate(ev, default_ts, ref_ms, ev->clock.ref_name, err,
+	    errlen);
+}
+
+/* validate: evt_validate with the reference time given (epoch ms, < 0:
+ * none) and named for messages. */
+static enum event_err
+validate(struct evt *ev, double default_ts, int64_t ref_ms,
+    const char *ref_name, char *err, size_t errlen)
 {
 	const struct tspec *ts;
 	const struct value *v;
@@ -918,7 +684,7 @@ evt_validate(struct evt *ev, double default_ts, char *err, size_t errlen)
 		return EVERR_NO_TYPE;
 	}
 	ev->type = v->s;
-	clip(v->s, v->len, type, sizeof(type));
+	evt_clip(v->s, v->len, type, sizeof(type));
 
 	if ((ts = find_type(v->s)) != NULL) {
 		/* Presence first, so a missing ID is reported before a
@@ -946,5 +712,5 @@ evt_validate(struct evt *ev, double default_ts, char *err, size_t errlen)
 				return e;
 		}
 	}
-	return check_ts(ev, type, default_ts, err, errlen);
+	return check_ts(ev, type, default_ts, ref_ms, ref_name, err, errlen);
 }

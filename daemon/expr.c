@@ -993,6 +993,78 @@ expr_foreach_path(const struct expr *e, expr_path_cb cb, void *ctx)
 	foreach_path(e->root, cb, ctx);
 }
 
+/*
+ * guard_literal: o is a fixed scalar a rule index can file a rule under:
+ * a text or number literal (a boolean compares by truthiness, so it is
+ * never a guard).
+ */
+static bool
+guard_literal(const struct operand *o)
+{
+	return o->kind == O_LIT && (o->v.kind == V_STR || o->v.kind == V_NUM);
+}
+
+static bool
+guard_list(const struct operand *o)
+{
+	size_t i;
+
+	if (o->kind != O_LIST || o->v.kind != V_LIST)
+		return false;
+	for (i = 0; i < o->v.nitems; i++)
+		if (o->v.items[i].kind != V_STR && o->v.items[i].kind != V_NUM)
+			return false;
+	return true;
+}
+
+/* find_guard: the first guard among the conjuncts of n (descending into
+ * nested "and" only: under "or" or "not" a comparison is no guard). */
+static bool
+find_guard(const struct node *n, struct expr_guard *g)
+{
+	size_t i;
+
+	switch (n->kind) {
+	case N_AND:
+		for (i = 0; i < n->nkids; i++)
+			if (find_guard(n->kids[i], g))
+				return true;
+		return false;
+	case N_CMP:
+		if (n->op == T_EQ && n->lhs.kind == O_PATH &&
+		    guard_literal(&n->rhs)) {
+			g->path = n->lhs.path;
+			g->vals = &n->rhs.v;
+			g->nvals = 1;
+			return true;
+		}
+		if (n->op == T_EQ && n->rhs.kind == O_PATH &&
+		    guard_literal(&n->lhs)) {
+			g->path = n->rhs.path;
+			g->vals = &n->lhs.v;
+			g->nvals = 1;
+			return true;
+		}
+		if (n->op == T_IN && n->lhs.kind == O_PATH &&
+		    guard_list(&n->rhs)) {
+			g->path = n->lhs.path;
+			g->vals = n->rhs.v.items;
+			g->nvals = n->rhs.v.nitems;
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+bool
+expr_guard(const struct expr *e, struct expr_guard *g)
+{
+	memset(g, 0, sizeof(*g));
+	return e != NULL && e->root != NULL && find_guard(e->root, g);
+}
+
 /* expr_valid_path: s is exactly one path token of the tokenizer. */
 bool
 expr_valid_path(const char *s)

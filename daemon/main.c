@@ -9,9 +9,18 @@
  *
  * Signals are libevent events, never raw handlers: SIGHUP reloads every
  * file into a new configuration and swaps it in between two batches only if
- * it loaded without error; SIGTERM/SIGINT stop reading, let the batch in
- * flight commit and ack, and exit 0. Under systemd (Type=notify) the daemon
- * reports READY, RELOADING, STOPPING and pings the watchdog.
+ * it loaded without error, with the running values of the settings read
+ * only at start (config_keep_restart); SIGTERM/SIGINT stop reading, let
+ * the batch in flight commit and ack, and exit 0. Under systemd
+ * (Type=notify) the daemon reports READY, RELOADING, STOPPING and pings
+ * the watchdog.
+ *
+ * Secrets: the programs of exec channels run as our user. Before anything
+ * else the daemon makes itself non-dumpable (no ptrace, no
+ * /proc/PID/mem or environ for them, no core dump holding a password) and
+ * seals its environment (secret.h): Redis credentials and the ${NAME}s of
+ * webhooks are resolved from a private snapshot, at start and at every
+ * reload, and the block /proc/PID/environ shows is wiped.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -33,6 +43,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "outbox.h"
+#include "secret.h"
 #include "stats.h"
 
 struct recoveryd {
@@ -44,6 +55,7 @@ struct recoveryd {
 	struct outbox		*outbox;
 	struct stats		 stats;
 	struct metrics_info	 info;		/* read by /metrics at request time */
+	char			 restart_pending[256]; /* info.restart_pending */
 	struct http		*http;		/* NULL: http.listen is "" */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_wdog;
 	int			 stopping;
@@ -116,15 +128,6 @@ on_term(evutil_socket_t sig, short ev, void *arg)
 	outbox_stop(d->outbox, on_stopped, d);
 }
 
-/* Settings the running connections were made with. */
-static int
-needs_restart(const struct config *old, const struct config *new)
-{
-	return strcmp(old->redis_url, new->redis_url) != 0 ||
-	    strcmp(old->input_stream, new->input_stream) != 0 ||
-	    strcmp(old->input_group, new->input_group) != 0;
-}
-
 static void
 on_hup(evutil_socket_t sig, short ev, void *arg)
 {
@@ -143,10 +146,15 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 		    "previous rules");
 		return;
 	}
-	if (needs_restart(d->cf, cf))
-		log_warnx("reload: redis.url, input.stream and input.group "
-		    "changes take effect at the next restart");
+	/* Settings read only at start keep their running values: switching
+	 * input.group now would read the stream's history again and send
+	 * every old alert a second time. */
+	if (config_keep_restart(cf, d->cf, d->restart_pending,
+	    sizeof(d->restart_pending)) > 0)
+		log_warnx("reload: %s changed; running with the old value "
+		    "until the next restart", d->restart_pending);
 	d->stats.reloads_ok++;
+	secret_hide_config(cf);
 	d->cf = cf;
 	d->info.nrules = cf->nrules;
 	consumer_set_config(d->consumer, cf);
@@ -199,8 +207,13 @@ run(const char *conffile, int foreground, int verbose)
 	memset(&d, 0, sizeof(d));
 	d.conffile = conffile;
 	log_init("recoveryd", foreground, 1, verbose);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_DUMPABLE): exec programs may read this "
+		    "process's memory");
+	secret_seal();
 	if ((d.cf = cli_load_config_logged(conffile)) == NULL)
 		fatalx("%s: configuration has errors, not starting", conffile);
+	secret_hide_config(d.cf);
 	/* Under systemd (Type=notify) stay in the foreground: the
 	 * notification socket belongs to the process systemd started. */
 	if (!foreground && !notify_enabled() && daemon(0, 0) == -1)
@@ -217,12 +230,15 @@ run(const char *conffile, int foreground, int verbose)
 	d.info.consumer = name;
 	d.info.nrules = d.cf->nrules;
 	d.info.start_time = now_wall();
+	d.info.restart_pending = d.restart_pending;
 	consumer_set_metrics(d.consumer, &d.info);
 	if (d.cf->http_listen[0] != '\0') {
+		struct http_limits hl = { d.cf->http_max_conns,
+		    d.cf->http_request_timeout_ms };
 		char err[512];
 
-		if ((d.http = http_new(d.base, d.cf->http_listen, &d.stats,
-		    &d.info, health, &d, err, sizeof(err))) == NULL)
+		if ((d.http = http_new(d.base, d.cf->http_listen, &hl,
+		    &d.stats, &d.info, health, &d, err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 		log_info("http: /metrics and /healthz on %s",
 		    d.cf->http_listen);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "http.h"
 #include "metrics.h"
 
 /* fmt_double: v in the shortest "%g" form that reads back exactly;
@@ -173,6 +174,33 @@ render_latency(const struct stats *s, struct buf *b)
 	    NULL, s->lat_count);
 }
 
+/* render_restart: one series per setting that waits for a restart. */
+static void
+render_restart(const struct metrics_info *mi, struct buf *b)
+{
+	static const char *const name = "recoveryd_restart_pending";
+	const char *p = mi->restart_pending, *end;
+	char setting[64];
+	size_t n;
+
+	family(b, name, "gauge", "1 for each setting changed in the "
+	    "configuration file that takes effect at the next restart.");
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, ',');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n < sizeof(setting)) {
+			memcpy(setting, p, n);
+			setting[n] = '\0';
+			sample(b, name, "setting", setting, NULL, NULL, 1);
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 void
 metrics_render(const struct stats *s, const struct metrics_info *mi,
     struct buf *b)
@@ -232,6 +260,28 @@ metrics_render(const struct stats *s, const struct metrics_info *mi,
 	family(b, "recoveryd_start_time_seconds", "gauge",
 	    "Start time of the daemon, seconds since the epoch.");
 	sample_double(b, "recoveryd_start_time_seconds", mi->start_time);
+	render_restart(mi, b);
+}
+
+void
+metrics_render_http(const struct http_listener_stats *st, struct buf *b)
+{
+	static const char *const closed = "recoveryd_http_closed_total";
+
+	family(b, "recoveryd_http_connections", "gauge",
+	    "Open connections of the HTTP listener.");
+	sample(b, "recoveryd_http_connections", NULL, NULL, NULL, NULL,
+	    (uint64_t)st->open);
+	counter(b, "recoveryd_http_accepted_total",
+	    "Connections the HTTP listener accepted.", st->accepted);
+	family(b, closed, "counter", "HTTP connections closed by the daemon, "
+	    "by reason (evicted: to make room under http.max_connections; "
+	    "deadline: no whole request within http.request_timeout).");
+	sample(b, closed, "reason", "evicted", NULL, NULL, st->evicted);
+	sample(b, closed, "reason", "deadline", NULL, NULL, st->timed_out);
+	counter(b, "recoveryd_http_accept_pauses_total",
+	    "accept() failures (out of file descriptors), each pausing the "
+	    "listener for a second.", st->accept_pauses);
 }
 
 /* --- the hash for recoveryctl stats --------------------------------------- */

@@ -17,6 +17,12 @@
  * next one, and a channel that was removed sends the alert to the
  * undelivered stream. Everything runs on the libevent loop; every Redis
  * callback handles reply == NULL ("outcome unknown": connection lost).
+ *
+ * A dead daemon's entries are claimed once idle for input.claim_idle
+ * (read from the running configuration each time, as the input stream's
+ * consumer does): the claim runs every claim_idle / 2 (1 s .. 30 s), and
+ * the entries we hold are touched every claim_idle / 3 so that a live
+ * daemon's long backoff or slow program never looks idle.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +38,8 @@
 
 #define READ_BLOCK_MS		1000
 #define READ_COUNT		64
-#define CLAIM_IDLE_MS		60000	/* a dead consumer's entries */
-#define CLAIM_PERIOD_S		30
-#define TOUCH_PERIOD_S		20	/* well under CLAIM_IDLE_MS */
+#define CLAIM_PERIOD_MAX_S	30
+#define TOUCH_MIN_MS		100
 #define SILENCE_GRACE_S		5
 #define FINISH_RETRY_MS		1000
 #define BACKOFF_MAX_MS		300000
@@ -96,8 +101,8 @@ struct outbox {
 	char			 cursor[64];	/* history read position */
 	char			 claim_cursor[64];
 	double			 read_sent;
-	struct event		*tick;
-	double			 last_claim, last_touch;
+	struct event		*tick, *touch_ev;
+	double			 last_claim;
 	int64_t			 backoff_base_ms;
 	uint64_t		 rng;
 	bool			 stopping, closing;
@@ -111,6 +116,22 @@ static void read_next(struct outbox *);
 static void pump(struct outbox *);
 static void finish_send(struct item *);
 static void stop_check(struct outbox *);
+
+/* claim_idle_ms: input.claim_idle of the running configuration. */
+static int64_t
+claim_idle_ms(const struct outbox *o)
+{
+	return o->get_config(o->cfarg)->claim_idle_ms;
+}
+
+/* claim_period_s: how often to look for a dead daemon's entries. */
+static double
+claim_period_s(const struct outbox *o)
+{
+	double s = (double)claim_idle_ms(o) / 2000;
+
+	return s < 1 ? 1 : s > CLAIM_PERIOD_MAX_S ? CLAIM_PERIOD_MAX_S : s;
+}
 
 static int64_t
 now_ms(void)
@@ -640,10 +661,14 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 		o->claim_due = false;
 	for (i = 0; i < reply->element[1]->elements; i++)
 		add_entry(o, reply->element[1]->element[i]);
-	if (o->nheld > before)
-		log_info("outbox: claimed %zu deliveries idle for over %d s "
-		    "from dead consumers", o->nheld - before,
-		    CLAIM_IDLE_MS / 1000);
+	if (o->nheld > before) {
+		char idle[32];
+
+		format_duration(claim_idle_ms(o), idle, sizeof(idle));
+		log_info("outbox: claimed %zu deliveries idle for over %s "
+		    "(input.claim_idle) from dead consumers", o->nheld - before,
+		    idle);
+	}
 	pump(o);
 	read_next(o);
 }
@@ -669,7 +694,8 @@ read_next(struct outbox *o)
 	if (o->claim_due && !o->history) {
 		const char *argv[] = { "XAUTOCLAIM", o->key, OUTBOX_GROUP,
 		    o->name, idle, o->claim_cursor, "COUNT", count };
-		snprintf(idle, sizeof(idle), "%d", CLAIM_IDLE_MS);
+		snprintf(idle, sizeof(idle), "%lld",
+		    (long long)claim_idle_ms(o));
 		if (send_cmd(o->rd, claim_cb, o, 8, argv, NULL) == 0) {
 			o->reading = true;
 			o->read_sent = now_wall();
@@ -720,6 +746,35 @@ touch(struct outbox *o)
 
 /* --- timers, connections, stop ------------------------------------------ */
 
+/* touch_arm: the next touch in claim_idle / 3 of the configuration
+ * running now (a reload may change it). */
+static void
+touch_arm(struct outbox *o)
+{
+	int64_t ms = claim_idle_ms(o) / 3;
+	struct timeval tv;
+
+	if (ms < TOUCH_MIN_MS)
+		ms = TOUCH_MIN_MS;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(o->touch_ev, &tv);
+}
+
+static void
+touch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox *o = arg;
+
+	(void)fd;
+	(void)what;
+	if (o->stopping)
+		return;
+	if (rconn_ready(o->wr))
+		touch(o);
+	touch_arm(o);
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -749,17 +804,13 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 	if (it != NULL)
 		rconn_drop(o->wr, "outbox write unanswered");
-	if (now - o->last_claim >= CLAIM_PERIOD_S) {
+	if (now - o->last_claim >= claim_period_s(o)) {
 		o->last_claim = now;
 		if (!o->claim_due) {
 			o->claim_due = true;
 			snprintf(o->claim_cursor, sizeof(o->claim_cursor),
 			    "0-0");
 		}
-	}
-	if (now - o->last_touch >= TOUCH_PERIOD_S && rconn_ready(o->wr)) {
-		o->last_touch = now;
-		touch(o);
 	}
 	if (rconn_ready(o->rd) && !o->group_ready && !o->reading)
 		ensure_group(o);
@@ -843,14 +894,15 @@ outbox_new(struct event_base *base, const struct redis_target *t,
 	o->history = true;
 	snprintf(o->cursor, sizeof(o->cursor), "0");
 	snprintf(o->claim_cursor, sizeof(o->claim_cursor), "0-0");
-	o->last_claim = o->last_touch = now_wall();
+	o->last_claim = now_wall();
 	o->rd = rconn_new(base, t, "outbox read", conn_state, o);
 	o->wr = rconn_new(base, t, "outbox write", conn_state, o);
 	o->webhook = webhook_new(base, delivered, o);
 	o->execer = execer_new(base, delivered, o);
 	o->tick = event_new(base, -1, EV_PERSIST, tick_cb, o);
+	o->touch_ev = evtimer_new(base, touch_cb, o);
 	o->done_ev = event_new(base, -1, 0, done_cb, o);
-	if (o->tick == NULL || o->done_ev == NULL)
+	if (o->tick == NULL || o->touch_ev == NULL || o->done_ev == NULL)
 		fatalx("%s: event_new", __func__);
 	return o;
 }
@@ -863,6 +915,7 @@ outbox_start(struct outbox *o)
 	rconn_start(o->rd);
 	rconn_start(o->wr);
 	evtimer_add(o->tick, &tv);
+	touch_arm(o);
 }
 
 void
@@ -900,6 +953,7 @@ outbox_free(struct outbox *o)
 	while (!TAILQ_EMPTY(&o->items))
 		item_free(TAILQ_FIRST(&o->items));
 	event_free(o->tick);
+	event_free(o->touch_ev);
 	event_free(o->done_ev);
 	free(o);
 }

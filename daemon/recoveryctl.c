@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "ctl.h"
+#include "diag.h"
 #include "engine.h"
 #include "event.h"
 #include "log.h"
@@ -194,6 +195,10 @@ cmd_replay(int argc, char **argv)
 
 	rp.sim = sim_new(cf);
 	evt_init(&rp.ev);
+	/* History has no past bound; a ts past now + max_future_skew is a
+	 * mistake (milliseconds, a year 9999) and an invalid line. */
+	evt_set_clock(&rp.ev, cf->max_future_skew_ms, 0, now_wall(),
+	    "the current time");
 	while ((len = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' ||
@@ -242,16 +247,28 @@ cmd_replay(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Commands that need the running system: load the configuration (for
- * redis.url and key names), then talk to Redis. */
+/*
+ * Commands that need the running system: load what they need of the
+ * configuration (redis.url, input.stream, state.prefix, the stream
+ * channels), then talk to Redis. Only the redis section and those key
+ * names must be valid (config_load_redis): during a bad deploy of the
+ * rules, cases can still be acknowledged; rule errors are check's
+ * business. An error in what they need is printed as FILE:LINE:COL and
+ * exits 1.
+ */
 static int
 with_config(int (*fn)(const struct config *, int, char **), int argc,
     char **argv)
 {
+	struct diags d;
 	struct config *cf;
 	int rc;
 
-	if ((cf = cli_load_config(conffile, stderr)) == NULL)
+	diags_init(&d);
+	cf = config_load_redis(conffile, &d);
+	diags_print(&d, stderr);
+	diags_free(&d);
+	if (cf == NULL)
 		return EXIT_CHECK;
 	rc = fn(cf, argc, argv);
 	config_free(cf);

@@ -2,10 +2,14 @@
  * redis.c — a self-healing asynchronous Redis connection (see redis.h).
  *
  * State machine: IDLE -> CONNECTING -> (AUTH/SELECT) -> READY; any error
- * or disconnect -> WAIT (a timer) -> CONNECTING. hiredis owns and frees the
- * redisAsyncContext after a failed connect or a disconnect; we only free it
- * ourselves in rconn_drop()/rconn_free(), never from inside one of its
- * callbacks (hiredis forbids that).
+ * or disconnect -> WAIT (a timer) -> CONNECTING. AUTH is "AUTH user
+ * password" for an ACL user, "AUTH password" for the default user; both
+ * come from the target, which redis_url_parse() filled from the URL,
+ * REDIS_USERNAME and REDIS_PASSWORD (or their credentials) at start.
+ *
+ * hiredis owns and frees the redisAsyncContext after a failed connect or
+ * a disconnect; we only free it ourselves in rconn_drop()/rconn_free(),
+ * never from inside one of its callbacks (hiredis forbids that).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +31,8 @@ struct rconn {
 	char			 name[32];
 	rconn_state_cb		 cb;
 	void			*arg;
+	rconn_setup_cb		 setup;
+	void			*setup_arg;
 	redisAsyncContext	*ac;
 	enum rstate		 state;
 	struct event		*retry;
@@ -117,9 +123,18 @@ handshake_cb(redisAsyncContext *ac, void *r, void *priv)
 		return;
 	rc->pending--;
 	if (!reply_ok(reply)) {
-		log_warnx("redis %s: %s failed: %s", rc->name,
-		    last ? "handshake" : "AUTH",
-		    reply ? reply->str : "connection lost");
+		if (last)
+			log_warnx("redis %s: SELECT %d failed: %s", rc->name,
+			    rc->target.db, reply ? reply->str :
+			    "connection lost");
+		else
+			log_warnx("redis %s: AUTH as user %s failed: %s (the "
+			    "user and password come from redis.url, "
+			    "REDIS_USERNAME and REDIS_PASSWORD, or the "
+			    "credentials redis-username and redis-password)",
+			    rc->name, rc->target.username[0] != '\0' ?
+			    rc->target.username : "default",
+			    reply ? reply->str : "connection lost");
 		/* An error reply leaves the connection up: drop it later,
 		 * from the loop, not from inside this callback. */
 		snprintf(rc->lasterr, sizeof(rc->lasterr), "%s",
@@ -137,7 +152,7 @@ connect_cb(const redisAsyncContext *cac, int status)
 {
 	redisAsyncContext *ac = (redisAsyncContext *)cac;
 	struct rconn *rc = ac->data;
-	const char *pw = getenv("REDIS_PASSWORD");
+	const struct redis_target *t;
 	char db[16];
 
 	if (rc == NULL)
@@ -155,13 +170,17 @@ connect_cb(const redisAsyncContext *cac, int status)
 	if (!rc->target.unix_socket)
 		redisEnableKeepAlive(&ac->c);
 	rc->state = RS_HANDSHAKE;
-	if (pw == NULL || *pw == '\0')
-		pw = rc->target.password[0] ? rc->target.password : NULL;
-	if (pw != NULL) {
-		const char *argv[] = { "AUTH", pw };
-		size_t lens[] = { 4, strlen(pw) };
-		redisAsyncCommandArgv(ac, handshake_cb, NULL, 2, argv, lens);
-		rc->pending++;
+	t = &rc->target;
+	{
+		const char *argv[3];
+		size_t lens[3];
+		int n;
+
+		if ((n = redis_auth_args(t, argv, lens)) > 0) {
+			redisAsyncCommandArgv(ac, handshake_cb, NULL, n, argv,
+			    lens);
+			rc->pending++;
+		}
 	}
 	snprintf(db, sizeof(db), "%d", rc->target.db);
 	{
@@ -214,6 +233,8 @@ rconn_connect(struct rconn *rc)
 	}
 	ac->data = rc;
 	rc->ac = ac;
+	if (rc->setup != NULL)
+		rc->setup(ac, rc->setup_arg);
 	redisLibeventAttach(ac, rc->base);
 	redisAsyncSetConnectCallback(ac, connect_cb);
 	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
@@ -235,6 +256,13 @@ rconn_new(struct event_base *base, const struct redis_target *t,
 	if (rc->retry == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	return rc;
+}
+
+void
+rconn_set_setup(struct rconn *rc, rconn_setup_cb setup, void *arg)
+{
+	rc->setup = setup;
+	rc->setup_arg = arg;
 }
 
 void

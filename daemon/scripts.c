@@ -369,7 +369,8 @@ const char script_commit[] =
  * (it died). Housekeeping rides along: up to 16 IDs in P.."cases" older
  * than 31 days whose case hash has expired (resolved cases are kept 30
  * days) leave the index. Returns {{member, customer_id, call_id,
- * agent_id, queue, severity, entry}, ...}.
+ * agent_id, queue, severity, entry, event}, ...} (event: the opening
+ * event's fields as JSON, "" for a case opened without one).
  */
 const char script_esc_claim[] =
 "#!lua\n"
@@ -388,10 +389,10 @@ const char script_esc_claim[] =
 "  redis.call('ZREM', E, m)\n"
 "  local id = string.match(m, '^(.*)|[^|]*|[^|]*$')\n"
 "  local c = redis.call('HMGET', P .. 'case:' .. (id or ''), 'state', 'customer_id',\n"
-"    'call_id', 'agent_id', 'queue', 'severity', 'entry')\n"
+"    'call_id', 'agent_id', 'queue', 'severity', 'entry', 'event')\n"
 "  if c[1] == 'open' then\n"
 "    redis.call('ZADD', F, fmt(now), m)\n"
-"    out[#out + 1] = {m, c[2] or '', c[3] or '', c[4] or '', c[5] or '', c[6] or '', c[7] or ''}\n"
+"    out[#out + 1] = {m, c[2] or '', c[3] or '', c[4] or '', c[5] or '', c[6] or '', c[7] or '', c[8] or ''}\n"
 "  end\n"
 "end\n"
 "return out\n";

@@ -29,7 +29,9 @@ state_prepare(struct state_req *req, const struct evt *ev,
 
 	memset(req, 0, sizeof(*req));
 	req->entry_id = ev->id;
-	req->t_ms = (int64_t)llround(ev->ts * 1000.0);
+	/* A validated event's time is 0 .. EVT_TS_MAX (event.h); the clamp
+	 * keeps any other caller's time representable too. */
+	req->t_ms = evt_time_ms(ev->ts);
 	req->now_ms = now_ms;
 	req->customer_id = text(ev, "customer_id");
 	req->call_id = text(ev, "call_id");
@@ -67,4 +69,27 @@ state_fire_from(struct fire *f, const struct state_cand *c)
 	f->has_value = c->has_value;
 	f->value = c->value;
 	f->samples = c->samples;
+}
+
+int64_t
+state_past_skew_ms(const struct config *cf)
+{
+	int64_t longest = 0, w;
+	size_t i;
+
+	if (cf->max_past_skew_ms >= 0)
+		return cf->max_past_skew_ms;
+	for (i = 0; i < cf->nrules; i++) {
+		const struct rule *r = &cf->rules[i];
+
+		if (!r->enabled)
+			continue;
+		w = r->has_count ? r->count.within_ms : r->has_aggregate ?
+		    r->aggregate.within_ms : r->has_after ?
+		    r->after.within_ms : 0;
+		if (w > longest)
+			longest = w;
+	}
+	/* Durations are at most 10 years (parse_duration_ms): no overflow. */
+	return longest + STATE_PAST_MARGIN_MS;
 }

@@ -27,6 +27,13 @@
  * steps still to run are in one flat array, "pending", in insertion order.
  * Acknowledging or resolving a case removes its pending steps, so every
  * pending step belongs to an open case.
+ *
+ * Time arithmetic. Event times of validated events are 0 .. EVT_TS_MAX
+ * seconds and every duration of a configuration at most 10 years, so no
+ * sum here can come near INT64_MAX; the store does not rely on that: every
+ * time sum and difference goes through tadd/tsub, which saturate, and a
+ * window range whose ends cross is empty. A caller passing absurd times
+ * gets absurd but well-defined answers, never a wrapped index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +146,30 @@ hmap_free(struct hmap *m, void (*fr)(void *))
 	memset(m, 0, sizeof(*m));
 }
 
+/* --- time arithmetic --------------------------------------------------- */
+
+/* tadd, tsub: a + b and a - b on times and durations (ms), saturating at
+ * the int64_t range instead of wrapping. */
+static int64_t
+tadd(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static int64_t
+tsub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /* --- time windows ------------------------------------------------------ */
 
 struct wpt {
@@ -182,7 +213,8 @@ win_add(struct win *w, int64_t t, double v, int64_t keep)
 	w->p[i].v = v;
 	if (w->n++ == 0 || t > w->tmax)
 		w->tmax = t;
-	for (drop = 0; drop < w->n && w->p[drop].t < w->tmax - keep; drop++)
+	for (drop = 0; drop < w->n && w->p[drop].t < tsub(w->tmax, keep);
+	    drop++)
 		;
 	if (drop > 0) {
 		memmove(w->p, &w->p[drop], (w->n - drop) * sizeof(*w->p));
@@ -207,13 +239,16 @@ win_after(const struct win *w, int64_t lim, bool strict)
 	return a;
 }
 
-/* win_range: the points with lo <= t <= hi are p[*first .. *first + n).
- * O(log n). */
+/* win_range: the points with lo <= t <= hi are p[*first .. *first + n);
+ * none when lo > hi. O(log n). */
 static size_t
 win_range(const struct win *w, int64_t lo, int64_t hi, size_t *first)
 {
+	size_t end;
+
 	*first = win_after(w, lo, false);
-	return win_after(w, hi, true) - *first;
+	end = win_after(w, hi, true);
+	return end > *first ? end - *first : 0;
 }
 
 /* --- cases ------------------------------------------------------------ */
@@ -520,9 +555,9 @@ decide_one(struct state_mem *sm, const struct state_req *req,
 		within = r->count.within_ms;
 		mkkey(sm, 'w', r->name, key, NULL);
 		w = window(sm);
-		win_add(w, t, 0, 2 * within);
+		win_add(w, t, 0, tadd(within, within));
 		c->has_count = true;
-		c->count = (long)win_range(w, t - within, t, &first);
+		c->count = (long)win_range(w, tsub(t, within), t, &first);
 		cond = c->count == r->count.at_least;
 	} else if (r->has_aggregate) {
 		within = r->aggregate.within_ms;
@@ -531,8 +566,8 @@ decide_one(struct state_mem *sm, const struct state_req *req,
 		mkkey(sm, 'g', r->name, key, NULL);
 		w = window(sm);
 		win_add(w, t, r->aggregate.fn == AGG_COUNT ? 0 : c->num,
-		    2 * within);
-		aggregate(r, w, t - within, t, c);
+		    tadd(within, within));
+		aggregate(r, w, tsub(t, within), t, c);
 		cond = c->samples >= r->aggregate.min_samples &&
 		    rpn_true(r->aggregate.alert_rpn, c->value,
 		    (double)c->samples);
@@ -543,7 +578,7 @@ decide_one(struct state_mem *sm, const struct state_req *req,
 			    c->after_val);
 			w = hmap_get(&sm->windows, sm->key.data, sm->key.len);
 			cond = w != NULL && win_range(w,
-			    t - r->after.within_ms, t, &first) > 0;
+			    tsub(t, r->after.within_ms), t, &first) > 0;
 		}
 	} else
 		cond = true;
@@ -554,7 +589,8 @@ decide_one(struct state_mem *sm, const struct state_req *req,
 		if ((cd = *slot) == NULL) {
 			cd = *slot = xcalloc(1, sizeof(*cd));
 		} else if (strcmp(cd->entry, req->entry_id) != 0 &&
-		    llabs(t - cd->t) < r->cooldown_ms)
+		    tsub(t, cd->t) < r->cooldown_ms &&
+		    tsub(cd->t, t) < r->cooldown_ms)
 			cond = false;
 		if (cond) {
 			free(cd->entry);
@@ -578,7 +614,8 @@ remember(struct state_mem *sm, const struct state_req *req,
 		if (c->rem_vals[j] == NULL || c->rem_vals[j][0] == '\0')
 			continue;
 		mkkey(sm, 'm', q->name, q->remember[j], c->rem_vals[j]);
-		win_add(window(sm), req->t_ms, 0, 2 * q->remember_ms);
+		win_add(window(sm), req->t_ms, 0, tadd(q->remember_ms,
+		    q->remember_ms));
 	}
 }
 
@@ -612,7 +649,7 @@ schedule(struct state_mem *sm, struct mcase *cs, const struct rule *r)
 		p->cs = cs;
 		p->rule = xstrdup(r->name);
 		p->step = (int)i + 1;
-		p->due = cs->opened_at + es->after_ms;
+		p->due = tadd(cs->opened_at, es->after_ms);
 	}
 	buf_free(&sig);
 }

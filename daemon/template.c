@@ -12,11 +12,20 @@
  * In TMPL_JSON mode the whole rendering (literal text too) is escaped for
  * use inside a JSON string literal, so a template can never break the JSON
  * document it is embedded in.
+ *
+ * Rendering cannot fail: whatever a lookup answers (no such field, null,
+ * a value without text), the reference renders empty, so no caller ever
+ * sees a NULL or a partial string. tmpl_fields_save/load keep the fields
+ * an escalation step renders over (the case's opening event) as JSON
+ * text, since the step runs later, from Redis.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "event.h"
 #include "expr.h"
 #include "template.h"
 #include "util.h"
@@ -141,6 +150,8 @@ tmpl_render(const struct tmpl *t, lookup_fn lookup, void *ctx,
 
 	/* Guarantee a NUL-terminated buffer even for an empty rendering. */
 	buf_append(out, "", 0);
+	if (t == NULL)
+		return;
 	for (i = 0; i < t->nsegs; i++) {
 		sg = &t->segs[i];
 		if (sg->path == NULL) {
@@ -161,6 +172,17 @@ tmpl_source(const struct tmpl *t)
 	return t->src;
 }
 
+bool
+tmpl_is_literal(const struct tmpl *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nsegs; i++)
+		if (t->segs[i].path != NULL)
+			return false;
+	return true;
+}
+
 /* tmpl_foreach_path: offset is where the path itself starts in the source
  * (after "{{" and any spaces), for file:line:col warnings. */
 void
@@ -172,4 +194,58 @@ tmpl_foreach_path(const struct tmpl *t,
 	for (i = 0; i < t->nsegs; i++)
 		if (t->segs[i].path != NULL)
 			cb(ctx, t->segs[i].path, t->segs[i].off);
+}
+
+/*
+ * tmpl_fields_save: O(fields); allocates only when out must grow. Texts
+ * are escaped by buf_json_string, so out is valid JSON whatever the
+ * fields hold.
+ */
+void
+tmpl_fields_save(const struct evt *ev, struct buf *out)
+{
+	const struct evt_field *f;
+	size_t i;
+	bool first = true;
+
+	buf_putc(out, '{');
+	for (i = 0; i < ev->nfields; i++) {
+		f = &ev->fields[i];
+		if (f->v.kind == V_MISSING || f->v.kind == V_NULL ||
+		    f->v.s == NULL)
+			continue;
+		if (!first)
+			buf_putc(out, ',');
+		first = false;
+		buf_json_string(out, f->key, strlen(f->key));
+		buf_putc(out, ':');
+		buf_json_string(out, f->v.s, f->v.len);
+	}
+	buf_putc(out, '}');
+}
+
+/* tmpl_fields_load: members that are not strings, and fields past the
+ * event's field limit, are skipped. */
+int
+tmpl_fields_load(struct evt *ev, const char *json, size_t len)
+{
+	json_error_t jerr;
+	json_t *o, *v;
+	const char *key;
+	int n = 0;
+
+	o = json_loadb(json, len, JSON_ALLOW_NUL, &jerr);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return -1;
+	}
+	json_object_foreach(o, key, v) {
+		if (!json_is_string(v) || evt_get(ev, key) != NULL)
+			continue;
+		if (evt_set(ev, key, json_string_value(v),
+		    json_string_length(v), false) == 0)
+			n++;
+	}
+	json_decref(o);
+	return n;
 }

@@ -11,6 +11,16 @@
  * YAML_MAX_DEPTH are errors, and the recursion below never goes deeper
  * than YAML_MAX_DEPTH frames.
  *
+ * Nesting deeper than the cap stops the parse at once, like a syntax
+ * error, instead of skipping the over-deep collection and reading on:
+ * libyaml's scanner walks its stack of possible simple keys, one per open
+ * flow collection, for every token, so reading to the end of a collection
+ * nested 100000 deep ("[a, [a, [a, ...") costs depth x tokens — minutes
+ * for a 400 KB file, long enough to stall a SIGHUP reload past the
+ * watchdog. Stopping at depth YAML_MAX_DEPTH + 1 bounds that stack, so
+ * any file costs time linear in its size (the scanner looks at most 1024
+ * bytes ahead of the event we stop at).
+ *
  * Every yaml_event_t obtained from the parser is deleted exactly once on
  * every path: load_node() takes ownership of the event it is given and
  * deletes it before it recurses, so a failure deeper down never leaks the
@@ -118,37 +128,6 @@ next_event(struct yparse *y, yaml_event_t *ev)
 		return -1;
 	}
 	return 0;
-}
-
-/* skip_collection: consume events up to the end of a collection whose
- * start event was already consumed, without building nodes (iterative, so
- * a 10000-deep hostile nesting costs no stack). */
-static void
-skip_collection(struct yparse *y)
-{
-	yaml_event_t ev;
-	size_t level = 1;
-
-	while (level > 0) {
-		if (next_event(y, &ev) == -1)
-			return;
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			level++;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			level--;
-			break;
-		case YAML_STREAM_END_EVENT:	/* cannot happen: libyaml errs first */
-			level = 0;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
 }
 
 static struct ynode *
@@ -370,7 +349,8 @@ fail:
  * load_node: build the node that starts with *ev, taking ownership of ev
  * (it is deleted here on every path). depth counts collections from 1 at
  * the root. Returns NULL when the node was refused (an alias, an oversized
- * scalar, too deep) or on a libyaml error (y->failed set).
+ * scalar), or with y->failed set on a libyaml error or nesting deeper than
+ * YAML_MAX_DEPTH (which ends the parse: see the top of this file).
  */
 static struct ynode *
 load_node(struct yparse *y, yaml_event_t *ev, int depth)
@@ -412,7 +392,7 @@ load_node(struct yparse *y, yaml_event_t *ev, int depth)
 		    YAML_MAX_DEPTH);
 		perror_at(y, ev->start_mark.line, ev->start_mark.column, msg);
 		yaml_event_delete(ev);
-		skip_collection(y);
+		y->failed = 1;		/* see the top of this file */
 		return NULL;
 	}
 	n = node_new(y, ev->type == YAML_SEQUENCE_START_EVENT ? YN_SEQ :

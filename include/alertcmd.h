@@ -39,6 +39,17 @@ void	 args_fill(struct args *, struct arena *, size_t slot, long long);
  */
 int	 alert_commands(struct args *, struct arena *, const struct alert *,
 	    const struct evt *, const char *outbox_key);
+/*
+ * case_event_command: when the event's firings opened case cr (cr->opened),
+ * append one command (in the same "argc, args" format) saving the event,
+ * with the customer.* enrichment it had, in the case hash as the field
+ * "event" (tmpl_fields_save's JSON): the escalation steps of the case
+ * render over it (escalator.c). prefix is state.prefix; the key and the
+ * JSON are copied into ar, scratch is the caller's reused buffer. Returns
+ * the number of commands appended (0 or 1).
+ */
+int	 case_event_command(struct args *, struct arena *, struct buf *scratch,
+	    const char *prefix, const struct case_ref *, const struct evt *);
 /* alert_syslog: deliver a syslog-channel alert:
  * "rule=R case=C step=N customer=K message". */
 void	 alert_syslog(const struct alert *, const struct evt *);

@@ -151,8 +151,13 @@ struct config {
 	int64_t		 claim_idle_ms;	/* 30s */
 	int		 max_deliveries;/* 5 (1..1000) */
 	char		*dead_letter;	/* <input_stream>:dead */
+	int64_t		 max_future_skew_ms;	/* 7d; 0: no bound */
+	int64_t		 max_past_skew_ms;	/* -1 "auto" (default), 0: no bound */
+	long		 batch_bytes;	/* 8 MiB (1 MiB .. 1 GiB): one read's budget */
 
 	char		*http_listen;	/* "127.0.0.1:9464"; "" disables */
+	int		 http_max_conns;	/* 64 (1..10000) */
+	int64_t		 http_request_timeout_ms; /* 5s: to send a whole request */
 
 	int64_t		 default_cooldown_ms;	/* 1h */
 	int		 default_severity;	/* medium */
@@ -167,17 +172,45 @@ struct config {
 	size_t		 nchannels;
 	struct rule	*rules;
 	size_t		 nrules;
+
+	struct rindex	*rindex;	/* rules by type and guard (rindex.h); may be NULL */
 };
 
 /* config_load: see the top of this file. d receives every diagnostic. */
 struct config	*config_load(const char *path, struct diags *d);
 void		 config_free(struct config *);
 
+/*
+ * config_load_redis: what recoveryctl's commands that only talk to Redis
+ * need, from a configuration whose rules may be broken (SPEC: a broken
+ * rule file never stops ack, cases or push). The main file must parse as
+ * YAML; its redis section, input.stream and state.prefix are checked as
+ * config_load checks them, and their errors (FILE:LINE:COL in d) make it
+ * return NULL. Everything else — the other keys and sections, lists,
+ * channels, rules, included files — is read as far as it goes and its
+ * problems are ignored: the result has no rules, and the channels whose
+ * definitions could be read (one with an error may lack its key). Free
+ * it with config_free().
+ */
+struct config	*config_load_redis(const char *path, struct diags *d);
+
+/*
+ * config_keep_restart: on reload, copy into next the running values of
+ * the settings the daemon reads only at start — redis.url, input.stream,
+ * input.group, input.consumer, http.listen, http.max_connections,
+ * http.request_timeout, state.prefix — and re-derive what follows from
+ * them (the undelivered stream; input.dead_letter when it was the
+ * default of the new stream). Returns how many differed, with their
+ * names, comma-separated, in changed (cut to cap bytes).
+ */
+size_t		 config_keep_restart(struct config *next,
+		    const struct config *running, char *changed, size_t cap);
+
 const struct channel	*config_channel(const struct config *, const char *name);
 const struct rule	*config_rule(const struct config *, const char *name);
 const struct vlist	*config_list(const struct config *, const char *name);
 
-/* A parsed redis.url: redis://[:password@]host[:port][/db] or
+/* A parsed redis.url: redis://[[user]:password@]host[:port][/db] or
  * unix:///path/to.sock[?db=N]. */
 struct redis_target {
 	bool	unix_socket;
@@ -185,8 +218,16 @@ struct redis_target {
 	int	port;		/* default 6379 */
 	char	path[256];
 	int	db;		/* default 0 */
+	char	username[256];	/* ACL user ("": default); REDIS_USERNAME overrides */
 	char	password[256];	/* from the URL; REDIS_PASSWORD overrides */
 };
+/*
+ * redis_auth_args: the AUTH command for t: "AUTH user password" for an ACL
+ * user, "AUTH password" for the default user. Fills av/al (pointing into
+ * t) and returns the argument count, or 0 when t needs no AUTH.
+ */
+int	redis_auth_args(const struct redis_target *t, const char *av[3],
+	    size_t al[3]);
 /* redis_url_parse: returns 0, or -1 with a message in err. */
 int	redis_url_parse(const char *url, struct redis_target *, char *err,
 	    size_t errlen);

@@ -3,8 +3,10 @@
  * Redis (hiredis synchronous API). Each returns an exit code of SPEC
  * section 5: 0 success, 1 failure, 2 usage error, 3 cannot reach Redis.
  *
- * argv[0] is the command name; cf is the loaded configuration (redis.url,
- * input.stream, state.prefix and the channels come from it).
+ * argv[0] is the command name; cf comes from config_load_redis():
+ * redis.url, input.stream, state.prefix and the channels are read from
+ * it, never its rules (it has none), so a broken rule file stops none of
+ * these commands.
  */
 #ifndef RECOVERYD_CTL_H
 #define RECOVERYD_CTL_H
@@ -15,8 +17,9 @@
 
 #include "config.h"
 
-/* ctl_connect: connect (TCP or unix socket), AUTH and SELECT per
- * redis.url and REDIS_PASSWORD; on failure print
+/* ctl_connect: connect (TCP or unix socket), AUTH (with the ACL user, if
+ * any) and SELECT per redis.url, REDIS_USERNAME and REDIS_PASSWORD (or
+ * their credentials, secret.h); on failure print
  * "recoveryctl: cannot reach Redis at URL: reason" to stderr and return
  * NULL (the caller exits 3). */
 redisContext	*ctl_connect(const struct config *cf);

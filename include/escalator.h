@@ -4,7 +4,9 @@
  * Steps wait in Redis (a sorted set by due time, wall clock), so a step
  * due while every daemon was down runs at the next start. Every second
  * the worker claims due steps (moving them to an in-flight set, so no
- * other daemon takes them), renders their alerts with the current rules,
+ * other daemon takes them), renders their alerts with the current rules
+ * over the event that opened the case (saved in the case by the consumer,
+ * customer.* enrichment included) and the alert's own fields,
  * and writes them with a script that checks the claim and that the case is
  * still open: each step runs once. A daemon that dies holding a claim
  * loses it after a minute, and another daemon runs the step.

@@ -12,13 +12,27 @@
  *
  * Limits: an entry over EVENT_MAX_BYTES (sum of field names and values, or
  * the JSON text), JSON nested deeper than EVENT_MAX_DEPTH, more than
- * EVENT_MAX_FIELDS fields, or invalid UTF-8 in any name or value is invalid.
+ * EVENT_MAX_FIELDS fields, invalid UTF-8 or a NUL (U+0000: a raw 0 byte, or
+ * "\u0000" in any JSON string or key) in any name or value is invalid: a
+ * NUL would cut the value short wherever it is used as a C string, so two
+ * customer IDs differing only after it would share state and a case.
+ *
+ * Event time. Every event time is a representable time, 0 ..
+ * EVT_TS_MAX (1970-01-01 .. 9999-12-31T23:59:59Z), so that every time
+ * computation downstream (milliseconds, windows, cooldowns, escalation
+ * delays, all at most 10 years long) stays far inside int64_t and inside
+ * the doubles Lua computes with (2^53). A "ts" may also be bounded
+ * relative to a reference time (struct evt_clock): the stream entry's own
+ * time for evt_from_fields, the caller's choice for evt_from_json (replay
+ * uses the current time). Outside any bound the event is invalid with
+ * EVERR_TS_SKEW ("ts_skew").
  */
 #ifndef RECOVERYD_EVENT_H
 #define RECOVERYD_EVENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 #include "value.h"
@@ -27,6 +41,7 @@
 #define EVENT_MAX_DEPTH		32
 #define EVENT_MAX_FIELDS	256
 #define EVENT_ID_MAX		64
+#define EVT_TS_MAX		253402300799.0	/* 9999-12-31T23:59:59Z */
 
 /* Why an entry is invalid; evt_err_reason() gives the metric label. */
 enum event_err {
@@ -40,12 +55,27 @@ enum event_err {
 	EVERR_MISSING,		/* "missing_field" */
 	EVERR_BAD_VALUE,	/* "bad_value": ill-typed (not an integer, not a bool, ...) */
 	EVERR_RANGE,		/* "out_of_range" */
+	EVERR_TS_SKEW,		/* "ts_skew": a time outside the bounds */
+	EVERR_NUL,		/* "nul": a NUL byte (U+0000) in a name or value */
 	EVERR__COUNT
 };
 
 struct evt_field {
 	const char	*key;	/* dotted path, NUL-terminated, in the arena */
 	struct value	 v;
+};
+
+/*
+ * Where a "ts" may lie relative to a reference time: at most future_ms
+ * after it and at most past_ms before it (0: that side is not bounded).
+ * The reference is the stream entry's time when the event's ID is a
+ * stream ID, else ref (< 0: none, only the representable range applies);
+ * ref_name says what ref is in messages ("the current time").
+ */
+struct evt_clock {
+	int64_t		 future_ms, past_ms;
+	double		 ref;
+	const char	*ref_name;	/* static text, not copied */
 };
 
 struct evt {
@@ -55,17 +85,31 @@ struct evt {
 	struct evt_field	*fields;
 	size_t			 nfields, cap;
 	struct arena		 arena;
+	struct evt_clock	 clock;			/* kept by evt_reset */
 };
 
+/* evt_init: an empty event; no time bounds beyond the representable
+ * range until evt_set_clock. */
 void	evt_init(struct evt *);
-/* evt_reset: forget the fields, keep the memory. */
+/* evt_reset: forget the fields, keep the memory and the clock. */
 void	evt_reset(struct evt *);
 void	evt_free(struct evt *);
+/* evt_set_clock: bound "ts" from now on (see struct evt_clock). */
+void	evt_set_clock(struct evt *, int64_t future_ms, int64_t past_ms,
+	    double ref, const char *ref_name);
+/* evt_trim: give back the arena's memory when it holds over keep bytes
+ * (after an unusually large event), so that one burst of large entries
+ * does not stay resident. */
+void	evt_trim(struct evt *, size_t keep);
+/* evt_time_ms: epoch seconds as whole milliseconds, clamped to
+ * 0 .. EVT_TS_MAX * 1000 (validated times are inside already; NaN is 0). */
+int64_t	evt_time_ms(double ts);
 
 /*
  * evt_from_fields: build and validate an event from a stream entry's
  * n (name, value) pairs. id is the entry ID: the event time defaults to its
- * millisecond part when there is no "ts". Returns EVERR_NONE, or an error
+ * millisecond part when there is no "ts", and a "ts" is bounded relative
+ * to it (ev->clock). Returns EVERR_NONE, or an error
  * with a message in err such as "rating: csat=7 out of range 1..5",
  * "json: '[1,2]' is not an object", "missing field 'type'". The message
  * does not repeat the entry ID; callers add it.
@@ -77,7 +121,8 @@ enum event_err	evt_from_fields(struct evt *, const char *id,
 /*
  * evt_from_json: build and validate an event from one JSON object (a
  * line of a replay file or a rule test's event). default_ts is the event
- * time when the object has no "ts". id is copied into ev->id.
+ * time when the object has no "ts"; a "ts" is bounded relative to
+ * ev->clock.ref. id is copied into ev->id.
  */
 enum event_err	evt_from_json(struct evt *, const char *id,
 		    const char *json, size_t len, double default_ts,

@@ -83,6 +83,22 @@ void		 expr_foreach_path(const struct expr *, expr_path_cb cb,
 struct buf;
 int		 expr_numeric_rpn(const struct expr *, struct buf *out);
 
+/*
+ * expr_guard: a conjunct the whole expression needs, of the form
+ * "path == literal", "literal == path" or "path in [literals]" / "path in
+ * $list" (text and number literals only), found among the top-level "and"
+ * terms: the expression can only hold for an event whose field path
+ * value_equal()s one of vals. The rule index (rindex.h) files rules under
+ * such values. Returns false, with *g zeroed, when there is none. The
+ * pointers borrow from the compiled expression. O(size of the tree).
+ */
+struct expr_guard {
+	const char		*path;
+	const struct value	*vals;
+	size_t			 nvals;
+};
+bool		 expr_guard(const struct expr *, struct expr_guard *g);
+
 /* expr_valid_path: true if s is a syntactically valid field path
  * (shared with templates and "by:" keys). */
 bool		 expr_valid_path(const char *s);

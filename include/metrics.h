@@ -26,6 +26,9 @@ struct metrics_info {
 	const char	*consumer;	/* consumer name in the group */
 	size_t		 nrules;	/* rules of the running configuration */
 	double		 start_time;	/* epoch seconds the daemon started */
+	/* Settings changed in the file that wait for a restart,
+	 * ", "-separated (config_keep_restart); NULL or "": none. */
+	const char	*restart_pending;
 };
 
 /*
@@ -38,6 +41,15 @@ struct metrics_info {
  * growing out.
  */
 void	 metrics_render(const struct stats *, const struct metrics_info *,
+	    struct buf *out);
+
+/*
+ * metrics_render_http: append the HTTP listener's families (open
+ * connections; connections accepted, evicted, timed out; accept pauses)
+ * from st, in the same format.
+ */
+struct http_listener_stats;
+void	 metrics_render_http(const struct http_listener_stats *,
 	    struct buf *out);
 
 /*

@@ -19,8 +19,9 @@
  * So a delivery is at-least-once with a stable alert_id, and never
  * vanishes. A daemon that dies leaves its entries pending: it reads them
  * again when it restarts under the same consumer name, or another daemon
- * claims them once they have been idle for a minute (entries held in
- * memory are touched periodically so that they never look idle).
+ * claims them once they have been idle for input.claim_idle of its
+ * running configuration (entries held in memory are touched every third
+ * of that, so that they never look idle).
  *
  * The worker has its own two Redis connections (a blocking read never
  * delays a write, and neither ever delays event processing) and bounded

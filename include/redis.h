@@ -3,7 +3,7 @@
  *
  * hiredis 0.14.1 has no reconnect and no command timeout, so this wraps a
  * redisAsyncContext on the libevent loop with:
- *  - connect, then AUTH (password from REDIS_PASSWORD or the URL) and
+ *  - connect, then AUTH (the target's user, if any, and password) and
  *    SELECT, before the connection is reported ready;
  *  - reconnect after any failure with exponential backoff (100 ms doubling,
  *    capped at 5 s), reset by a successful connect;
@@ -33,10 +33,16 @@ struct rconn;
 /* Called when the connection becomes ready (up = true) or is lost. */
 typedef void (*rconn_state_cb)(struct rconn *, bool up, void *arg);
 
+/* Called with every new hiredis context before it connects (the consumer
+ * installs its reply-object functions there). */
+typedef void (*rconn_setup_cb)(redisAsyncContext *, void *arg);
+
 /* rconn_new: nothing happens until rconn_start(). name is for logs. */
 struct rconn	*rconn_new(struct event_base *, const struct redis_target *,
 		    const char *name, rconn_state_cb, void *arg);
 void		 rconn_start(struct rconn *);
+/* rconn_set_setup: run setup on each context from the next connect on. */
+void		 rconn_set_setup(struct rconn *, rconn_setup_cb, void *arg);
 bool		 rconn_ready(const struct rconn *);
 /*
  * rconn_cmd: send one command (argv form, binary safe). Returns 0 when

@@ -92,6 +92,15 @@ void	state_prepare(struct state_req *req, const struct evt *ev,
 /* state_fire_from: copy a decided candidate into a struct fire for
  * engine_render (count/value/samples). */
 void	state_fire_from(struct fire *f, const struct state_cand *c);
+/*
+ * state_past_skew_ms: how far before its entry's time an event's "ts" may
+ * lie (input.max_past_skew): the configured value, or for "auto" the
+ * longest window (count, aggregate, after) of cf's enabled rules plus
+ * STATE_PAST_MARGIN_MS. Later than that, no window has room for it. 0
+ * means no bound. O(rules).
+ */
+#define STATE_PAST_MARGIN_MS	86400000LL	/* 1 day */
+int64_t	state_past_skew_ms(const struct config *cf);
 
 /* An escalation step that is due: what rendering its alerts needs. */
 struct esc_due {

@@ -4,9 +4,10 @@
  *
  * Built on libyaml's event API. Deliberately a subset of YAML: anchors,
  * aliases and explicit tags are rejected (libyaml 0.2.5 loads "&a [*a]" as a
- * cycle), nesting is capped at YAML_MAX_DEPTH, files at YAML_MAX_FILE and
- * scalars at YAML_MAX_SCALAR bytes, and a mapping with a duplicate key is an
- * error. Only the first document of a stream is read; a second one is an
+ * cycle), nesting is capped at YAML_MAX_DEPTH (deeper nesting ends the
+ * parse there, so a hostile file costs linear time), files at
+ * YAML_MAX_FILE and scalars at YAML_MAX_SCALAR bytes, and a mapping with a
+ * duplicate key is an error. Only the first document of a stream is read; a second one is an
  * error. An empty file is an empty mapping.
  */
 #ifndef RECOVERYD_YAML_H

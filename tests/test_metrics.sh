@@ -113,7 +113,7 @@ check_eq "zero series present: utf8" "$(m 'recoveryd_events_invalid_total{reason
 check_eq "zero series present: max_deliveries" \
     "$(m 'recoveryd_events_invalid_total{reason="max_deliveries"}')" 0
 check_eq "every invalid reason has a series" \
-    "$(grep -c '^recoveryd_events_invalid_total{' "$T_DIR/metrics.txt")" 10
+    "$(grep -c '^recoveryd_events_invalid_total{' "$T_DIR/metrics.txt")" 12
 check_eq "fires low-csat" "$(m 'recoveryd_rule_fires_total{rule="low-csat"}')" 2
 check_eq "fires complaint" "$(m 'recoveryd_rule_fires_total{rule="complaint"}')" 2
 check_eq "rule that never fired has no series" \

@@ -5,7 +5,8 @@
 # a hanging receiver does not slow event processing; deliveries survive
 # kill -9; exec passes hostile text as one literal argument, kills programs
 # at their timeout and honours max_running; failures end in
-# ivr:alerts:undelivered with their error.
+# ivr:alerts:undelivered with their error; a killed daemon's deliveries
+# are taken over by another daemon after input.claim_idle.
 #
 # RECOVERYD_BACKOFF_BASE_MS (undocumented, read by daemon/outbox.c) shrinks
 # the retry backoff from 1 s to 100 ms so the suite runs in about a minute.
@@ -177,8 +178,9 @@ bad_done() { undelivered channel | grep -qx bad; }
 check "bad: lands in undelivered" t_wait 10 bad_done
 check "bad: not retried after 400" recv "$RLOG" '
 assert len([r for r in recs if r["path"] == "/bad400/x"]) == 1'
-check "bad: error names status and URL" sh -c "redis-cli -s '$T_REDIS_SOCK' \
-    XRANGE ivr:alerts:undelivered - + | grep -qx 'HTTP 400 from http://127.0.0.1:$PA/bad400/x'"
+check "bad: error names status and receiver (scheme://host:port only)" sh -c \
+    "redis-cli -s '$T_REDIS_SOCK' XRANGE ivr:alerts:undelivered - + | \
+    grep -qx 'HTTP 400 from http://127.0.0.1:$PA'"
 check "undelivered entry fields" sh -c "
 redis-cli -s '$T_REDIS_SOCK' EVAL \"local e = redis.call('XRANGE', KEYS[1], '-', '+')
 for _, x in ipairs(e) do
@@ -303,5 +305,51 @@ kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "SIGTERM exits 0" "$?" 0
 check "SIGTERM is quick" [ $(( $(date +%s) - t0 )) -le 3 ]
-[ "$T_FAIL" -gt 0 ] && { echo "--- daemon log"; tail -n 40 "$LOG"; }
+
+# --- a dead daemon's deliveries: claimed after input.claim_idle -------------
+# Daemon A (consumer claim-a) starts a program that hangs and is killed
+# with -9; daemon B (claim-b) must run the delivery again once it has been
+# idle for claim_idle (2 s here), not after a fixed minute.
+cat > "$T_DIR/slow.sh" <<EOF
+#!/bin/sh
+echo "\$\$" >> "$T_DIR/slow.log"
+[ -e "$T_DIR/slow.once" ] && exit 0
+touch "$T_DIR/slow.once"
+exec sleep 60
+EOF
+chmod +x "$T_DIR/slow.sh"
+claim_conf() {
+	cat > "$1" <<CONF
+redis: {url: "unix://$T_REDIS_SOCK"}
+input: {stream: ivr:events, group: recoveryd, consumer: $2, claim_idle: 2s}
+http: {listen: ""}
+channels:
+  slow: {type: exec, argv: ["$T_DIR/slow.sh"], timeout: 60s, retries: 1}
+rules:
+  - {name: to-slow, on: rating, if: "queue == 'slow'", actions: [{notify: slow}]}
+CONF
+}
+claim_conf "$T_DIR/claim-a.yaml" claim-a
+claim_conf "$T_DIR/claim-b.yaml" claim-b
+CLOG=$T_DIR/claim.log
+t_daemon "$T_DIR/claim-a.yaml" "$CLOG"
+ev slow C1 >/dev/null
+slow_runs() { [ "$(cat "$T_DIR/slow.log" 2>/dev/null | wc -l)" -ge "$1" ]; }
+check "claim: daemon A started the program" t_wait 10 slow_runs 1
+kill -9 "$T_DAEMON"
+wait "$T_DAEMON" 2>/dev/null
+t0=$(date +%s)
+t_daemon "$T_DIR/claim-b.yaml" "$CLOG"
+check "claim: daemon B runs the delivery again" t_wait 12 slow_runs 2
+check "claim: within claim_idle and a claim period, not a minute ($(( $(date +%s) - t0 )) s)" \
+    [ $(( $(date +%s) - t0 )) -le 8 ]
+check "claim: B says it claimed it after input.claim_idle" grep -q \
+    'claimed 1 deliveries idle for over 2s (input.claim_idle)' "$CLOG"
+check "claim: the outbox is empty again" t_wait 5 empty
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "claim: SIGTERM exits 0" "$?" 0
+# The program A left behind (its own PID, the first line of slow.log).
+kill "$(head -n 1 "$T_DIR/slow.log")" 2>/dev/null
+[ "$T_FAIL" -gt 0 ] && { echo "--- daemon log"; tail -n 40 "$LOG"; tail -n 20 "$CLOG"; }
 t_done

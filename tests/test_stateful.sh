@@ -22,8 +22,10 @@ agree() {
 # --- 1. the sample day, example rules, one daemon -----------------------
 mkdir -p "$T_DIR/ex"
 cp -r rules/rules.d "$T_DIR/ex/"
+# The events are history (2025, 2023 below): no input.max_past_skew.
 sed -e "s|redis://127.0.0.1:6379/0|unix://$T_REDIS_SOCK|" \
     -e 's|listen: "127.0.0.1:9464"|listen: ""|' \
+    -e 's|^  max_deliveries: 5$|&\n  max_past_skew: 0|' \
     rules/recoveryd.yaml > "$T_DIR/ex/recoveryd.yaml"
 $C replay --json --rules "$T_DIR/ex/recoveryd.yaml" contrib/samples/events.jsonl \
     > "$T_DIR/replay1.jsonl" 2>"$T_DIR/replay1.err"
@@ -43,7 +45,7 @@ $R FLUSHALL >/dev/null
 # than three daemons' concurrent batches reach: per-key order is kept.
 cat > "$T_DIR/multi.yaml" <<CONF
 redis: {url: "unix://$T_REDIS_SOCK"}
-input: {batch: 64, claim_idle: 2s}
+input: {batch: 64, claim_idle: 2s, max_past_skew: 0}
 http: {listen: ""}
 defaults: {cooldown: 0, severity: medium}
 channels:
@@ -107,6 +109,7 @@ $R FLUSHALL >/dev/null
 # max), and the memory store by a scan. Both must agree exactly.
 cat > "$T_DIR/late.yaml" <<CONF
 redis: {url: "unix://$T_REDIS_SOCK"}
+input: {max_past_skew: 0}
 http: {listen: ""}
 defaults: {cooldown: 0}
 channels:

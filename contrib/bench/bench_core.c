@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "config.h"
 #include "engine.h"
+#include "rindex.h"
 #include "event.h"
 #include "log.h"
 #include "util.h"
@@ -72,7 +73,35 @@ mono(void)
  * which do not fire on a given event, as in a real rule set.
  */
 static void
-write_rules(const char *path, int n)
+write_keyed_rules(FILE *fp, int n)
+{
+	/* The sample day's queues first, so 10 and 1,000 rules fire alike. */
+	static const char *const queues[] = { "billing", "retention",
+	    "sales", "support", "tech" };
+	char q[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (i < (int)ARRAY_LEN(queues))
+			snprintf(q, sizeof(q), "%s", queues[i]);
+		else
+			snprintf(q, sizeof(q), "q%d", i);
+		fprintf(fp, "  - name: k%d\n    on: %s\n    if: \"queue == '%s' "
+		    "and %s\"\n    cooldown: 0\n    actions:\n"
+		    "      - notify: supervisors\n"
+		    "        message: \"{{customer_id}} k%d queue={{queue}}\"\n",
+		    i, i % 2 ? "call" : "rating", q,
+		    i % 2 ? "wait_s > 300" : "csat <= 2", i);
+	}
+}
+
+/*
+ * write_rules: keyed: n rules of the shape large rule sets have (one per
+ * queue, tenant or segment: "queue == 'q17' and csat <= 2"); otherwise
+ * the mixed shapes below.
+ */
+static void
+write_rules(const char *path, int n, bool keyed)
 {
 	static const char *const types[] = { "rating", "rating", "rating",
 	    "call", "rating", "call" };
@@ -84,6 +113,11 @@ write_rules(const char *path, int n)
 	fprintf(fp, "lists:\n  vip_tiers: [gold, platinum]\n"
 	    "channels:\n  supervisors: {type: stream, key: ivr:alerts}\n"
 	    "rules:\n");
+	if (keyed) {
+		write_keyed_rules(fp, n);
+		fclose(fp);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		int k = i % 6;
 		int a = 1 + i % 5, b = i % 7;
@@ -209,9 +243,9 @@ read_lines(const char *path, size_t *n)
 	return v;
 }
 
-static void
+static double
 run_case(int nrules, struct line *lines, size_t nlines, double secs,
-    bool flat)
+    bool flat, bool keyed, bool noindex)
 {
 	char path[] = "/tmp/bench-rules-XXXXXX";
 	struct config *cf;
@@ -230,10 +264,14 @@ run_case(int nrules, struct line *lines, size_t nlines, double secs,
 	if ((fd = mkstemp(path)) == -1)
 		fatal("mkstemp");
 	close(fd);
-	write_rules(path, nrules);
+	write_rules(path, nrules, keyed);
 	if ((cf = cli_load_config(path, stderr)) == NULL)
 		fatalx("bench rules did not load");
 	unlink(path);
+	if (noindex) {
+		rindex_free(cf->rindex);
+		cf->rindex = NULL;
+	}
 	fires = xcalloc(cf->nrules, sizeof(*fires));
 	evt_init(&ev);
 	arena_init(&arena);
@@ -276,18 +314,21 @@ run_case(int nrules, struct line *lines, size_t nlines, double secs,
 		    (t1 = mono()) - t0 >= secs)
 			break;
 	}
-	printf("  %-5s %5d rules: %9.0f events/s  %6.2f firings/event  "
-	    "%8.1f bytes, %5.2f mallocs per event%s\n", flat ? "flat" : "json",
-	    nrules, counted / (t1 - t0), (double)fired / events,
+	printf("  %-5s %5d %s rules: %9.0f events/s  %6.2f firings/event  "
+	    "%8.1f bytes, %5.2f mallocs per event%s%s\n", flat ? "flat" : "json",
+	    nrules, keyed ? "keyed" : "mixed", counted / (t1 - t0),
+	    (double)fired / events,
 	    (double)(alloc_bytes - bytes0) / counted,
 	    (double)(alloc_calls - calls0) / counted,
-	    invalid ? "  (SOME EVENTS INVALID)" : "");
+	    invalid ? "  (SOME EVENTS INVALID)" : "",
+	    noindex ? "  (no rule index)" : "");
 	free(alerts);
 	free(fires);
 	buf_free(&scratch);
 	arena_free(&arena);
 	evt_free(&ev);
 	config_free(cf);
+	return counted / (t1 - t0);
 }
 
 int
@@ -298,6 +339,7 @@ main(int argc, char **argv)
 	static const int sizes[] = { 10, 100, 1000 };
 	struct line *lines;
 	size_t nlines, i;
+	double r10, r1000, rno;
 
 	log_init("bench", 1, 0, 0);
 	lines = read_lines(events, &nlines);
@@ -309,9 +351,17 @@ main(int argc, char **argv)
 	    "flat: the same events as flat stream fields.\n", nlines,
 	    events, secs);
 	for (i = 0; i < ARRAY_LEN(sizes); i++) {
-		run_case(sizes[i], lines, nlines, secs, false);
-		run_case(sizes[i], lines, nlines, secs, true);
+		run_case(sizes[i], lines, nlines, secs, false, false, false);
+		run_case(sizes[i], lines, nlines, secs, true, false, false);
 	}
+	/* The rule index (rindex.h): keyed rules, 10 against 1,000, side by
+	 * side in this run. */
+	r10 = run_case(10, lines, nlines, secs, true, true, false);
+	r1000 = run_case(1000, lines, nlines, secs, true, true, false);
+	rno = run_case(1000, lines, nlines, secs, true, true, true);
+	printf("  rule index: 1,000 keyed rules run at %.2f of the 10-rule "
+	    "rate (flat fields); without the index %.2f\n", r1000 / r10,
+	    rno / r10);
 	for (i = 0; i < nlines; i++) {
 		size_t j;
 		for (j = 0; j < lines[i].nf; j++) {

@@ -199,6 +199,8 @@ test_defaults(void)
 	CHECK_STR(cf->enrich_customer_key, "ivr:customer:{customer_id}");
 	CHECK_STR(cf->state_prefix, "ivr:");
 	CHECK_STR(cf->http_listen, "127.0.0.1:9464");
+	CHECK_INT(cf->http_max_conns, 64);
+	CHECK_INT(cf->http_request_timeout_ms, 5000);
 	ch = config_channel(cf, "s");
 	CHECK(ch != NULL && ch->maxlen == 100000);
 	ch = config_channel(cf, "w");
@@ -484,6 +486,145 @@ test_redis_url(void)
 	unsetenv("REDIS_PASSWORD");
 }
 
+/*
+ * config_load_redis: the Redis sections of a configuration whose rules
+ * are broken, one row per file set: whether it loads, and the values or
+ * the first error it reports.
+ */
+static void
+test_load_redis(void)
+{
+	static const struct {
+		const char	*main, *inc;	/* inc: ro.d/x.yaml, or NULL */
+		bool		 ok;
+		const char	*stream, *prefix, *err;
+		size_t		 nchannels;
+	} rows[] = {
+		/* a rule error, an unknown channel: ignored */
+		{ "redis: {url: \"unix:///r.sock\"}\n"
+		  "input: {stream: in}\nstate: {prefix: \"p:\"}\n"
+		  "channels: {s: {type: stream, key: alerts}}\n"
+		  "rules: [{name: r, on: rating, if: \"csat <<< 2\", "
+		  "actions: [{notify: nowhere}]}]\n",
+		  NULL, true, "in", "p:", NULL, 1 },
+		/* a YAML syntax error in an include; its channel lost */
+		{ "include: [\"ro.d/*.yaml\"]\n"
+		  "channels: {s: {type: stream, key: alerts}}\n",
+		  "channels: {t: {type: stream, key: t}}\nrules: [ {name: x\n",
+		  true, "ivr:events", "ivr:", NULL, 1 },
+		/* unknown sections, a broken channel without its key */
+		{ "colour: blue\nchannels: {s: {type: stream}}\n",
+		  NULL, true, "ivr:events", "ivr:", NULL, 1 },
+		/* the redis section is checked */
+		{ "redis: {url: \"http://x\"}\nrules: 3\n", NULL, false,
+		  NULL, NULL, "invalid 'url' in 'redis'", 0 },
+		{ "redis: {url: \"redis://h\", tls: yes}\n", NULL, false,
+		  NULL, NULL, "unknown key 'tls' in 'redis'", 0 },
+		{ "input: {stream: \"\"}\n", NULL, false, NULL, NULL,
+		  "'stream' in 'input' must not be empty", 0 },
+		{ "state: [x]\n", NULL, false, NULL, NULL,
+		  "expected a mapping for 'state', found a list", 0 },
+		/* of input and state only the key names matter */
+		{ "input: {stream: in, batch: 0, colour: blue}\n"
+		  "state: {prefx: x}\n", NULL, true, "in", "ivr:", NULL, 0 },
+		/* the main file must parse */
+		{ "redis: {url: [\n", NULL, false, NULL, NULL,
+		  "while parsing a flow", 0 },
+	};
+	char path[512], dir[600];
+	struct diags d;
+	struct config *cf;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/ro.d", tmpdir);
+	mkdir(dir, 0700);
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		write_file("redis-only.yaml", rows[i].main);
+		snprintf(path, sizeof(path), "%s/ro.d/x.yaml", tmpdir);
+		unlink(path);
+		if (rows[i].inc != NULL)
+			write_file("ro.d/x.yaml", rows[i].inc);
+		snprintf(path, sizeof(path), "%s/redis-only.yaml", tmpdir);
+		diags_init(&d);
+		cf = config_load_redis(path, &d);
+		CHECKF((cf != NULL) == rows[i].ok, "row %zu: %s", i,
+		    cf != NULL ? "loaded" : d.n > 0 ? d.v[0].msg : "no error");
+		if (cf != NULL && rows[i].ok) {
+			CHECKF(strcmp(cf->input_stream, rows[i].stream) == 0 &&
+			    strcmp(cf->state_prefix, rows[i].prefix) == 0 &&
+			    cf->nrules == 0 &&
+			    cf->nchannels == rows[i].nchannels &&
+			    d.errors == 0, "row %zu: stream %s prefix %s, "
+			    "%zu rules, %zu channels, %zu errors", i,
+			    cf->input_stream, cf->state_prefix, cf->nrules,
+			    cf->nchannels, d.errors);
+		} else if (cf == NULL)
+			CHECKF(rows[i].err != NULL && d.errors > 0 &&
+			    strstr(d.v[0].msg, rows[i].err) != NULL &&
+			    d.v[0].line > 0, "row %zu: first error %s:%d: %s",
+			    i, d.n > 0 ? d.v[0].file : "-",
+			    d.n > 0 ? d.v[0].line : 0,
+			    d.n > 0 ? d.v[0].msg : "(none)");
+		config_free(cf);
+		diags_free(&d);
+	}
+	snprintf(path, sizeof(path), "%s/ro.d/x.yaml", tmpdir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* config_keep_restart: a reload keeps every setting read at start. */
+static void
+test_keep_restart(void)
+{
+	struct config *run, *next;
+	struct diags d;
+	char changed[256];
+
+	write_file("run.yaml",
+	    "redis: {url: \"unix:///a.sock\"}\n"
+	    "input: {stream: s1, group: g1, consumer: c1, batch: 10}\n"
+	    "http: {listen: \"127.0.0.1:1\", max_connections: 8}\n"
+	    "state: {prefix: \"a:\"}\n");
+	write_file("next.yaml",
+	    "redis: {url: \"unix:///b.sock\"}\n"
+	    "input: {stream: s2, group: g2, batch: 20}\n"
+	    "http: {listen: \"\", request_timeout: 2s}\n"
+	    "state: {prefix: \"b:\"}\n");
+	run = load("run.yaml", &d);
+	diags_free(&d);
+	next = load("next.yaml", &d);
+	diags_free(&d);
+	CHECK(run != NULL && next != NULL);
+	if (run == NULL || next == NULL) {
+		config_free(run);
+		config_free(next);
+		return;
+	}
+	CHECK_INT(config_keep_restart(next, run, changed, sizeof(changed)), 8);
+	CHECK_STR(changed, "redis.url, input.stream, input.group, "
+	    "input.consumer, http.listen, state.prefix, "
+	    "http.max_connections, http.request_timeout");
+	CHECK_STR(next->redis_url, "unix:///a.sock");
+	CHECK_STR(next->input_stream, "s1");
+	CHECK_STR(next->input_group, "g1");
+	CHECK_STR(next->input_consumer, "c1");
+	CHECK_STR(next->http_listen, "127.0.0.1:1");
+	CHECK_INT(next->http_max_conns, 8);
+	CHECK_INT(next->http_request_timeout_ms, 5000);
+	CHECK_STR(next->state_prefix, "a:");
+	/* derived from the kept values, not the file's */
+	CHECK_STR(next->dead_letter, "s1:dead");
+	CHECK_STR(next->undelivered_stream, "a:alerts:undelivered");
+	/* reloadable settings take the new values */
+	CHECK_INT(next->input_batch, 20);
+	/* nothing left to keep the second time */
+	CHECK_INT(config_keep_restart(next, run, changed, sizeof(changed)), 0);
+	CHECK_STR(changed, "");
+	config_free(run);
+	config_free(next);
+}
+
 static void
 test_names(void)
 {
@@ -510,6 +651,8 @@ main(void)
 	test_overrides();
 	test_includes();
 	test_errors_counted();
+	test_load_redis();
+	test_keep_restart();
 	{
 		char cmd[600];
 

@@ -7,6 +7,7 @@
  * stays one string literal (invalid UTF-8 included).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,7 +136,7 @@ static const struct bad flat_cases[] = {
 	/* ts */
 	{ R "csat\n3\nts\nyesterday", EVERR_BAD_VALUE,
 	  "rating: ts='yesterday' is not epoch seconds or RFC 3339" },
-	{ R "csat\n3\nts\n-5", EVERR_BAD_VALUE, "rating: ts=-5 is not epoch" },
+	{ R "csat\n3\nts\n-5", EVERR_TS_SKEW, "rating: ts=-5 is before 1970" },
 	{ "type\nx\nts\n2026-13-01T00:00:00Z", EVERR_BAD_VALUE, "x: ts=" },
 	/* UTF-8: truncated, overlong, surrogate, bad lead byte */
 	{ R "csat\n3\ncomment\nab\xc3", EVERR_UTF8,
@@ -207,7 +208,7 @@ static const struct bad json_cases[] = {
 	{ "{}", EVERR_NO_TYPE, "missing field 'type'" },
 	{ "{\"type\":\"x\",\"ts\":\"yesterday\"}", EVERR_BAD_VALUE,
 	  "x: ts='yesterday' is not epoch seconds or RFC 3339" },
-	{ "{\"type\":\"x\",\"ts\":-1}", EVERR_BAD_VALUE, "x: ts=-1" },
+	{ "{\"type\":\"x\",\"ts\":-1}", EVERR_TS_SKEW, "x: ts=-1 is before" },
 	{ "", EVERR_JSON, "json: " },
 	{ "{\"type\":\"x\",}", EVERR_JSON, "at line 1 column" },
 	{ "{\"type\":\"x\"} trailing", EVERR_JSON, "json: " },
@@ -215,7 +216,8 @@ static const struct bad json_cases[] = {
 	{ "42", EVERR_JSON, "json: not an object (got a number)" },
 	{ "null", EVERR_JSON, "json: not an object (got null)" },
 	{ "{\"type\":\"x\",\"type\":\"x\"}", EVERR_JSON, "duplicate" },
-	{ "{\"type\":\"x\",\"a\":\"\\u0000\"}", EVERR_JSON, "json: " },
+	{ "{\"type\":\"x\",\"a\":\"\\u0000\"}", EVERR_NUL,
+	  "json: a NUL character (\\u0000) at byte 17" },
 	{ "{\"type\":\"x\",\"a\":\"\\ud800\"}", EVERR_JSON, "json: " },
 	{ "{\"type\":\"x\",\"a\":\"\xff\"}", EVERR_UTF8, "json: invalid UTF-8" },
 	{ "{\"type\":\"x\",\"\":1}", EVERR_BAD_VALUE, "json: empty key in ''" },
@@ -660,6 +662,210 @@ test_schema(void)
 	CHECK_STR(evt_err_reason(EVERR_RANGE), "out_of_range");
 }
 
+/*
+ * Event time: a representable time always (1970 .. 9999), and within the
+ * clock's skew of the entry's time (ID 1700000000.123: 7d after, 8d
+ * before) once one is set. Bounds are exact to the millisecond.
+ */
+static void
+test_ts_bounds(void)
+{
+	static const struct {
+		bool		 clock;
+		const char	*ts;		/* NULL: no ts field */
+		enum event_err	 want;
+		const char	*msg;
+	} rows[] = {
+		/* the representable range */
+		{ false, "0", EVERR_NONE, NULL },
+		{ false, "253402300799", EVERR_NONE, NULL },
+		{ false, "9999-12-31T23:59:59Z", EVERR_NONE, NULL },
+		{ false, "9999-12-31T00:00:00Z", EVERR_NONE, NULL },
+		{ false, "253402300799.001", EVERR_TS_SKEW,
+		  "rating: ts=253402300799.001 is after 9999-12-31" },
+		{ false, "1e300", EVERR_TS_SKEW, "ts=1e300 is after 9999-12-31" },
+		{ false, "1700000000123", EVERR_TS_SKEW,
+		  "ts=1700000000123 is after 9999-12-31; milliseconds instead "
+		  "of seconds?" },
+		{ false, "-5", EVERR_TS_SKEW, "ts=-5 is before 1970-01-01" },
+		{ false, "-0.001", EVERR_TS_SKEW, "before 1970-01-01" },
+		{ false, "1969-12-31T23:59:59Z", EVERR_TS_SKEW,
+		  "ts='1969-12-31T23:59:59Z' is before 1970-01-01" },
+		{ false, "0000-01-01T00:00:00Z", EVERR_TS_SKEW, "before 1970" },
+		{ false, "nan", EVERR_BAD_VALUE,
+		  "ts='nan' is not epoch seconds or RFC 3339" },
+		{ false, "NaN", EVERR_BAD_VALUE, "is not epoch seconds" },
+		{ false, "inf", EVERR_BAD_VALUE, "is not epoch seconds" },
+		{ false, "-inf", EVERR_BAD_VALUE, "is not epoch seconds" },
+		{ false, "Infinity", EVERR_BAD_VALUE, "is not epoch seconds" },
+		{ false, "1e999", EVERR_BAD_VALUE, "is not epoch seconds" },
+		/* the skew around the entry's time, both edges */
+		{ true, NULL, EVERR_NONE, NULL },
+		{ true, "1700000000.123", EVERR_NONE, NULL },
+		{ true, "1700604800.123", EVERR_NONE, NULL },
+		{ true, "1700604800.124", EVERR_TS_SKEW,
+		  "rating: ts=1700604800.124 is more than 7d after the entry's "
+		  "time 2023-11-14T22:13:20.123Z (input.max_future_skew)" },
+		{ true, "1699308800.123", EVERR_NONE, NULL },
+		{ true, "1699308800.122", EVERR_TS_SKEW,
+		  "is more than 8d before the entry's time "
+		  "2023-11-14T22:13:20.123Z (input.max_past_skew)" },
+		{ true, "2023-11-21T22:13:20.123Z", EVERR_NONE, NULL },
+		{ true, "2023-11-21T22:13:20.124Z", EVERR_TS_SKEW, "7d after" },
+		{ true, "9999-12-31T00:00:00Z", EVERR_TS_SKEW,
+		  "ts='9999-12-31T00:00:00Z' is more than 7d after the entry's "
+		  "time" },
+		{ true, "1700000000123", EVERR_TS_SKEW,
+		  "milliseconds instead of seconds?" },
+		{ true, "1700000000", EVERR_NONE, NULL },
+		{ true, "0", EVERR_TS_SKEW, "ts=0 is more than 8d before" },
+		{ true, "1e300", EVERR_TS_SKEW, "after 9999-12-31" },
+		{ true, "-1", EVERR_TS_SKEW, "before 1970-01-01" },
+	};
+	struct evt ev;
+	enum event_err e;
+	char *in;
+	size_t i;
+
+	evt_init(&ev);
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		evt_set_clock(&ev, rows[i].clock ? 7 * 86400000LL : 0,
+		    rows[i].clock ? 8 * 86400000LL : 0, -1, NULL);
+		in = rows[i].ts != NULL ? xasprintf(R "csat\n3\nts\n%s",
+		    rows[i].ts) : xasprintf(R "csat\n3");
+		e = from_flat(&ev, in);
+		CHECKF(e == rows[i].want, "ts bound row %zu (%s): got %s (%s), "
+		    "want %s", i, rows[i].ts ? rows[i].ts : "none",
+		    evt_err_reason(e), errbuf, evt_err_reason(rows[i].want));
+		if (rows[i].msg != NULL)
+			CHECKF(strstr(errbuf, rows[i].msg) != NULL, "ts bound "
+			    "row %zu: message \"%s\" lacks \"%s\"", i, errbuf,
+			    rows[i].msg);
+		free(in);
+	}
+	/* no ts, and the entry's own time is past 9999 (an explicit ID) */
+	evt_set_clock(&ev, 0, 0, -1, NULL);
+	{
+		const char *nm[1] = { "type" }, *vs[1] = { "x" };
+		size_t nl[1] = { 4 }, vl[1] = { 1 };
+
+		CHECK_INT(evt_from_fields(&ev, "99999999999999999-0", nm, nl,
+		    vs, vl, 1, errbuf, sizeof(errbuf)), EVERR_TS_SKEW);
+		CHECK(strstr(errbuf, "not between 1970 and 9999") != NULL);
+	}
+
+	/* evt_from_json: the caller's reference (replay: the current time),
+	 * JSON numbers, and only a future bound */
+	evt_set_clock(&ev, 7 * 86400000LL, 0, 1700000000.0, "the current time");
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":1700604800}"),
+	    EVERR_NONE);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":1700604800.001}"),
+	    EVERR_TS_SKEW);
+	CHECK(strstr(errbuf, "x: ts=1700604800.001 is more than 7d after the "
+	    "current time 2023-11-14T22:13:20.000Z (input.max_future_skew)") !=
+	    NULL);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":1}"), EVERR_NONE);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":1e300}"),
+	    EVERR_TS_SKEW);
+	CHECK(strstr(errbuf, "x: ts=1e+300 is after 9999-12-31") != NULL);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":1700000000000}"),
+	    EVERR_TS_SKEW);
+	CHECK(strstr(errbuf, "milliseconds instead of seconds?") != NULL);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":-1e300}"),
+	    EVERR_TS_SKEW);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":1e400}"), EVERR_JSON);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":NaN}"), EVERR_JSON);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":\"inf\"}"),
+	    EVERR_BAD_VALUE);
+	/* the clock survives evt_reset, and a reset clock bounds nothing */
+	evt_reset(&ev);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":\"9999-01-01T00:00:"
+	    "00Z\"}"), EVERR_TS_SKEW);
+	evt_set_clock(&ev, 0, 0, -1, NULL);
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"ts\":\"9999-01-01T00:00:"
+	    "00Z\"}"), EVERR_NONE);
+	evt_free(&ev);
+
+	/* evt_time_ms: whole ms, clamped into the representable range */
+	CHECK_INT(evt_time_ms(1700000000.123), 1700000000123LL);
+	CHECK_INT(evt_time_ms(-5), 0);
+	CHECK_INT(evt_time_ms(NAN), 0);
+	CHECK_INT(evt_time_ms(1e300), 253402300799000LL);
+	CHECK_INT(evt_time_ms(INFINITY), 253402300799000LL);
+}
+
+/*
+ * NUL (U+0000) is refused in every form: a raw 0 byte in a flat name or
+ * value (with its byte offset), "\u0000" in any JSON string or key, at any
+ * depth, and a raw 0 byte in a JSON text; a literal backslash followed by
+ * "u0000" is not a NUL.
+ */
+static void
+test_nul(void)
+{
+	static const struct {
+		const char	*name, *val;
+		size_t		 nlen, vlen;
+		const char	*msg;
+	} flat[] = {
+		{ "customer_id", "K1\0a", 11, 4,
+		  "field 'customer_id' holds a NUL byte at byte 2" },
+		{ "customer_id", "\0", 11, 1, "at byte 0" },
+		{ "comment", "ok\0", 7, 3, "field 'comment' holds a NUL byte" },
+		{ "cu\0x", "v", 4, 1, "field name 'cu?x' holds a NUL byte at "
+		  "byte 2" },
+		{ "json", "{\"type\":\"x\",\"a\":\"b\0\"}", 4, 20,
+		  "field 'json' holds a NUL byte at byte 18" },
+	};
+	static const char *const json_nul[] = {
+		"{\"type\":\"x\",\"customer_id\":\"K1\\u0000a\"}",
+		"{\"type\":\"x\",\"a\\u0000b\":1}",
+		"{\"type\":\"x\",\"n\":{\"m\":{\"k\":\"v\\u0000\"}}}",
+		"{\"type\":\"x\",\"n\":{\"\\u0000\":1}}",
+		"{\"type\":\"x\",\"l\":[\"a\",[\"\\u0000\"]]}",
+		"{\"type\":\"x\",\"a\":\"\\\\\\u0000\"}",
+		"{\"type\":\"\\u0000rating\"}",
+	};
+	const char *names[4] = { "type", "call_id", "csat", NULL };
+	const char *vals[4] = { "rating", "C1", "1", NULL };
+	size_t nl[4] = { 4, 7, 4, 0 }, vl[4] = { 6, 2, 1, 0 }, i;
+	struct evt ev;
+	enum event_err e;
+
+	evt_init(&ev);
+	for (i = 0; i < ARRAY_LEN(flat); i++) {
+		names[3] = flat[i].name;
+		nl[3] = flat[i].nlen;
+		vals[3] = flat[i].val;
+		vl[3] = flat[i].vlen;
+		e = evt_from_fields(&ev, ID, names, nl, vals, vl, 4, errbuf,
+		    sizeof(errbuf));
+		CHECKF(e == EVERR_NUL, "nul flat row %zu: got %s (%s)", i,
+		    evt_err_reason(e), errbuf);
+		CHECKF(strstr(errbuf, flat[i].msg) != NULL, "nul flat row %zu: "
+		    "message \"%s\" lacks \"%s\"", i, errbuf, flat[i].msg);
+	}
+	for (i = 0; i < ARRAY_LEN(json_nul); i++) {
+		e = from_json(&ev, json_nul[i]);
+		CHECKF(e == EVERR_NUL, "nul json row %zu: got %s (%s)", i,
+		    evt_err_reason(e), errbuf);
+		CHECK(strstr(errbuf, "U+0000") != NULL);
+	}
+	/* a raw 0 byte in a replay line */
+	CHECK_INT(evt_from_json(&ev, "l", "{\"type\":\"x\",\"a\":\"\0\"}", 20,
+	    0, errbuf, sizeof(errbuf)), EVERR_NUL);
+	CHECK(strstr(errbuf, "a 0 byte") != NULL);
+	/* not NULs: an escaped backslash before "u0000", and U+0001 */
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"a\":\"\\\\u0000\"}"),
+	    EVERR_NONE);
+	CHECK_STR(evt_get(&ev, "a")->s, "\\u0000");
+	CHECK_INT(from_json(&ev, "{\"type\":\"x\",\"a\":\"\\u0001\"}"),
+	    EVERR_NONE);
+	CHECK_STR(evt_err_reason(EVERR_NUL), "nul");
+	CHECK_STR(evt_err_reason(EVERR_TS_SKEW), "ts_skew");
+	evt_free(&ev);
+}
+
 /* Long values are cut in messages, on a character boundary. */
 static void
 test_messages(void)
@@ -687,6 +893,8 @@ main(void)
 	test_forms();
 	test_json_shapes();
 	test_ts();
+	test_ts_bounds();
+	test_nul();
 	test_values_and_set();
 	test_schema();
 	test_messages();

@@ -8,6 +8,7 @@
  * queue (or type), so each table drives the rules it names. Times are
  * event times in seconds ("ts"); the case clock (now) is given per event.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -664,6 +665,86 @@ test_rpn_edges(void)
 	CHECK_STR(cr.case_id, "c-rpn0");
 }
 
+/*
+ * direct_at: as direct, at event time t_ms and case clock now_ms: for
+ * times no validated event has, which the store must still survive.
+ */
+static void
+direct_at(const char *id, const struct rule *r, const char *key,
+    int64_t t_ms, int64_t now_ms)
+{
+	struct state_req req;
+
+	memset(&req, 0, sizeof(req));
+	memset(&cands[0], 0, sizeof(cands[0]));
+	cands[0].rule = r;
+	cands[0].key = key;
+	cands[0].has_num = true;
+	cands[0].num = 2;
+	req.entry_id = id;
+	req.t_ms = t_ms;
+	req.now_ms = now_ms;
+	req.customer_id = key;
+	req.call_id = req.agent_id = req.queue = "";
+	req.c = cands;
+	req.n = ncands = 1;
+	state_mem_decide(sm, &req, &cr);
+}
+
+/*
+ * Time arithmetic at the ends of int64_t: windows, cooldowns and due
+ * times saturate instead of wrapping, and a window whose ends cross is
+ * empty. (Validated events never get here: their times are 0 .. 9999.)
+ */
+static void
+test_time_extremes(void)
+{
+	static const int64_t times[] = {
+		INT64_MIN, INT64_MIN + 1, -1, 0, INT64_MAX - 1, INT64_MAX,
+	};
+	const char *const rules[] = { "cnt", "agg-avg", "agg-min", "cd",
+	    "sev-high" };
+	struct esc_due d;
+	char id[32];
+	size_t i, j;
+
+	for (j = 0; j < ARRAY_LEN(rules); j++) {
+		fresh();
+		for (i = 0; i < ARRAY_LEN(times); i++) {
+			snprintf(id, sizeof(id), "x%zu-%zu", j, i);
+			direct_at(id, rule_named(rules[j]), "k1", times[i],
+			    times[i]);
+			CHECKF(cands[0].count >= 0 && cands[0].count <= 2 &&
+			    cands[0].samples >= 0 && cands[0].samples <= 2,
+			    "%s at %lld: count %ld samples %ld", rules[j],
+			    (long long)times[i], cands[0].count,
+			    cands[0].samples);
+		}
+	}
+	/* a cooldown across the whole range does not hold */
+	fresh();
+	direct_at("cd1", rule_named("cd"), "k1", INT64_MAX, 0);
+	CHECK(cands[0].fired);
+	direct_at("cd2", rule_named("cd"), "k1", INT64_MIN, 0);
+	CHECK(cands[0].fired);
+	direct_at("cd3", rule_named("cd"), "k1", INT64_MIN + 9999, 0);
+	CHECK(!cands[0].fired);
+	/* steps of a case opened at the end of time are due at its end */
+	fresh();
+	direct_at("late", rule_named("sev-high"), "k9", 0, INT64_MAX - 1000);
+	CHECK(cr.opened);
+	CHECK_INT(state_mem_next_due(sm), INT64_MAX);
+	CHECK(!state_mem_due(sm, INT64_MAX - 1, &d));
+	CHECK(state_mem_due(sm, INT64_MAX, &d) && d.step == 1 &&
+	    d.due_ms == INT64_MAX);
+	/* the latest representable event time goes the event's way */
+	fresh();
+	CHECK(decide("y1", 0, "{\"type\":\"rating\",\"call_id\":\"c\","
+	    "\"customer_id\":\"k1\",\"queue\":\"cnt\",\"csat\":1,"
+	    "\"ts\":\"9999-12-31T23:59:59Z\"}"));
+	CHECK(cand("cnt") != NULL && cand("cnt")->count == 1);
+}
+
 int
 main(void)
 {
@@ -682,6 +763,7 @@ main(void)
 	test_cases();
 	test_escalation();
 	test_rpn_edges();
+	test_time_extremes();
 	state_mem_free(sm);
 	decide(NULL, 0, NULL);
 	config_free(conf);

@@ -4,7 +4,10 @@
  * and JSON-mode output that jansson must accept inside quotes.
  *
  * Fields come from a real struct evt built from a JSON object, so the
- * tests also cover how lists, numbers and null render.
+ * tests also cover how lists, numbers and null render. Lookups that find
+ * nothing, or answer with a value that has no text, render empty (never
+ * NULL), and the fields an escalation step renders over survive
+ * tmpl_fields_save/load with every template rendering the same.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -284,6 +287,157 @@ test_foreach(void)
 	tmpl_free(t);
 }
 
+/* Lookups of every kind of "nothing": no field, a value with no text
+ * (a lookup that forgot it), and no template at all. */
+static bool
+look_none(void *ctx, const char *path, struct value *out)
+{
+	(void)ctx;
+	(void)path;
+	(void)out;
+	return false;
+}
+
+static bool
+look_notext(void *ctx, const char *path, struct value *out)
+{
+	(void)ctx;
+	(void)path;
+	memset(out, 0, sizeof(*out));
+	out->kind = V_STR;
+	return true;
+}
+
+static void
+test_missing(void)
+{
+	static const struct {
+		lookup_fn	 fn;
+		const char	*src, *want;
+	} mrows[] = {
+		{ look_none, "{{comment}}", "" },
+		{ look_none, "[{{count}}] c={{customer.tier}}", "[] c=" },
+		{ look_notext, "{{comment}}", "" },
+		{ look_notext, "a{{x}}b{{y.z}}c", "abc" },
+	};
+	struct tmpl *t;
+	struct buf out;
+	char err[256];
+	size_t i;
+	int mode;
+
+	for (i = 0; i < ARRAY_LEN(mrows); i++) {
+		t = tmpl_compile(mrows[i].src, err, sizeof(err), NULL);
+		CHECKF(t != NULL, "missing %zu: %s", i, err);
+		for (mode = 0; t != NULL && mode < 2; mode++) {
+			buf_init(&out);
+			tmpl_render(t, mrows[i].fn, NULL, mode ? TMPL_JSON :
+			    TMPL_PLAIN, &out);
+			CHECKF(out.data != NULL && strcmp(out.data,
+			    mrows[i].want) == 0, "missing %zu mode %d: got "
+			    "\"%s\", want \"%s\"", i, mode, out.data ?
+			    out.data : "(null)", mrows[i].want);
+			buf_free(&out);
+		}
+		tmpl_free(t);
+	}
+	buf_init(&out);
+	tmpl_render(NULL, look_none, NULL, TMPL_PLAIN, &out);
+	CHECK(out.data != NULL && out.len == 0);
+	buf_free(&out);
+}
+
+static void
+test_literal(void)
+{
+	static const struct {
+		const char	*src;
+		bool		 literal;
+	} lrows[] = {
+		{ "", true },
+		{ "/usr/local/bin/page", true },
+		{ "a { b } c }} d", true },
+		{ "/usr/local/bin/{{queue}}", false },
+		{ "{{ program }}", false },
+		{ "--case={{case_id}}", false },
+	};
+	struct tmpl *t;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(lrows); i++) {
+		t = tmpl_compile(lrows[i].src, err, sizeof(err), NULL);
+		CHECKF(t != NULL && tmpl_is_literal(t) == lrows[i].literal,
+		    "literal %zu: \"%s\"", i, lrows[i].src);
+		tmpl_free(t);
+	}
+}
+
+/* An event (with enrichment) saved and loaded back renders every
+ * template as the original does; bad saved text loads nothing. */
+static void
+test_fields_roundtrip(void)
+{
+	static const char *const srcs[] = {
+		"{{customer_id}} {{nps}} {{csat}} {{customer.tier}} "
+		"{{customer.ltv}} {{customer.segment}}",
+		"{{quote}}|{{path}}|{{ctl}}|{{fr}}|{{jp}}|{{emoji}}",
+		"[{{tags}}] [{{nothing}}] [{{yes}}] [{{empty}}] [{{missing}}]",
+	};
+	static const char *const bad[] = { "", "[1,2]", "{\"a\":", "null",
+	    "\"x\"" };
+	struct evt ev, back;
+	struct tmpl *t;
+	struct buf saved, a, b;
+	char err[256];
+	size_t i;
+
+	evt_init(&ev);
+	evt_init(&back);
+	buf_init(&saved);
+	buf_init(&a);
+	buf_init(&b);
+	CHECK_INT(evt_from_json(&ev, "t", fields_json, strlen(fields_json),
+	    0, err, sizeof(err)), EVERR_NONE);
+	CHECK_INT(evt_set(&ev, "customer.segment", "smb\"\n", 5, false), 0);
+	tmpl_fields_save(&ev, &saved);
+	CHECKF(tmpl_fields_load(&back, saved.data, saved.len) > 0,
+	    "load: %s", saved.data);
+	CHECKF(evt_get(&back, "nothing") == NULL, "null field saved");
+	for (i = 0; i < ARRAY_LEN(srcs); i++) {
+		t = tmpl_compile(srcs[i], err, sizeof(err), NULL);
+		CHECKF(t != NULL, "roundtrip %zu: %s", i, err);
+		if (t == NULL)
+			continue;
+		buf_reset(&a);
+		buf_reset(&b);
+		tmpl_render(t, evt_lookup, &ev, TMPL_PLAIN, &a);
+		tmpl_render(t, evt_lookup, &back, TMPL_PLAIN, &b);
+		CHECKF(strcmp(a.data, b.data) == 0, "fields %zu: saved "
+		    "renders \"%s\", original \"%s\"", i, b.data, a.data);
+		tmpl_free(t);
+	}
+	/* Fields the event already has are kept. */
+	evt_reset(&back);
+	CHECK_INT(evt_set(&back, "customer_id", "K1", 2, false), 0);
+	CHECK(tmpl_fields_load(&back, saved.data, saved.len) > 0);
+	CHECK_STR(evt_get(&back, "customer_id")->s, "K1");
+	CHECK_STR(evt_get(&back, "customer.tier")->s, "gold");
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		evt_reset(&back);
+		CHECKF(tmpl_fields_load(&back, bad[i], strlen(bad[i])) == -1 &&
+		    back.nfields == 0, "bad saved fields %zu loaded", i);
+	}
+	evt_reset(&back);
+	CHECK_INT(tmpl_fields_load(&back, "{\"a\":1,\"b\":\"x\"}", 15), 1);
+	CHECK(evt_get(&back, "a") == NULL);
+	buf_free(&saved);
+	buf_free(&a);
+	buf_free(&b);
+	evt_free(&ev);
+	evt_free(&back);
+}
+
 int
 main(void)
 {
@@ -292,5 +446,8 @@ main(void)
 	test_json_roundtrip();
 	test_append();
 	test_foreach();
+	test_missing();
+	test_literal();
+	test_fields_roundtrip();
 	return harness_done();
 }
