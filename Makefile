@@ -46,21 +46,25 @@ XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
 	  $(WARN) $(SANFLAGS) -MMD -MP
 XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
-# The functional core: no sockets, no event loop. Shared by the daemon,
-# recoveryctl test/replay and the unit tests.
-CORE_SRCS = daemon/util.c daemon/log.c daemon/diag.c daemon/value.c daemon/secret.c \
-	    daemon/yaml.c daemon/config.c daemon/config_schema.c \
-	    daemon/config_channels.c daemon/config_rules.c daemon/expr.c daemon/event.c daemon/event_json.c \
-	    daemon/template.c daemon/rindex.c daemon/engine.c daemon/cli.c daemon/state.c daemon/state_mem.c daemon/sim.c
-CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/core/%.o)
+# Sources by layer (a file includes only headers of its own layer and the
+# layers below it):
+#   daemon/lib/        utilities, logging, diagnostics, values, secrets
+#   daemon/core/       the functional core: configuration, expressions,
+#                      events, templates, the rule index, the engine, the
+#                      state semantics and the offline simulation; no
+#                      sockets, no event loop (shared by the daemon,
+#                      recoveryctl test/replay and the unit tests)
+#   daemon/recoveryd/  the daemon's shell: loop, Redis, consumer, outbox,
+#                      channels, escalation, HTTP, metrics, systemd
+#   daemon/ctl/        recoveryctl and its commands
+LIB_SRCS  = $(wildcard daemon/lib/*.c)
+CORE_SRCS = $(LIB_SRCS) $(wildcard daemon/core/*.c)
+CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/o/%.o)
 
-RECOVERYD_SRCS = daemon/main.c daemon/consumer.c daemon/consumer_read.c daemon/consumer_batch.c daemon/redis.c daemon/scripts.c \
-		 daemon/stats.c daemon/notify.c daemon/alertcmd.c daemon/escalator.c \
-		 daemon/metrics.c daemon/http.c daemon/outbox.c \
-		 daemon/channel_webhook.c daemon/channel_exec.c
-RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/d/%.o)
-CTL_SRCS = daemon/recoveryctl.c daemon/ctl_redis.c daemon/ctl_cases.c daemon/ctl_stats.c daemon/ruletest.c
-CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/d/%.o)
+RECOVERYD_SRCS = $(wildcard daemon/recoveryd/*.c)
+RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/o/%.o)
+CTL_SRCS = $(wildcard daemon/ctl/*.c)
+CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/o/%.o)
 
 TEST_SRCS = $(wildcard tests/unit/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -80,11 +84,17 @@ deps:
 test-deps:
 	@sh contrib/install-deps.sh test
 
-$(BUILD)/core/%.o: daemon/%.c | deps
+# lib and core compile without the network libraries' headers, so that
+# an include of hiredis or libevent there fails the build.
+$(BUILD)/o/lib/%.o: daemon/lib/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CORE_CFLAGS) -c $< -o $@
 
-$(BUILD)/d/%.o: daemon/%.c | deps
+$(BUILD)/o/core/%.o: daemon/core/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(CORE_CFLAGS) -c $< -o $@
+
+$(BUILD)/o/%.o: daemon/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(ALL_CFLAGS) -c $< -o $@
 

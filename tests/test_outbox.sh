@@ -8,7 +8,7 @@
 # ivr:alerts:undelivered with their error; a killed daemon's deliveries
 # are taken over by another daemon after input.claim_idle.
 #
-# RECOVERYD_BACKOFF_BASE_MS (undocumented, read by daemon/outbox.c) shrinks
+# RECOVERYD_BACKOFF_BASE_MS (undocumented, read by daemon/recoveryd/outbox.c) shrinks
 # the retry backoff from 1 s to 100 ms so the suite runs in about a minute.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
