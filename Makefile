@@ -48,9 +48,9 @@ XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # Sources by layer (a file includes only headers of its own layer and the
 # layers below it):
-#   daemon/lib/        utilities, logging, diagnostics, values, secrets
+#   daemon/lib/        utilities, logging, diagnostics, values
 #   daemon/core/       the functional core: configuration, expressions,
-#                      events, templates, the rule index, the engine, the
+#                      events, templates, secrets, the rule index, the engine, the
 #                      state semantics and the offline simulation; no
 #                      sockets, no event loop (shared by the daemon,
 #                      recoveryctl test/replay and the unit tests)

@@ -34,16 +34,29 @@ void	 args_fill(struct args *, struct arena *, size_t slot, long long);
  * "argc, arg1..argc" (the commit scripts' format): stream (XADD with
  * MAXLEN ~ and every alert field, then PUBLISH of the JSON), list (LPUSH
  * of the JSON), webhook and exec (XADD to outbox_key, the durable record
- * the delivery worker reads). syslog alerts add nothing: they are logged
- * after the commit. Returns the number of commands appended.
+ * the delivery worker reads; an exec record also carries ev's fields as
+ * "event", the saved event below, for its argv templates). syslog alerts
+ * add nothing: they are logged after the commit. The strings are copied
+ * into ar or point into al and ev. Returns the number of commands
+ * appended.
  */
 int	 alert_commands(struct args *, struct arena *, const struct alert *,
 	    const struct evt *, const char *outbox_key);
 /*
+ * The event saved with a case (for its escalation steps) and with an exec
+ * delivery (for its argv) is ev's fields, the customer.* enrichment
+ * included, as one flat JSON object of texts in tmpl_fields_save's format
+ * (tmpl_fields_load reads it back), at most ALERT_EVENT_MAX bytes so that
+ * a 64 KiB event does not copy itself into every outbox entry: a field
+ * that would take the object past that is left out (it renders empty
+ * there); the fields after it are kept if they fit.
+ */
+#define ALERT_EVENT_MAX		(8 * 1024)
+/*
  * case_event_command: when the event's firings opened case cr (cr->opened),
  * append one command (in the same "argc, args" format) saving the event,
  * with the customer.* enrichment it had, in the case hash as the field
- * "event" (tmpl_fields_save's JSON): the escalation steps of the case
+ * "event" (the saved event, above): the escalation steps of the case
  * render over it (escalator.c). prefix is state.prefix; the key and the
  * JSON are copied into ar, scratch is the caller's reused buffer. Returns
  * the number of commands appended (0 or 1).

@@ -43,6 +43,11 @@ struct delivery {
 	const char		*channel;	/* channel name */
 	const char		*alert;		/* the alert as JSON */
 	size_t			 alert_len;
+	/* exec: the event's fields saved with the record (a flat JSON
+	 * object of texts, see ALERT_EVENT_MAX in alertcmd.h); NULL for a
+	 * record without them (a webhook's, or an older version's). */
+	const char		*event;
+	size_t			 event_len;
 	int			 attempt;	/* 0 for the first */
 	/* Set by the channel before done(): */
 	enum delivery_result	 result;
@@ -80,8 +85,9 @@ struct execer;
 struct execer	*execer_new(struct event_base *, delivery_done_fn done,
 		    void *arg);
 /*
- * execer_start: render ch->argv over the alert's fields, fork and execve
- * it (no shell) with the alert JSON on stdin and RECOVERYD_* variables.
+ * execer_start: render ch->argv over the alert's fields, then d->event's
+ * (SPEC section 4: the event and customer.*), fork and execve it (no
+ * shell) with the alert JSON on stdin and RECOVERYD_* variables.
  * Returns 0 when started (done is called exactly once, later), or -1 with
  * d->error and d->result set (done is not called). The caller enforces
  * max_running.

@@ -4,14 +4,15 @@
  * stream, <state_prefix>outbox (SPEC section 4).
  *
  * Each outbox entry (alert_id, channel, attempt, alert, optionally
- * not_before in epoch ms) is read through the consumer group
+ * not_before in epoch ms and, for exec, event: the event's fields its
+ * argv renders over, see alertcmd.h) is read through the consumer group
  * "recoveryd-outbox", held until it is due, delivered by its channel
  * (channel.h), and then, in one script that first checks the entry is
  * still pending for this consumer:
  *   - delivered: acked and deleted;
- *   - failed, retries left: re-added with attempt + 1 and a not_before
- *     of now + backoff (1 s * 2^attempt, at most 5 min, plus 0..50 %
- *     jitter), and the old entry acked and deleted;
+ *   - failed, retries left: re-added (event kept) with attempt + 1 and
+ *     a not_before of now + backoff (1 s * 2^attempt, at most 5 min,
+ *     plus 0..50 % jitter), and the old entry acked and deleted;
  *   - failed for good (no retries left, an HTTP 4xx, a channel no longer
  *     configured): added to config->undelivered_stream with alert_id,
  *     channel, attempts, error, alert and failed_at, then acked and

@@ -1,7 +1,10 @@
 /*
  * alertcmd.c — alerts as Redis commands (see alertcmd.h). Shared by the
- * consumer (step 0 alerts of events) and the escalation worker.
+ * consumer (step 0 alerts of events) and the escalation worker. Also the
+ * bounded copy of an event's fields that a case keeps for its escalation
+ * steps and an exec delivery keeps for its argv.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -9,7 +12,6 @@
 #include "alertcmd.h"
 #include "config.h"
 #include "log.h"
-#include "template.h"
 
 void
 args_add(struct args *a, const char *s, size_t len)
@@ -67,6 +69,47 @@ event_field_text(const struct evt *ev, const char *path)
 	    v->s == NULL ? "" : v->s;
 }
 
+/*
+ * event_save: append the saved event of ev to out (see ALERT_EVENT_MAX in
+ * alertcmd.h): the members tmpl_fields_save writes, in the same order,
+ * each one dropped again when it would take the object past the cap.
+ * O(fields); allocates only when out must grow.
+ */
+static void
+event_save(const struct evt *ev, struct buf *out)
+{
+	const struct evt_field *f;
+	size_t i, start = out->len, mark, left_out = 0;
+	bool first = true;
+
+	buf_putc(out, '{');
+	for (i = 0; i < ev->nfields; i++) {
+		f = &ev->fields[i];
+		if (f->v.kind == V_MISSING || f->v.kind == V_NULL ||
+		    f->v.s == NULL)
+			continue;
+		mark = out->len;
+		if (!first)
+			buf_putc(out, ',');
+		buf_json_string(out, f->key, strlen(f->key));
+		buf_putc(out, ':');
+		buf_json_string(out, f->v.s, f->v.len);
+		if (out->len - start + 1 > ALERT_EVENT_MAX) {	/* + '}' */
+			out->len = mark;
+			out->data[mark] = '\0';
+			left_out++;
+			continue;
+		}
+		first = false;
+	}
+	buf_putc(out, '}');
+	if (left_out > 0)
+		log_info("event %s: %zu field%s left out of its saved copy "
+		    "(at most %d bytes); templates render %s empty", ev->id,
+		    left_out, left_out == 1 ? "" : "s", ALERT_EVENT_MAX,
+		    left_out == 1 ? "it" : "them");
+}
+
 int
 case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
     const char *prefix, const struct case_ref *cr, const struct evt *ev)
@@ -80,7 +123,7 @@ case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
 	if (l < 0 || (size_t)l >= sizeof(key))
 		return 0;
 	buf_reset(scratch);
-	tmpl_fields_save(ev, scratch);
+	event_save(ev, scratch);
 	args_num(a, ar, 4);
 	args_str(a, "HSET");
 	args_add(a, arena_strndup(ar, key, (size_t)l), (size_t)l);
@@ -91,11 +134,14 @@ case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
 }
 
 /* alert_commands: the Redis commands delivering one alert; returns how
- * many it added (syslog alerts are delivered after the commit). */
+ * many it added (syslog alerts are delivered after the commit). saved is
+ * reused from call to call (the daemon is one thread), so that steady
+ * state does not allocate; the arena holds each command's copy. */
 int
 alert_commands(struct args *a, struct arena *ar, const struct alert *al,
     const struct evt *ev, const char *outbox_key)
 {
+	static struct buf saved;
 	const struct channel *ch = al->channel;
 	char num[64];
 	size_t slot, start;
@@ -153,8 +199,11 @@ alert_commands(struct args *a, struct arena *ar, const struct alert *al,
 	case CH_WEBHOOK:
 	case CH_EXEC:
 		/* The durable record of a delivery to make; the outbox
-		 * worker delivers it. */
+		 * worker delivers it. An exec program's argv renders over
+		 * the event too, long after ev is gone: save it along (a
+		 * webhook sends the alert JSON only, so it is not). */
 		slot = args_slot(a);
+		start = a->n;
 		args_str(a, "XADD");
 		args_str(a, outbox_key);
 		args_str(a, "*");
@@ -162,7 +211,14 @@ alert_commands(struct args *a, struct arena *ar, const struct alert *al,
 		args_str(a, "channel"); args_str(a, ch->name);
 		args_str(a, "attempt"); args_str(a, "0");
 		args_str(a, "alert"); args_str(a, al->json);
-		args_fill(a, ar, slot, 11);
+		if (ch->type == CH_EXEC && ev != NULL) {
+			buf_reset(&saved);
+			event_save(ev, &saved);
+			args_str(a, "event");
+			args_add(a, arena_strndup(ar, saved.data, saved.len),
+			    saved.len);
+		}
+		args_fill(a, ar, slot, (long long)(a->n - start));
 		return 1;
 	case CH_SYSLOG:
 		return 0;

@@ -5,15 +5,19 @@
  * argv is the channel's templates rendered over the alert's own fields
  * (parsed back from the alert JSON: alert_id, case_id, rule, severity,
  * step, customer_id, call_id, agent_id, queue, event_id, fired_at,
- * channel, message, count, value, samples; anything else renders empty),
- * and goes to execve() as it is: an event field holding "$(rm -rf ~)"
- * reaches the program as those bytes, in one argument. The program gets
- * the alert JSON on stdin (a pipe written from the loop without blocking;
- * a program that does not read it is fine), stdout and stderr on one pipe
- * of which the first 1 KiB is kept for the error message, a minimal
- * environment (PATH=/usr/bin:/bin and RECOVERYD_*), no other descriptor,
- * and its own process group so a timeout kills its children too: SIGTERM
- * at the channel's timeout, SIGKILL 2 s later.
+ * channel, message, count, value, samples), then over the event's fields
+ * saved with the outbox record ({{comment}}, {{customer.tier}}: the event
+ * that fired, or for an escalation step the one that opened the case);
+ * anything else renders empty. It goes to execve() as it is: an event
+ * field holding "$(rm -rf ~)" reaches the program as those bytes, in one
+ * argument. The program gets the alert JSON on stdin (a pipe written from
+ * the loop without blocking; a program that does not read it is fine),
+ * stdout and stderr on one pipe of which the first 1 KiB is kept for the
+ * error message, a minimal environment (PATH=/usr/bin:/bin, RECOVERYD_*
+ * for the alert's fields and RECOVERYD_EVENT, the saved event's JSON
+ * object), no other descriptor, and its own process group so a timeout
+ * kills its children too: SIGTERM at the channel's timeout, SIGKILL 2 s
+ * later.
  *
  * Children are reaped from the loop: a libevent SIGCHLD event runs
  * waitpid(-1, WNOHANG) until nothing is left and maps each pid to its
@@ -64,9 +68,11 @@ struct execer {
 	size_t			 active;
 };
 
-/* The alert's fields, for argv templates and RECOVERYD_* variables. */
+/* The alert's fields, for argv templates and RECOVERYD_* variables, and
+ * the event's (NULL when the record has none). */
 struct alert_fields {
 	json_t	*obj;
+	json_t	*event;
 	char	 scratch[64];
 };
 
@@ -75,7 +81,8 @@ static const char *const env_fields[] = { "alert_id", "case_id", "rule",
     "event_id", "fired_at", "message" };
 
 /*
- * alert_lookup: lookup_fn over the alert JSON's top-level keys. Numbers
+ * alert_lookup: lookup_fn over the alert JSON's top-level keys, then the
+ * saved event's (texts only, as tmpl_fields_save wrote them). Numbers
  * are formatted into ctx's scratch buffer, valid until the next call
  * (tmpl_render copies each value before the next lookup). A key the
  * alert lacks ({{comment}}, {{count}} of a rule without a count) is
@@ -88,6 +95,8 @@ alert_lookup(void *ctx, const char *path, struct value *out)
 	struct alert_fields *af = ctx;
 	json_t *v = json_object_get(af->obj, path);
 
+	if (v == NULL && af->event != NULL)
+		v = json_object_get(af->event, path);
 	if (v == NULL)
 		return false;
 	switch (json_typeof(v)) {
@@ -113,13 +122,19 @@ alert_lookup(void *ctx, const char *path, struct value *out)
 	}
 }
 
-/* field_text: a field as text for the environment; caller frees. */
+/* field_text: an alert field as text for the environment; caller
+ * frees. */
 static char *
 field_text(struct alert_fields *af, const char *name)
 {
 	struct value v;
+	json_t *event = af->event;
+	bool found;
 
-	if (!alert_lookup(af, name, &v) || v.s == NULL)
+	af->event = NULL;	/* RECOVERYD_<FIELD> are the alert's own */
+	found = alert_lookup(af, name, &v);
+	af->event = event;
+	if (!found || v.s == NULL)
 		return xstrdup("");
 	return xstrndup(v.s, strlen(v.s));	/* stops at a NUL */
 }
@@ -139,6 +154,8 @@ free_strv(char **v)
 /*
  * build_exec: the argv and envp of one run, each NULL-terminated and
  * malloc'ed (caller frees with free_strv). -1 if the alert is not JSON.
+ * A saved event that is not a JSON object is logged and left out: the
+ * alert can still be delivered, with those templates empty.
  */
 static int
 build_exec(const struct channel *ch, const struct delivery *d,
@@ -155,6 +172,19 @@ build_exec(const struct channel *ch, const struct delivery *d,
 		json_decref(af.obj);
 		return -1;
 	}
+	af.event = NULL;
+	if (d->event != NULL) {
+		af.event = json_loadb(d->event, d->event_len, JSON_ALLOW_NUL,
+		    &jerr);
+		if (af.event == NULL || !json_is_object(af.event)) {
+			log_warnx("exec %s: alert %s: the saved event is not "
+			    "a JSON object (%s); its fields render empty",
+			    d->channel, d->alert_id, af.event == NULL ?
+			    jerr.text : "not an object");
+			json_decref(af.event);
+			af.event = NULL;
+		}
+	}
 	buf_init(&b);
 	argv = xcalloc(ch->argc + 1, sizeof(*argv));
 	for (i = 0; i < ch->argc; i++) {
@@ -162,7 +192,7 @@ build_exec(const struct channel *ch, const struct delivery *d,
 		tmpl_render(ch->argv[i], alert_lookup, &af, TMPL_PLAIN, &b);
 		argv[i] = xstrndup(b.data, strlen(b.data));
 	}
-	envp = xcalloc(ARRAY_LEN(env_fields) + 3, sizeof(*envp));
+	envp = xcalloc(ARRAY_LEN(env_fields) + 4, sizeof(*envp));
 	envp[n++] = xstrdup("PATH=/usr/bin:/bin");
 	for (i = 0; i < ARRAY_LEN(env_fields); i++) {
 		for (j = 0; env_fields[i][j] != '\0' && j + 1 < sizeof(up); j++)
@@ -175,6 +205,12 @@ build_exec(const struct channel *ch, const struct delivery *d,
 		free(val);
 	}
 	envp[n++] = xasprintf("RECOVERYD_CHANNEL=%s", d->channel);
+	/* Compact JSON escapes every control character and NUL: one
+	 * variable, whatever the event holds. */
+	val = af.event != NULL ? json_dumps(af.event, JSON_COMPACT) : NULL;
+	envp[n++] = xasprintf("RECOVERYD_EVENT=%s", val != NULL ? val : "{}");
+	free(val);
+	json_decref(af.event);
 	json_decref(af.obj);
 	buf_free(&b);
 	*argvp = argv;

@@ -71,6 +71,7 @@ struct item {
 	struct outbox	*o;
 	char		 id[64];	/* the outbox entry */
 	char		*alert_id, *channel, *alert;
+	char		*event;		/* exec: the saved event, or NULL */
 	int64_t		 not_before;	/* epoch ms, 0: now */
 	enum istate	 st;
 	enum chan_type	 type;		/* while RUNNING */
@@ -206,6 +207,7 @@ item_free(struct item *it)
 	free(it->alert_id);
 	free(it->channel);
 	free(it->alert);
+	free(it->event);
 	free(it);
 }
 
@@ -276,6 +278,7 @@ add_entry(struct outbox *o, const redisReply *e)
 	it->alert_id = field_dup(f, "alert_id", NULL);
 	it->channel = field_dup(f, "channel", NULL);
 	it->alert = field_dup(f, "alert", &it->d.alert_len);
+	it->event = field_dup(f, "event", &it->d.event_len);
 	if ((v = field(f, "attempt")) != NULL)
 		it->d.attempt = (int)strtol(v->str, NULL, 10);
 	if (it->d.attempt < 0 || it->d.attempt > 1000)
@@ -300,6 +303,7 @@ add_entry(struct outbox *o, const redisReply *e)
 	it->d.alert_id = it->alert_id;
 	it->d.channel = it->channel;
 	it->d.alert = it->alert;
+	it->d.event = it->event;
 	if (it->not_before > now_ms()) {
 		it->st = I_WAIT;
 		item_arm(it, it->not_before - now_ms());
@@ -381,6 +385,9 @@ finish_send(struct item *it)
 		argv[n++] = "attempt"; argv[n++] = attempt;
 		argv[n++] = "alert"; argv[n++] = it->alert;
 		argv[n++] = "not_before"; argv[n++] = due;
+		if (it->event != NULL) {
+			argv[n++] = "event"; argv[n++] = it->event;
+		}
 	} else if (it->outcome == O_FAIL) {
 		snprintf(attempt, sizeof(attempt), "%d", it->d.attempt +
 		    (it->retries >= 0 ? 1 : 0));
@@ -391,7 +398,7 @@ finish_send(struct item *it)
 	}
 	for (i = 0; i < n; i++)
 		lens[i] = argv[i] == it->alert ? it->d.alert_len :
-		    strlen(argv[i]);
+		    argv[i] == it->event ? it->d.event_len : strlen(argv[i]);
 	it->finish_tries++;
 	if (rconn_cmd(o->wr, finish_cb, it, n, argv, lens) == -1) {
 		item_arm(it, FINISH_RETRY_MS);
