@@ -52,6 +52,9 @@ int	 alert_commands(struct args *, struct arena *, const struct alert *,
  * there); the fields after it are kept if they fit.
  */
 #define ALERT_EVENT_MAX		(8 * 1024)
+/* alert_event_save: append that saved event of ev to out (the owner
+ * hands it to the store for the case it opened: store_case_event). */
+void	 alert_event_save(const struct evt *, struct buf *out);
 /*
  * case_event_command: when the event's firings opened case cr (cr->opened),
  * append one command (in the same "argc, args" format) saving the event,

@@ -148,7 +148,7 @@ struct config {
 	char		*input_group;	/* recoveryd */
 	char		*input_consumer;/* NULL: <hostname>:<pid> */
 	int		 input_batch;	/* 256 (1..10000) */
-	int64_t		 claim_idle_ms;	/* 30s */
+	int64_t		 claim_idle_ms;	/* 30s (outbox deliveries) */
 	int		 max_deliveries;/* 5 (1..1000) */
 	char		*dead_letter;	/* <input_stream>:dead */
 	int64_t		 max_future_skew_ms;	/* 7d; 0: no bound */
@@ -161,6 +161,11 @@ struct config {
 
 	int64_t		 default_cooldown_ms;	/* 1h */
 	int		 default_severity;	/* medium */
+
+	int64_t		 ha_lease_ms;	/* ha.lease: the owner lease, 3s
+					 * (500ms .. 1h) */
+	long		 state_cache;	/* state.cache: resident entities,
+					 * 10000 (1000 .. 100000000) */
 
 	char		*enrich_customer_key;	/* "ivr:customer:{customer_id}"; NULL disables */
 	char		*state_prefix;		/* "ivr:" */
@@ -198,9 +203,9 @@ struct config	*config_load_redis(const char *path, struct diags *d);
  * config_keep_restart: on reload, copy into next the running values of
  * the settings the daemon reads only at start — redis.url, input.stream,
  * input.group, input.consumer, http.listen, http.max_connections,
- * http.request_timeout, state.prefix — and re-derive what follows from
- * them (the undelivered stream; input.dead_letter when it was the
- * default of the new stream). Returns how many differed, with their
+ * http.request_timeout, state.prefix, state.cache — and re-derive what
+ * follows from them (the undelivered stream; input.dead_letter when it
+ * was the default of the new stream). Returns how many differed, with their
  * names, comma-separated, in changed (cut to cap bytes).
  */
 size_t		 config_keep_restart(struct config *next,

@@ -71,8 +71,8 @@ int	ctl_watch(const struct config *cf, int argc, char **argv);
 int	ctl_cases(const struct config *cf, int argc, char **argv);
 /* show CASE: every field of the case, known ones first; for a resolved
  * case the time its hash expires; then its pending escalation steps
- * (those of its :steps schedule still in P.."escalations", or being
- * delivered) with their due time and "in 12m" or "overdue by 3m". */
+ * (its members of P.."escalations", the daemon's schedule) with their
+ * due time and "in 12m" or "overdue by 3m". */
 int	ctl_show(const struct config *cf, int argc, char **argv);
 /* ack CASE [--by NAME] [--note TEXT]: atomically (one script) mark the
  * case acknowledged by NAME (default $USER, else "recoveryctl") at now,

@@ -1,35 +1,27 @@
 /*
- * escalator.h — runs due escalation steps of open cases (SPEC section 3).
+ * escalator.h — due escalation steps of open cases (SPEC section 3), run
+ * by the owner only, as batches of the consumer's pipeline (consumer.h).
  *
- * Steps wait in Redis (a sorted set by due time, wall clock), so a step
- * due while every daemon was down runs at the next start. Every second
- * the worker claims due steps (moving them to an in-flight set, so no
- * other daemon takes them), renders their alerts with the current rules
- * over the event that opened the case (saved in the case by the consumer,
- * customer.* enrichment included) and the alert's own fields,
- * and writes them with a script that checks the claim and that the case is
- * still open: each step runs once. A daemon that dies holding a claim
- * loses it after a minute, and another daemon runs the step.
+ * Steps wait in Redis, in the store's schedule (the sorted set
+ * <prefix>escalations, member "<case_id>|<rule>|<step>", score the due
+ * time in wall-clock ms), so a step due while every daemon was down runs at the
+ * next start. Every second the owner reads the due members, loads their
+ * cases into the store (store_needs_case), lets the store run each
+ * (store_step: only while the case is open and the step still pending,
+ * so an acknowledgement stops the rest), renders the step's alerts with
+ * the running rules over the event that opened the case (saved in the
+ * case with its customer.* enrichment) and commits them with the store's
+ * changes (the member removed, the case's step advanced) in one fenced
+ * commit: each step runs once.
  */
 #ifndef RECOVERYD_ESCALATOR_H
 #define RECOVERYD_ESCALATOR_H
 
-#include <event2/event.h>
+struct consumer;
+struct batch;
 
-#include "config.h"
-#include "consumer.h"
-#include "stats.h"
-
-struct escalator;
-
-/* escalator_new: uses its own Redis connection to target; reads the rules
- * from the consumer (consumer_config) each round. */
-struct escalator	*escalator_new(struct event_base *,
-			    const struct redis_target *, struct consumer *,
-			    struct stats *);
-void			 escalator_start(struct escalator *);
-/* escalator_free: a step claimed but not written goes back to the queue
- * after the in-flight timeout. */
-void			 escalator_free(struct escalator *);
+/* cons_steps (consumer_int.h) starts such a batch; esc_decide runs its
+ * loaded steps through the store, renders them and builds the commit. */
+void	esc_decide(struct consumer *, struct batch *);
 
 #endif

@@ -1,27 +1,24 @@
 /*
- * scripts.h — the Lua scripts that make recoveryd's Redis updates atomic.
+ * scripts.h — the few lines of Lua the daemon needs (scripts.c): none of
+ * them knows what a rule means.
  *
- * decide: per event, opens or joins the customer's case (and, later,
- *   updates windows, aggregates, cooldowns and escalation timers). Every
- *   update is keyed by the entry ID, so an event processed twice
- *   (redelivery after a crash, a claim from a slow consumer) gets the same
- *   decisions and changes nothing the second time.
- * commit: per batch, writes each entry's alerts and dead letters and acks
- *   it, all or nothing per entry, and only while the entry is pending for
- *   the committing consumer: a redelivered event produces no second alert.
+ * lease:   take or renew the owner lease <prefix>owner:<stream> (owner.h)
+ *          with a fencing epoch;
+ * release: give it up at a clean stop;
+ * apply:   the fenced commit of a batch (commit.h): if the lease still
+ *          holds our token and no person changed a case since our cache
+ *          was loaded (the revision <prefix>cases:rev, which recoveryctl
+ *          ack and resolve increment), run the batch's writes, given as
+ *          data, and ack its entries; otherwise write nothing.
  *
- * esc_claim / esc_commit: the escalation worker's claim of due steps and
- *   the write of their alerts, once per step (see scripts.c).
- *
- * All start with "#!lua" so Redis 7 refuses them up front when it is out
- * of memory (noeviction), instead of failing half way.
+ * All start with "#!lua", so Redis 7 refuses them up front when a
+ * condition of theirs fails (out of memory for apply), never half way.
  */
 #ifndef RECOVERYD_SCRIPTS_H
 #define RECOVERYD_SCRIPTS_H
 
-extern const char script_decide[];
-extern const char script_commit[];
-extern const char script_esc_claim[];
-extern const char script_esc_commit[];
+extern const char script_lease[];
+extern const char script_release[];
+extern const char script_apply[];
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * sim.h — the offline driver of the engine: a virtual clock, one loaded
- * configuration and the in-memory state store (state_mem.c), shared by
+ * configuration and a state store of its own (store.h, unbacked), shared by
  * "recoveryctl test" and "recoveryctl replay".
  *
  * The daemon's loop reads events from Redis and runs escalation timers on
@@ -25,11 +25,12 @@
 #include "engine.h"
 #include "event.h"
 #include "state.h"
+#include "store.h"
 #include "util.h"
 
 struct sim {
 	const struct config	*cf;		/* not owned */
-	struct state_mem	*st;
+	struct store		*st;
 	int64_t			 now_ms;	/* virtual clock, never goes back */
 
 	/* The last call's output: nalerts alerts and, for each, the
@@ -48,7 +49,7 @@ struct sim {
 	struct fire		*fires;
 	struct state_cand	*cands;
 	size_t			 maxfires;
-	struct evt		 stepev;	/* synthetic event of a step */
+	struct evt		 stepev;	/* the event a step renders over */
 };
 
 /* sim_new: a simulator over cf (which must outlive it) with an empty

@@ -4,12 +4,11 @@
  * engine_match() gives the candidate firings of an event (rules whose "on"
  * and "if" hold). The state layer decides which of them really fire, with
  * which count, value and samples, and which case the event opens or joins.
- * The decision is a request and an answer, so that two stores make it with
- * the same semantics:
- *   - Redis: one Lua script per event (scripts.c), atomic, so any number
- *     of daemons on one group behave as one;
- *   - memory: state_mem.c, for "recoveryctl test" and "replay".
- * tests/state/ holds vectors that both stores must pass.
+ * The decision is a request (state_prepare) and an answer, made by one
+ * implementation, the store (store.h): "recoveryctl test" and "replay" run
+ * it in memory, the daemon's owner runs it as a cache over Redis, which
+ * only stores what it decides. store.h amends the semantics below for
+ * late events (cooldowns on both sides, one firing per count crossing).
  *
  * Semantics (times are event times in ms; windows are inclusive at both
  * ends, [t - within, t]):
@@ -38,8 +37,9 @@
  *              due at opened_at + after, unless the schedule already has a
  *              step with the same delay and channels; a due step runs once,
  *              while the case is open (not acknowledged, not resolved).
- * Everything is keyed by the entry ID: deciding one event twice (a
- * redelivery, a claim) changes nothing and gives the same answer.
+ * A case ID is "c-" + the opening entry's ID. Replay and test record
+ * each entry's answer: deciding one event twice changes nothing and gives
+ * the same answer (the daemon decides each entry once, in stream order).
  */
 #ifndef RECOVERYD_STATE_H
 #define RECOVERYD_STATE_H
@@ -111,33 +111,5 @@ struct esc_due {
 	char		 customer_id[128], call_id[128], agent_id[128],
 			 queue[128], severity[16];
 };
-
-/* --- the in-memory store (state_mem.c) --------------------------------- */
-
-struct state_mem;
-
-struct state_mem	*state_mem_new(const struct config *);
-void			 state_mem_free(struct state_mem *);
-/* state_mem_decide: answer req (the c[].fired etc.) and fill cr. */
-void			 state_mem_decide(struct state_mem *,
-			    struct state_req *req, struct case_ref *cr);
-/*
- * state_mem_due: the earliest escalation step due at or before now_ms,
- * removed from the schedule and recorded as run (case step updated).
- * Returns false when none is due. Steps of acknowledged or resolved cases
- * never come out.
- */
-bool			 state_mem_due(struct state_mem *, int64_t now_ms,
-			    struct esc_due *out);
-/* state_mem_next_due: the due time of the earliest pending step, or -1. */
-int64_t			 state_mem_next_due(const struct state_mem *);
-/* state_mem_case_of: the customer's open (not resolved) case ID, or NULL. */
-const char		*state_mem_case_of(const struct state_mem *,
-			    const char *customer_id);
-/* state_mem_ack / _resolve: returns 0, or -1 if there is no such case. */
-int			 state_mem_ack(struct state_mem *, const char *case_id,
-			    const char *by, int64_t now_ms);
-int			 state_mem_resolve(struct state_mem *,
-			    const char *case_id, int64_t now_ms);
 
 #endif

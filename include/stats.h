@@ -34,6 +34,14 @@ struct stats {
 	uint64_t		 lost;			/* trimmed while pending */
 	uint64_t		 batches;
 	uint64_t		 commit_failures;
+	/* The owner lease (owner.h) and what the owner met. */
+	int			 owner;			/* 1 owner, 0 standby */
+	uint64_t		 owner_epoch;		/* of the lease held last */
+	uint64_t		 takeovers;		/* leases taken */
+	uint64_t		 fenced;		/* commits refused by the fence */
+	uint64_t		 retries;		/* transient refusals retried */
+	uint64_t		 dead_decide;		/* dead letters: the store failed */
+	uint64_t		 dead_enrich;		/* dead letters: CRM not a hash */
 	struct named_counters	 rule_fires;		/* name */
 	struct named_counters	 alerts;		/* channel, result */
 	uint64_t		 reloads_ok, reloads_failed;

@@ -56,9 +56,8 @@ NOW=$(now_ms)
 OLD=$((NOW - 3600000))
 $R HSET ivr:case:c-hand case_id c-hand customer_id K9 state open \
     severity low opened_at 2026-01-01T00:00:00.000Z opened_ms "$OLD" \
-    rules low-csat events 1-1 step 0 acked_by '' resolved_at '' >/dev/null
-$R HSET ivr:case:c-hand:steps "600000|dialer" "low-csat|1" \
-    "86400000|supervisors" "low-csat|2" >/dev/null
+    rules low-csat events 1-1 step 0 acked_by '' resolved_at '' \
+    steps "600000|dialer|low-csat|1|p 86400000|supervisors|low-csat|2|p" >/dev/null
 $R ZADD ivr:escalations $((OLD + 600000)) "c-hand|low-csat|1" \
     $((OLD + 86400000)) "c-hand|low-csat|2" >/dev/null
 $R ZADD ivr:cases "$OLD" c-hand >/dev/null
@@ -73,7 +72,8 @@ $R ZADD ivr:cases $((OLD - 86400000)) c-old >/dev/null
 
 run "show a hand-made case" 0 show c-hand
 check "show: overdue step" out_has 'step 1  low-csat  after 10m  to dialer  due .* (overdue by 50m)'
-check "show: step due later" out_has 'step 2  low-csat  after 1d  to supervisors  due .* (in 2[23]h'
+# (the delay is the due time less opened_ms, the channels the rule's)
+check "show: step due later" out_has 'step 2  low-csat  after 1d  to supervisors,dialer  due .* (in 2[23]h'
 USER=bob run "ack without --by" 0 ack c-hand
 check_eq "ack: acked_by defaults to \$USER" "$($R HGET ivr:case:c-hand acked_by)" bob
 check_eq "ack removes the hand-made steps" "$($R ZCARD ivr:escalations)" 0

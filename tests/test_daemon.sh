@@ -125,9 +125,22 @@ check_eq "valid events around bad ones processed" \
 check "daemon still running" kill -0 "$T_DAEMON"
 
 # --- poison entry -------------------------------------------------------------
+# An alert whose channel key holds another type cannot be written: the
+# event's commit still lands (its state, its other alerts, its ack) and
+# that alert goes to the undelivered stream with the error.
 $R SET poison:key "not a list" >/dev/null
 $R XADD ivr:events '*' type call call_id POISON customer_id K3 >/dev/null
 good 5
+check "an alert that cannot be written goes to ivr:alerts:undelivered" t_wait 10 sh -c \
+    "redis-cli -s '$T_REDIS_SOCK' XREVRANGE ivr:alerts:undelivered + - COUNT 1 | grep -q '^WRONGTYPE'"
+check "nothing left pending" t_wait 5 drained
+# An entry an owner that kept crashing was delivered 10 times (more than
+# max_deliveries 3): the owner takes it over and dead-letters it.
+$R EVAL "local id = redis.call('XADD', KEYS[1], '*', 'type', 'rating', 'call_id', 'P9', 'customer_id', 'K3', 'csat', '1')
+redis.call('XREADGROUP', 'GROUP', 'recoveryd', 'crashed', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+redis.call('XCLAIM', KEYS[1], 'recoveryd', 'crashed', 0, id, 'RETRYCOUNT', 10)
+return id" 1 ivr:events >/dev/null
+good 6
 check "poison entry dead-lettered after max_deliveries" t_wait 15 sh -c \
     "redis-cli -s '$T_REDIS_SOCK' XREVRANGE ivr:events:dead + - COUNT 1 | grep -qx max_deliveries"
 check "nothing left pending" t_wait 5 drained

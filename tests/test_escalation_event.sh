@@ -65,7 +65,7 @@ import json, sys
 e = json.loads(sys.argv[1])
 assert e["csat"] == "1" and e["customer.tier"] == "gold", e
 assert e["call_id"] == "C1" and e["comment"] == "on hold for ages", e
-' "$($R HGET "ivr:case:c-$E1" event)"
+' "$($R GET "ivr:case:c-$E1:event")"
 check_eq "step fields are the opening event's" \
     "$(stream_field ivr:alerts call_id | sort | tr '\n' ' ')" "C1 C1 C2 C2 "
 kill -TERM "$T_DAEMON"

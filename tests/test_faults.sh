@@ -4,7 +4,8 @@
 #  - kill -9 of the daemon in the middle of 20,000 events, restart;
 #  - Redis stopped for 5 s under load, then started again;
 #  - SIGTERM under load: exit 0, nothing left pending for that consumer;
-#  - two daemons in one group share the stream, no event processed twice.
+#  - two daemons on one stream: one owns it, the other stands by and takes
+#    over after kill -9 of the owner; no event processed twice.
 # Event i has csat (i % 5) + 1, so exactly 2 in 5 events fire the rule,
 # each firing writing one stream alert and one list alert.
 cd "$(dirname "$0")/.." || exit 2
@@ -73,7 +74,7 @@ check_eq "sigterm: exit status" "$?" 0
 check_eq "sigterm: nothing pending" "$(pending)" 0
 check "sigterm: stopped before the end" [ "$(lag)" -gt 0 ]
 
-# --- two daemons, one group -----------------------------------------------
+# --- two daemons, one group: one owner, one standby ------------------------
 t_daemon "$CONF" "$T_DIR/d1.log"
 D1=$T_DAEMON
 t_daemon "$CONF" "$T_DIR/d2.log"
@@ -81,14 +82,19 @@ D2=$T_DAEMON
 push_events 10000 60000
 check "two daemons drain everything" t_wait 60 drained
 exactly_once 28000 "two daemons"
+owners=$(grep -l "this daemon decides the stream now" "$T_DIR/d1.log" "$T_DIR/d2.log" | wc -l)
+check_eq "one of the two daemons owns the stream" "$owners" 1
 consumers=$($R XINFO CONSUMERS ivr:events recoveryd | grep -c ":$D1$\|:$D2$")
-check_eq "both daemons joined the group" "$consumers" 2
-kill -TERM "$D1" "$D2"
-wait "$D1"
-r1=$?
-wait "$D2"
-r2=$?
-check_eq "both exit 0" "$r1$r2" 00
+check_eq "only the owner reads" "$consumers" 1
+if grep -q "decides the stream now" "$T_DIR/d1.log"; then OWNER=$D1 OTHER=$D2; else OWNER=$D2 OTHER=$D1; fi
+kill -9 "$OWNER"
+wait "$OWNER" 2>/dev/null
+push_events 5000 70000
+check "the standby takes over after kill -9 of the owner" t_wait 30 drained
+exactly_once 30000 "takeover"
+kill -TERM "$OTHER"
+wait "$OTHER"
+check_eq "the new owner exits 0" "$?" 0
 
 if [ "$T_FAIL" -gt 0 ]; then
 	echo "--- daemon logs"

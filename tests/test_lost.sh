@@ -3,7 +3,8 @@
 # MAXLEN, an XDEL) come back from Redis with nil bodies: the daemon logs
 # them as lost and acks them, on both paths that re-read pending entries:
 # its own pending entries after a restart (same consumer name), and
-# entries claimed from a dead consumer.
+# entries claimed from a dead consumer. An entry whose dead letter cannot
+# be written stays pending without stopping the events after it.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 t_setup
@@ -12,21 +13,20 @@ t_redis_start
 CONF=$T_DIR/recoveryd.yaml
 LOG=$T_DIR/recoveryd.log
 # A fixed consumer name, so that a restarted daemon re-reads its own
-# pending entries; a list channel whose key is a string keeps the entry
-# pending (the alert write fails) until it is deleted.
+# pending entries; a dead-letter key that is a string keeps an invalid
+# entry pending (its dead letter cannot be written) until it is deleted.
 t_config "$CONF" <<'RULES'
-  stuck: {type: list, key: "stuck:key"}
 rules:
-  - name: stuck
-    on: call
-    if: call_id == 'STUCK'
-    actions: [{notify: stuck}]
+  - name: low
+    on: rating
+    if: csat <= 2
+    actions: [{notify: supervisors}]
 RULES
-sed -i 's/^input: {/input: {consumer: fixed-name, /; s/max_deliveries: 3/max_deliveries: 1000/' "$CONF"
-$R SET stuck:key "not a list" >/dev/null
+sed -i 's/^input: {/input: {consumer: fixed-name, dead_letter: "stuck:key", /; s/max_deliveries: 3/max_deliveries: 1000/' "$CONF"
+$R SET stuck:key "not a stream" >/dev/null
 
 # 1. Own pending entry, deleted while pending, re-read after a restart.
-ID=$($R XADD ivr:events '*' type call call_id STUCK customer_id K1)
+ID=$($R XADD ivr:events '*' type call call_id STUCK)
 t_daemon "$CONF" "$LOG"
 check "entry failed and stays pending" t_wait 10 grep -q "$ID .*not acked" "$LOG"
 kill -TERM "$T_DAEMON"
@@ -43,11 +43,11 @@ check "events after it are processed" t_wait 10 drained
 # 2. Pending on a dead consumer, deleted, claimed by another daemon.
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
-ID2=$($R XADD ivr:events '*' type call call_id STUCK customer_id K3)
+ID2=$($R XADD ivr:events '*' type call call_id STUCK)
 $R XREADGROUP GROUP recoveryd dead-consumer COUNT 10 STREAMS ivr:events '>' >/dev/null
 $R XDEL ivr:events "$ID2" >/dev/null
 t_daemon "$CONF" "$LOG"
-check "claim of a deleted entry logged" t_wait 10 grep -q "deleted while pending on a dead consumer" "$LOG"
+check "claim of a deleted entry logged" t_wait 10 grep -q "event $ID2: entry was deleted" "$LOG"
 check "nothing left pending" t_wait 5 sh -c "[ \"\$(redis-cli -s '$T_REDIS_SOCK' XPENDING ivr:events recoveryd | head -n 1)\" = 0 ]"
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"

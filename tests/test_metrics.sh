@@ -112,8 +112,13 @@ check_eq "invalid bad_value" "$(m 'recoveryd_events_invalid_total{reason="bad_va
 check_eq "zero series present: utf8" "$(m 'recoveryd_events_invalid_total{reason="utf8"}')" 0
 check_eq "zero series present: max_deliveries" \
     "$(m 'recoveryd_events_invalid_total{reason="max_deliveries"}')" 0
+# 11 dead-letter reasons of invalid input, max_deliveries, enrich, decide
 check_eq "every invalid reason has a series" \
-    "$(grep -c '^recoveryd_events_invalid_total{' "$T_DIR/metrics.txt")" 12
+    "$(grep -c '^recoveryd_events_invalid_total{' "$T_DIR/metrics.txt")" 14
+check_eq "zero series present: enrich" \
+    "$(m 'recoveryd_events_invalid_total{reason="enrich"}')" 0
+check_eq "owner gauge: the only daemon owns the stream" "$(m 'recoveryd_owner')" 1
+check_eq "one takeover" "$(m 'recoveryd_takeovers_total')" 1
 check_eq "fires low-csat" "$(m 'recoveryd_rule_fires_total{rule="low-csat"}')" 2
 check_eq "fires complaint" "$(m 'recoveryd_rule_fires_total{rule="complaint"}')" 2
 check_eq "rule that never fired has no series" \
@@ -217,9 +222,17 @@ check "/healthz 200 again after Redis restarts" t_wait 15 healthy
 reconn() { scrape; [ "$(m recoveryd_redis_reconnects_total)" -ge 1 ]; }
 check "reconnects counted" t_wait 5 reconn
 
-# --- max_deliveries ------------------------------------------------------------
+# --- an alert that cannot be written; max_deliveries ---------------------------
 $R SET poison:key "not a list" >/dev/null
 $R XADD ivr:events '*' type call call_id POISON customer_id K3 >/dev/null
+failed() { scrape; [ "$(m 'recoveryd_alerts_total{channel="poisoned",result="failed"}')" = 1 ]; }
+check "an alert that cannot be written counted as failed" t_wait 20 failed
+# An entry a crashing owner was delivered 10 times: dead-lettered.
+$R EVAL "local id = redis.call('XADD', KEYS[1], '*', 'type', 'call', 'call_id', 'P9', 'customer_id', 'K3')
+redis.call('XREADGROUP', 'GROUP', 'recoveryd', 'crashed', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+redis.call('XCLAIM', KEYS[1], 'recoveryd', 'crashed', 0, id, 'RETRYCOUNT', 10)
+return id" 1 ivr:events >/dev/null
+$R XADD ivr:events '*' type call call_id P10 customer_id K3 >/dev/null
 dead() { scrape; [ "$(m 'recoveryd_events_invalid_total{reason="max_deliveries"}')" = 1 ]; }
 check "poison entry counted as max_deliveries" t_wait 20 dead
 

@@ -125,6 +125,12 @@ static const struct kspec enrich_keys[] = {
 };
 static const struct kspec state_keys[] = {
 	{ "prefix", K_NESTR, CF(state_prefix), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ "cache", K_LONG, CF(state_cache), 1000, 100000000, 0, 0, NULL, NULL,
+	    NULL, 0 },
+};
+static const struct kspec ha_keys[] = {
+	{ "lease", K_DUR, CF(ha_lease_ms), 500, 3600000, 0, 0, NULL, NULL,
+	    NULL, 0 },
 };
 #define SECTION(n, t) { n, K_SECTION, 0, 0, 0, KF_MAIN_ONLY, 0, NULL, NULL, \
 	t, ARRAY_LEN(t) }
@@ -135,6 +141,7 @@ static const struct kspec top_keys[] = {
 	SECTION("defaults", defaults_keys),
 	SECTION("enrich", enrich_keys),
 	SECTION("state", state_keys),
+	SECTION("ha", ha_keys),
 	{ "include", K_CUSTOM, 0, 0, 0, 0, 0, apply_include, NULL, NULL, 0 },
 	{ "lists", K_CUSTOM, 0, 0, 0, 0, 0, apply_lists, NULL, NULL, 0 },
 	{ "channels", K_CUSTOM, 0, 0, 0, 0, 0, apply_channels, NULL, NULL, 0 },
@@ -388,6 +395,8 @@ set_defaults(struct config *cf)
 	cf->default_severity = SEV_MEDIUM;
 	cf->enrich_customer_key = xstrdup("ivr:customer:{customer_id}");
 	cf->state_prefix = xstrdup("ivr:");
+	cf->state_cache = 10000;
+	cf->ha_lease_ms = 3000;
 }
 
 /* unused_warnings: relayd's "unused table" check, as warnings. */
@@ -702,6 +711,10 @@ config_keep_restart(struct config *next, const struct config *running,
 		note_change(changed, cap, &n, "http.request_timeout");
 		next->http_request_timeout_ms =
 		    running->http_request_timeout_ms;
+	}
+	if (next->state_cache != running->state_cache) {
+		note_change(changed, cap, &n, "state.cache");
+		next->state_cache = running->state_cache;
 	}
 	if (n > 0) {
 		if (strcmp(next->dead_letter, dead_default) == 0) {

@@ -348,6 +348,16 @@ apply_value(struct loader *ld, const struct kspec *ks,
 			    ctx);
 			return;
 		}
+		if (ks->max > 0 && (ms < ks->min || ms > ks->max)) {
+			/* bounded (ha.lease): both ends in the message */
+			char lo[32], hi[32];
+
+			format_duration(ks->min, lo, sizeof(lo));
+			format_duration(ks->max, hi, sizeof(hi));
+			cerr(ld, v, "'%s'%s must be between %s and %s, found "
+			    "'%s'", ks->name, ctx, lo, hi, v->str);
+			return;
+		}
 		if (ms < ks->min) {
 			cerr(ld, v, "'%s'%s must be greater than 0", ks->name,
 			    ctx);

@@ -98,6 +98,12 @@ engine_format_value(double v, char *out, size_t cap)
 		snprintf(out, cap, "%.0f", v);
 		return;
 	}
+	/* Beyond that, digits stop meaning anything, and a 57-digit
+	 * integer literal is no JSON number a reader can take. */
+	if (fabs(v) >= 1e15) {
+		snprintf(out, cap, "%.6g", v);
+		return;
+	}
 	snprintf(out, cap, "%.2f", v);
 	/* "3.10" -> "3.1": people read fewer digits faster. */
 	if ((p = strchr(out, '.')) != NULL) {

@@ -1,28 +1,31 @@
 /*
- * sim.c — the offline driver: virtual clock + configuration + in-memory
- * state store (see sim.h).
+ * sim.c — the offline driver: virtual clock + configuration + a state
+ * store of its own (unbacked; see sim.h).
  *
- * An escalation step has no event of its own: its alerts are rendered from
- * a synthetic event holding the case's snapshot (customer_id, call_id,
- * agent_id, queue), which is what state_mem_due hands out. So a step's
- * template can use those fields and the alert fields ({{case_id}},
- * {{step}}, {{severity}}...), while other event fields render empty, as
- * they will in the daemon, where a step may run hours after its event on
- * another instance.
+ * An escalation step has no event of its own: its alerts render over the
+ * event that opened its case, as in the daemon, where the case keeps that
+ * event's fields (and customer.* enrichment) as JSON (tmpl_fields_save):
+ * the simulator hands the store that JSON when a case opens and loads it
+ * back into the step's event. The case's snapshot (customer_id, call_id,
+ * agent_id, queue) fills whatever the saved event lacks, and the alert
+ * fields ({{case_id}}, {{step}}, {{severity}}...) come on top.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim.h"
+#include "template.h"
 
 struct sim *
 sim_new(const struct config *cf)
 {
 	struct sim *s = xcalloc(1, sizeof(*s));
+	struct store_opts o;
 
 	s->cf = cf;
-	s->st = state_mem_new(cf);
+	store_opts_init(&o, cf);
+	s->st = store_new(&o);
 	arena_init(&s->arena);
 	buf_init(&s->scratch);
 	evt_init(&s->stepev);
@@ -37,7 +40,7 @@ sim_free(struct sim *s)
 {
 	if (s == NULL)
 		return;
-	state_mem_free(s->st);
+	store_free(s->st);
 	arena_free(&s->arena);
 	buf_free(&s->scratch);
 	evt_free(&s->stepev);
@@ -94,26 +97,31 @@ run_due(struct sim *s, int64_t t_ms)
 	struct case_ref cr;
 	struct fire f;
 	const struct rule *r;
-	size_t from;
+	const char *json;
+	size_t from, len;
 
 	if (t_ms > s->now_ms)
 		s->now_ms = t_ms;
-	while (state_mem_due(s->st, s->now_ms, &esc)) {
-		if ((r = config_rule(s->cf, esc.rule)) == NULL)
+	while (store_due(s->st, s->now_ms, &esc)) {
+		if ((r = config_rule(s->cf, esc.rule)) == NULL ||
+		    esc.step < 1 || (size_t)esc.step > r->nescalate)
 			continue;
 		evt_reset(&s->stepev);
 		/* Steps have no entry of their own: event_id is empty. */
 		s->stepev.id[0] = '\0';
 		s->stepev.type = NULL;
 		s->stepev.ts = (double)esc.due_ms / 1000.0;
+		if ((json = store_case_event_get(s->st, esc.case_id,
+		    &len)) != NULL)
+			(void)tmpl_fields_load(&s->stepev, json, len);
 		evt_set(&s->stepev, "customer_id", esc.customer_id,
-		    strlen(esc.customer_id), true);
+		    strlen(esc.customer_id), false);
 		evt_set(&s->stepev, "call_id", esc.call_id,
-		    strlen(esc.call_id), true);
+		    strlen(esc.call_id), false);
 		evt_set(&s->stepev, "agent_id", esc.agent_id,
-		    strlen(esc.agent_id), true);
+		    strlen(esc.agent_id), false);
 		evt_set(&s->stepev, "queue", esc.queue, strlen(esc.queue),
-		    true);
+		    false);
 
 		memset(&f, 0, sizeof(f));
 		f.rule = r;
@@ -153,9 +161,14 @@ sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
 		return s->nalerts;
 	state_prepare(&req, ev, s->fires, n, s->cands, s->now_ms);
 	memset(&cr, 0, sizeof(cr));
-	state_mem_decide(s->st, &req, &cr);
-	if (cr.opened)
+	(void)store_decide(s->st, &req, &cr, NULL, 0);	/* unbacked */
+	if (cr.opened) {
 		s->ncases++;
+		buf_reset(&s->scratch);
+		tmpl_fields_save(ev, &s->scratch);
+		store_case_event(s->st, cr.case_id, s->scratch.data,
+		    s->scratch.len);
+	}
 	cv = evt_get(ev, "customer_id");
 	customer = cv != NULL && cv->kind != V_LIST && cv->kind != V_NULL &&
 	    cv->kind != V_MISSING ? cv->s : "";
@@ -188,9 +201,9 @@ sim_ack(struct sim *s, const char *id, int64_t t_ms)
 	char case_id[ENGINE_ID_MAX];
 
 	/* A copy: the store owns the text and may move it when acking. */
-	open = state_mem_case_of(s->st, id);
+	open = store_case_of(s->st, id);
 	snprintf(case_id, sizeof(case_id), "%s", open != NULL ? open : id);
-	return state_mem_ack(s->st, case_id, "recoveryctl", t_ms);
+	return store_ack(s->st, case_id, "recoveryctl", t_ms);
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * state.c — what both state stores share: turning an event and its
+ * state.c — around the state store (store.h): turning an event and its
  * candidate firings into a state request, and an answer back into firings
  * for rendering (see state.h for the semantics).
  */

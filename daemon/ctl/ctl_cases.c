@@ -1,8 +1,9 @@
 /*
  * ctl_cases.c — recoveryctl's case commands: cases, show, ack, resolve
- * (SPEC sections 3 and 5), over the case keys the daemon's decide script
- * writes (scripts.c). ack and resolve are one Lua script each, so they are
- * atomic against the daemons' escalation worker. Resolved cases are kept
+ * (SPEC sections 3 and 5), over the case keys the owning daemon's store
+ * writes (store.h). ack and resolve are one Lua script each, atomic, and
+ * move P.."cases:rev" so that the owner's next commit, decided on its
+ * cached copy, is refused and decided again. Resolved cases are kept
  * 30 days.
  */
 #include <sys/types.h>
@@ -36,6 +37,11 @@
  * step claimed before an acknowledgement is dropped at its commit, which
  * checks that the case is still open.
  *
+ * Both increment P.."cases:rev": the owning daemon holds cases in a cache
+ * and its fenced commit writes nothing once the revision moved, so it
+ * reloads the case before deciding on it again (until people's changes
+ * go through the owner itself).
+ *
  * A resolved case is kept CASE_KEEP_MS (30 days) for reports, then Redis
  * expires its hash. Its member of P.."cases" stays; cases skips members
  * whose hash is gone.
@@ -50,6 +56,16 @@
 static const char script_ack[] =
 "#!lua\n"
 "local P, id, by, now, hasnote, note = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
+"-- steps: the case's pending steps, members 'id|rule|step' of the\n"
+"-- daemon's schedule (a case has few; the set holds open cases' only)\n"
+"local function steps(id)\n"
+"  local out, pre = {}, id .. '|'\n"
+"  for _, m in ipairs(redis.call('ZRANGE', P .. 'escalations', 0, -1)) do\n"
+"    if string.sub(m, 1, #pre) == pre then out[#out + 1] = m end\n"
+"  end\n"
+"  return out\n"
+"end\n"
+
 "local ck = P .. 'case:' .. id\n"
 "if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
 "local c = redis.call('HMGET', ck, 'state', 'resolved_at')\n"
@@ -57,9 +73,10 @@ static const char script_ack[] =
 "redis.call('HSET', ck, 'state', 'acknowledged', 'acked_by', by, 'acked_at', now, 'updated_at', now)\n"
 "if hasnote == '1' then redis.call('HSET', ck, 'note', note) end\n"
 "local n = 0\n"
-"for _, v in ipairs(redis.call('HVALS', ck .. ':steps')) do\n"
-"  n = n + redis.call('ZREM', P .. 'escalations', id .. '|' .. v)\n"
+"for _, m in ipairs(steps(id)) do\n"
+"  n = n + redis.call('ZREM', P .. 'escalations', m)\n"
 "end\n"
+"redis.call('INCR', P .. 'cases:rev')\n"
 "return {'ok', c[1] or '', n}\n";
 
 /* resolve: ARGV P, id, now_rfc3339, has_note, note, keep_ms. The
@@ -70,6 +87,16 @@ static const char script_ack[] =
 static const char script_resolve[] =
 "#!lua\n"
 "local P, id, now, hasnote, note, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
+"-- steps: the case's pending steps, members 'id|rule|step' of the\n"
+"-- daemon's schedule (a case has few; the set holds open cases' only)\n"
+"local function steps(id)\n"
+"  local out, pre = {}, id .. '|'\n"
+"  for _, m in ipairs(redis.call('ZRANGE', P .. 'escalations', 0, -1)) do\n"
+"    if string.sub(m, 1, #pre) == pre then out[#out + 1] = m end\n"
+"  end\n"
+"  return out\n"
+"end\n"
+
 "local ck = P .. 'case:' .. id\n"
 "if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
 "local c = redis.call('HMGET', ck, 'state', 'customer_id', 'resolved_at')\n"
@@ -84,10 +111,10 @@ static const char script_resolve[] =
 "  if redis.call('GET', ok) == id then redis.call('DEL', ok) end\n"
 "end\n"
 "local n = 0\n"
-"for _, v in ipairs(redis.call('HVALS', ck .. ':steps')) do\n"
-"  n = n + redis.call('ZREM', P .. 'escalations', id .. '|' .. v)\n"
+"for _, m in ipairs(steps(id)) do\n"
+"  n = n + redis.call('ZREM', P .. 'escalations', m)\n"
 "end\n"
-"redis.call('DEL', ck .. ':steps')\n"
+"redis.call('INCR', P .. 'cases:rev')\n"
 "if c[1] == 'resolved' then return {'already', c[3] or ''} end\n"
 "return {'ok', c[1] or '', n}\n";
 
@@ -541,14 +568,14 @@ ctl_cases(const struct config *cf, int argc, char **argv)
 
 /* --- show --------------------------------------------------------------- */
 
-/* A pending escalation step of a case, from its :steps hash. */
+/* A pending escalation step of a case, from the schedule. */
 struct pending {
 	int64_t		 due_ms;
-	bool		 inflight;	/* claimed by a daemon, being sent */
-	char		*rule;		/* "rule|step" until split */
-	char		*chans;		/* "after_ms|channels" until split */
+	const char	*rule;
+	const char	*chans;
 	const char	*step;
 	int64_t		 after_ms;
+	char		*owned;		/* chans, when built here */
 };
 
 static int
@@ -560,76 +587,65 @@ pending_cmp(const void *a, const void *b)
 }
 
 /*
- * show_steps: print the pending escalation steps of case id, whose
- * :steps hash is sh ("after_ms|channels" -> "rule|step"; split in place
- * here). A step is pending while its member "ID|rule|step" is in
- * P.."escalations" (its score is the due time) or in
- * P.."escalations:inflight" (a daemon is delivering it). Two pipelined
- * ZSCOREs per step. Returns an exit code.
+ * show_steps: print the pending escalation steps of case id: the members
+ * "ID|rule|step" of P.."escalations" (the daemon's schedule, store.h;
+ * the score is the due time), found with one ZRANGE of the set (a case
+ * has few steps, the set holds the pending steps of open cases only).
+ * The delay is the due time less the case's opened_ms; the channels come
+ * from the rules when the configuration loads whole (else "?"). Returns
+ * an exit code.
  */
 static int
-show_steps(redisContext *c, const char *prefix, const char *id,
-    redisReply *sh, int64_t now_ms)
+show_steps(redisContext *c, const struct config *cf, const char *id,
+    const char *opened, int64_t now_ms)
 {
-	struct pending *p;
-	size_t n = sh->elements / 2, np = 0, i, k;
+	struct pending *p = NULL;
+	struct config *full = NULL;
+	struct diags d;
 	redisReply *r;
-	void *reply;
-	char due[128], after[32], *bar, *end;
+	size_t np = 0, i, k, idl = strlen(id);
+	int64_t opened_ms = opened != NULL ? strtoll(opened, NULL, 10) : 0;
+	char due[128], after[32], *bar;
 	int rc = EXIT_OK;
 
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < 2; k++)
-			if (redisAppendCommand(c, "ZSCORE %s%s %s|%s", prefix,
-			    k == 0 ? "escalations" : "escalations:inflight", id,
-			    sh->element[2 * i + 1]->str) != REDIS_OK) {
-				fprintf(stderr, "recoveryctl: ZSCORE: %s\n",
-				    c->errstr);
-				return EXIT_REDIS;
-			}
-	}
-	p = xcalloc(n + 1, sizeof(*p));
-	for (i = 0; i < n; i++) {
-		double score[2] = { 0, 0 };
-		bool has[2] = { false, false };
+	r = redisCommand(c, "ZRANGE %sescalations 0 -1 WITHSCORES",
+	    cf->state_prefix);
+	if ((rc = ctl_reply_check(c, r, "ZRANGE", REDIS_REPLY_ARRAY)) !=
+	    EXIT_OK)
+		goto done;
+	diags_init(&d);
+	full = config_load(cf->path, &d);
+	diags_free(&d);
+	p = xcalloc(r->elements / 2 + 1, sizeof(*p));
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		char *m = r->element[i]->str;
+		const struct rule *ru;
 
-		for (k = 0; k < 2; k++) {
-			if (redisGetReply(c, &reply) != REDIS_OK)
-				reply = NULL;
-			r = reply;
-			if (r != NULL && r->type == REDIS_REPLY_NIL) {
-				freeReplyObject(r);
-				continue;
-			}
-			if ((rc = ctl_reply_check(c, r, "ZSCORE",
-			    REDIS_REPLY_STRING)) != EXIT_OK) {
-				if (r != NULL)
-					freeReplyObject(r);
-				goto done;
-			}
-			score[k] = strtod(r->str, NULL);
-			has[k] = true;
-			freeReplyObject(r);
+		if (m == NULL || strncmp(m, id, idl) != 0 || m[idl] != '|' ||
+		    (bar = strrchr(m + idl + 1, '|')) == NULL)
+			continue;
+		*bar = '\0';
+		p[np].rule = m + idl + 1;
+		p[np].step = bar + 1;
+		p[np].due_ms = (int64_t)strtod(r->element[i + 1]->str, NULL);
+		p[np].after_ms = opened_ms > 0 ? p[np].due_ms - opened_ms : 0;
+		p[np].chans = "?";
+		k = (size_t)strtoul(p[np].step, NULL, 10);
+		if (full != NULL && (ru = config_rule(full, p[np].rule)) !=
+		    NULL && k >= 1 && k <= ru->nescalate) {
+			struct buf b;
+			size_t j;
+
+			buf_init(&b);
+			for (j = 0; j < ru->escalate[k - 1].n.nchans; j++)
+				buf_printf(&b, "%s%s", j ? "," : "",
+				    full->channels[ru->escalate[k - 1].n.chans[j]].name);
+			p[np].chans = b.data != NULL ? b.data : "";
+			p[np].owned = b.data;
+			if (opened_ms <= 0)
+				p[np].after_ms = ru->escalate[k - 1].after_ms;
 		}
-		if (!has[0] && !has[1])
-			continue;	/* run already, or stopped */
-		/* In both sets only for the instant of a claim. */
-		p[np].inflight = !has[0];
-		p[np].due_ms = (int64_t)(has[0] ? score[0] : score[1]);
-		p[np].chans = sh->element[2 * i]->str;
-		p[np].rule = sh->element[2 * i + 1]->str;
 		np++;
-	}
-	for (i = 0; i < np; i++) {
-		/* "rule|step" and "after_ms|channels", split in place. */
-		bar = strrchr(p[i].rule, '|');
-		p[i].step = "?";
-		if (bar != NULL) {
-			*bar = '\0';
-			p[i].step = bar + 1;
-		}
-		p[i].after_ms = strtoll(p[i].chans, &end, 10);
-		p[i].chans = *end == '|' ? end + 1 : end;
 	}
 	qsort(p, np, sizeof(*p), pending_cmp);
 	if (np == 0) {
@@ -639,15 +655,17 @@ show_steps(redisContext *c, const char *prefix, const char *id,
 	printf("\npending escalation steps:\n");
 	for (i = 0; i < np; i++) {
 		format_duration(p[i].after_ms, after, sizeof(after));
-		if (p[i].inflight)
-			snprintf(due, sizeof(due), "being delivered now");
-		else
-			due_text(p[i].due_ms, now_ms, due, sizeof(due));
+		due_text(p[i].due_ms, now_ms, due, sizeof(due));
 		printf("  step %s  %s  after %s  to %s  due %s\n", p[i].step,
 		    p[i].rule, after, p[i].chans, due);
 	}
 done:
+	for (i = 0; i < np; i++)
+		free(p[i].owned);
 	free(p);
+	if (r != NULL)
+		freeReplyObject(r);
+	config_free(full);
 	return rc;
 }
 
@@ -660,6 +678,9 @@ static const char *const case_fields[] = {
 	"updated_at", "escalated_at",
 };
 
+/* Fields for the daemon only: the schedule is printed below instead. */
+static const char *const hidden_fields[] = { "steps" };
+
 static bool
 known_field(const char *f)
 {
@@ -668,16 +689,18 @@ known_field(const char *f)
 	for (i = 0; i < ARRAY_LEN(case_fields); i++)
 		if (strcmp(f, case_fields[i]) == 0)
 			return true;
+	for (i = 0; i < ARRAY_LEN(hidden_fields); i++)
+		if (strcmp(f, hidden_fields[i]) == 0)
+			return true;
 	return false;
 }
 
 int
 ctl_show(const struct config *cf, int argc, char **argv)
 {
-	const char *const what[] = { "HGETALL", "PTTL", "HGETALL" };
-	const int want[] = { REDIS_REPLY_ARRAY, REDIS_REPLY_INTEGER,
-	    REDIS_REPLY_ARRAY };
-	redisReply *r[3] = { NULL, NULL, NULL };
+	const char *const what[] = { "HGETALL", "PTTL" };
+	const int want[] = { REDIS_REPLY_ARRAY, REDIS_REPLY_INTEGER };
+	redisReply *r[2] = { NULL, NULL };
 	redisContext *c;
 	void *reply;
 	const char *v;
@@ -703,14 +726,12 @@ ctl_show(const struct config *cf, int argc, char **argv)
 	if (redisAppendCommand(c, "HGETALL %scase:%s", cf->state_prefix,
 	    id) != REDIS_OK ||
 	    redisAppendCommand(c, "PTTL %scase:%s", cf->state_prefix,
-	    id) != REDIS_OK ||
-	    redisAppendCommand(c, "HGETALL %scase:%s:steps", cf->state_prefix,
 	    id) != REDIS_OK) {
 		fprintf(stderr, "recoveryctl: show: %s\n", c->errstr);
 		redisFree(c);
 		return EXIT_REDIS;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 2; i++) {
 		if (redisGetReply(c, &reply) != REDIS_OK)
 			reply = NULL;
 		r[i] = reply;
@@ -747,11 +768,11 @@ ctl_show(const struct config *cf, int argc, char **argv)
 		approx_duration(r[1]->integer, in, sizeof(in));
 		printf("%-13s %s (in %s)\n", "kept_until", when, in);
 	}
-	rc = show_steps(c, cf->state_prefix, id, r[2], now_ms);
+	rc = show_steps(c, cf, id, ctl_hash_get(r[0], "opened_ms"), now_ms);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_CHECK;
 done:
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		if (r[i] != NULL)
 			freeReplyObject(r[i]);
 	redisFree(c);

@@ -110,6 +110,12 @@ event_save(const struct evt *ev, struct buf *out)
 		    left_out == 1 ? "it" : "them");
 }
 
+void
+alert_event_save(const struct evt *ev, struct buf *out)
+{
+	event_save(ev, out);
+}
+
 int
 case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
     const char *prefix, const struct case_ref *cr, const struct evt *ev)

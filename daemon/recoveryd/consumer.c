@@ -1,36 +1,41 @@
 /*
- * consumer.c — the input stream, batch by batch (see consumer.h for the
- * stages): reading (own pending entries, new ones, claims from dead
- * consumers), the connections, timers and the life cycle. A read reply
- * becomes a batch in consumer_read.c; the stages after the read are in
- * consumer_batch.c.
+ * consumer.c — the input stream, decided by the one owner (consumer.h):
+ * the life cycle, the connections and timers, the owner's phases, and
+ * the scheduler (cons_pump) that hands each batch from stage to stage.
+ *
+ * Phases. A standby only keeps its lease attempts going (owner.c). The
+ * daemon that takes the lease drops whatever it had cached (SETUP: loads
+ * the apply script, makes sure the group exists, reads the cases
+ * revision), makes every pending entry of the group its own (CLAIM:
+ * XAUTOCLAIM JUSTID from 0-0, whoever held them: a dead owner's entries
+ * are taken here, at once, not after an idle time), decides them in ID
+ * order (HISTORY: XREADGROUP of its own pending entries) and then reads
+ * new ones (LIVE: ">"). So the stream is decided in stream order, also
+ * across a takeover.
+ *
+ * Batches. Two slots: while batch k's commit is out, batch k+1 is read,
+ * loaded and decided on top of k's (not yet committed) state; its commit
+ * goes out once k's has landed. Commits are applied strictly in order;
+ * if k's fails (fenced, outcome unknown), k+1 is dropped too, with the
+ * cache, and the pending entries are read again (a "resync": by then
+ * nothing is in flight). A refusal Redis gives for the moment (OOM,
+ * BUSY, LOADING, ...) is retried after a backoff (100 ms doubling to
+ * 5 s) and never counts towards input.max_deliveries.
  *
  * Everything runs on the libevent loop; every Redis callback handles
- * reply == NULL ("outcome unknown": the connection went away) by abandoning
- * the batch and re-reading this consumer's pending entries once Redis is
- * back. Nothing is acked before the commit script that writes the entry's
- * consequences has run; the decide script is keyed by entry ID and the
- * commit writes only entries still pending for this consumer, so
- * processing an entry again is harmless.
- *
- * Memory is bounded in bytes, not entries (input.batch_bytes; see
- * consumer_read.c).
+ * reply == NULL (outcome unknown: the connection went away).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "alertcmd.h"
 #include "consumer.h"
 #include "consumer_int.h"
 #include "engine.h"
-#include "event.h"
 #include "log.h"
 #include "redis.h"
 #include "scripts.h"
-#include "state.h"
 #include "util.h"
 
 /* --- helpers ----------------------------------------------------------- */
@@ -58,32 +63,218 @@ cons_send(struct rconn *rc, redisCallbackFn *cb, void *priv, int argc,
 	return rconn_cmd(rc, cb, priv, argc, argv, lens);
 }
 
-/* cons_abandon: a reply was lost or refused; forget the batch (nothing
- * of it was acked) and re-read our pending entries when Redis is back. */
-void
-cons_abandon(struct consumer *c, const char *why)
-{
-	log_warnx("batch of %zu entries not committed (%s); their entries "
-	    "stay pending and will be processed again", c->b.n, why);
-	c->stats->commit_failures++;
-	c->b.n = 0;
-	cons_batch_end(c);
-	c->b.gen++;
-	c->stage = ST_IDLE;
-	c->history = true;
-	cons_kick(c, RETRY_DELAY_MS);
-}
-
-/* cons_reply_done: one expected reply arrived; true when it was the last. */
 bool
-cons_reply_done(struct consumer *c, const redisReply *r)
+is_transient(const redisReply *r)
 {
-	if (!reply_ok(r))
-		c->b.failed = true;
-	return --c->b.outstanding == 0;
+	static const char *const pfx[] = { "OOM", "BUSY", "LOADING",
+	    "READONLY", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN",
+	    "CLUSTERDOWN", "NOSCRIPT" };
+	size_t i, l;
+
+	if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+		return false;
+	for (i = 0; i < ARRAY_LEN(pfx); i++) {
+		l = strlen(pfx[i]);
+		if (strncmp(r->str, pfx[i], l) == 0 &&
+		    (r->str[l] == ' ' || r->str[l] == '\0'))
+			return true;
+	}
+	return false;
 }
 
-/* --- stage: read -------------------------------------------------------- */
+static bool
+busy(const struct batch *b)
+{
+	return b->st >= BS_READ && b->st <= BS_LOAD;
+}
+
+void
+batch_free_slot(struct consumer *c, struct batch *b)
+{
+	cons_batch_end(c, b);
+	b->gen++;
+	b->st = BS_FREE;
+	b->n = 0;
+}
+
+/* drop: forget batch b; its entries are pending for us and will be
+ * read again, which counts as a delivery only when counts (the batch
+ * itself failed, not Redis or the daemon). */
+static void
+drop(struct consumer *c, struct batch *b, bool counts)
+{
+	size_t i;
+
+	if (b->st == BS_FREE)
+		return;
+	if (b->kind == BK_EVENTS && b->st != BS_READ && !counts)
+		for (i = 0; i < b->n; i++)
+			redelivered(c, b->v[i].id);
+	batch_free_slot(c, b);
+}
+
+static int
+next_backoff(struct consumer *c)
+{
+	int ms = c->backoff_ms;
+
+	c->backoff_ms = c->backoff_ms < RETRY_MIN_MS ? RETRY_MIN_MS * 2 :
+	    c->backoff_ms * 2;
+	if (c->backoff_ms > RETRY_MAX_MS)
+		c->backoff_ms = RETRY_MAX_MS;
+	return ms < RETRY_MIN_MS ? RETRY_MIN_MS : ms;
+}
+
+void
+cons_fail(struct consumer *c, struct batch *b, bool counts, const char *why)
+{
+	int ms = next_backoff(c);
+	size_t i;
+
+	if (counts) {
+		c->stats->commit_failures++;
+		log_warnx("batch of %zu entries failed (%s); their entries stay "
+		    "pending and are decided again in %d ms, the try counting "
+		    "as a delivery", b->n, why, ms);
+	} else {
+		c->stats->retries++;
+		log_warnx("batch of %zu entries not committed (%s); deciding "
+		    "them again in %d ms", b->n, why, ms);
+	}
+	/* Whatever came after b was decided on top of it. */
+	for (i = 0; i < 2; i++)
+		if (&c->b[i] != b && c->b[i].st != BS_FREE &&
+		    c->b[i].st != BS_COMMIT)
+			drop(c, &c->b[i], counts);
+	drop(c, b, counts);
+	c->resync = true;
+	c->resync_at = now_wall() + ms / 1000.0;
+	cons_pump(c);
+}
+
+void
+cons_drop_all(struct consumer *c)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		batch_free_slot(c, &c->b[i]);
+	c->wr_since = 0;
+	c->nredeliv = 0;
+	store_drop(c->store);
+	c->resync = c->reclaim = false;
+}
+
+static struct batch *
+slot_at(struct consumer *c, enum bstage st)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (c->b[i].st == st)
+			return &c->b[i];
+	return NULL;
+}
+
+/* --- setup (the owner's first step) -------------------------------------- */
+
+static void
+setup_done(struct consumer *c)
+{
+	if (!c->scripts_ready || !c->group_ready || !c->rev_known)
+		return;
+	c->loading = false;
+	c->phase = PH_CLAIM;
+	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
+	cons_pump(c);
+}
+
+static void
+setup_failed(struct consumer *c, const char *what, const redisReply *r)
+{
+	if (r != NULL)
+		log_warnx("%s: %s", what, r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
+	snprintf(c->health, sizeof(c->health), "%s failed", what);
+	c->loading = false;
+	cons_kick(c, next_backoff(c));
+}
+
+static void
+script_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_STRING) {
+		snprintf(c->sha_apply, sizeof(c->sha_apply), "%s", reply->str);
+		c->scripts_ready = true;
+	}
+}
+
+static void
+group_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (reply != NULL && (reply->type != REDIS_REPLY_ERROR ||
+	    strncmp(reply->str, "BUSYGROUP", 9) == 0))
+		c->group_ready = true;
+	else if (reply != NULL)
+		log_warnx("XGROUP CREATE %s %s: %s", c->cf->input_stream,
+		    c->cf->input_group, reply->str);
+}
+
+static void
+rev_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (c->phase != PH_SETUP)
+		return;
+	if (reply_ok(reply) && (reply->type == REDIS_REPLY_STRING ||
+	    reply->type == REDIS_REPLY_NIL)) {
+		snprintf(c->rev, sizeof(c->rev), "%s",
+		    reply->type == REDIS_REPLY_STRING ? reply->str : "0");
+		c->rev_known = true;
+	}
+	if (!c->scripts_ready || !c->group_ready || !c->rev_known) {
+		setup_failed(c, "owner setup (script, group, cases "
+		    "revision)", reply);
+		return;
+	}
+	setup_done(c);
+}
+
+/*
+ * setup: three pipelined commands on the write connection; the last
+ * reply (the revision) decides. The revision is read before any entity
+ * is loaded, so every entity the cache then holds is at least as new as
+ * it: a person's change after it raises it, and the fence sees that.
+ */
+static void
+setup(struct consumer *c)
+{
+	const char *sa[] = { "SCRIPT", "LOAD", script_apply };
+	const char *ga[] = { "XGROUP", "CREATE", c->cf->input_stream,
+	    c->cf->input_group, "0", "MKSTREAM" };
+	const char *ra[] = { "GET", c->rev_key };
+
+	c->loading = true;
+	c->rev_known = false;
+	c->scripts_ready = false;
+	if (cons_send(c->wr, script_cb, c, 3, sa, NULL) == -1 ||
+	    cons_send(c->wr, group_cb, c, 6, ga, NULL) == -1 ||
+	    cons_send(c->wr, rev_cb, c, 2, ra, NULL) == -1)
+		c->loading = false;	/* the connection callback retries */
+}
+
+/* --- the scheduler ------------------------------------------------------- */
 
 static void
 finish_stop(struct consumer *c)
@@ -97,171 +288,9 @@ finish_stop(struct consumer *c)
 }
 
 static void
-group_cb(redisAsyncContext *ac, void *r, void *priv)
+released(void *arg)
 {
-	struct consumer *c = priv;
-	redisReply *reply = r;
-
-	(void)ac;
-	if (reply == NULL)
-		return;		/* reconnect will retry */
-	if (reply->type == REDIS_REPLY_ERROR &&
-	    strncmp(reply->str, "BUSYGROUP", 9) != 0) {
-		log_warnx("XGROUP CREATE %s %s: %s", c->cf->input_stream,
-		    c->cf->input_group, reply->str);
-		snprintf(c->health, sizeof(c->health), "cannot create group: %s",
-		    reply->str);
-		cons_kick(c, 1000);
-		return;
-	}
-	c->group_ready = true;
-	cons_read_next(c);
-}
-
-static void
-ensure_group(struct consumer *c)
-{
-	const char *argv[] = { "XGROUP", "CREATE", c->cf->input_stream,
-	    c->cf->input_group, "0", "MKSTREAM" };
-
-	if (cons_send(c->rd, group_cb, c, 6, argv, NULL) == -1)
-		cons_kick(c, 500);
-}
-
-static void
-read_cb(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct consumer *c = priv;
-	redisReply *reply = r, *streams;
-	bool history = c->history;
-
-	(void)ac;
-	if (c->stage != ST_READING)
-		return;
-	c->stage = ST_IDLE;
-	c->read_sent = 0;
-	if (reply == NULL) {
-		c->history = true;	/* re-read pending when back */
-		return;
-	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
-			log_warnx("consumer group %s of %s is gone; creating "
-			    "it again", c->cf->input_group,
-			    c->cf->input_stream);
-			c->group_ready = false;
-			ensure_group(c);
-			return;
-		}
-		log_warnx("XREADGROUP %s: %s", c->cf->input_stream, reply->str);
-		cons_kick(c, 1000);
-		return;
-	}
-	cons_batch_begin(c, history);
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
-		streams = reply->element[0];
-		if (streams->type == REDIS_REPLY_ARRAY && streams->elements == 2)
-			cons_read_entries(c, streams->element[1], history);
-	}
-	if (c->b.n == 0) {
-		if (history && c->b.deferred == 0)
-			c->history = false;	/* caught up */
-		cons_read_next(c);
-		return;
-	}
-	cons_counts(c);
-}
-
-static void
-claim_cb(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct consumer *c = priv;
-	redisReply *reply = r;
-
-	(void)ac;
-	if (c->stage != ST_READING)
-		return;
-	c->stage = ST_IDLE;
-	c->read_sent = 0;
-	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements < 2) {
-		if (reply != NULL)
-			log_warnx("XAUTOCLAIM %s: %s", c->cf->input_stream,
-			    reply->type == REDIS_REPLY_ERROR ? reply->str :
-			    "unexpected reply");
-		c->claim_due = false;
-		cons_read_next(c);
-		return;
-	}
-	/* [next cursor, [entries], [deleted IDs]] */
-	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "%s",
-	    reply->element[0]->str ? reply->element[0]->str : "0-0");
-	if (strcmp(c->claim_cursor, "0-0") == 0)
-		c->claim_due = false;
-	cons_batch_begin(c, true);
-	cons_read_entries(c, reply->element[1], true);
-	if (reply->elements > 2 && reply->element[2]->elements > 0) {
-		c->stats->lost += reply->element[2]->elements;
-		log_warnx("claimed %zu entries of %s that were deleted while "
-		    "pending on a dead consumer; their content is lost",
-		    reply->element[2]->elements, c->cf->input_stream);
-	}
-	if (c->b.n == 0) {
-		cons_read_next(c);
-		return;
-	}
-	log_info("claimed %zu entries idle for over %lld ms from dead "
-	    "consumers", c->b.n, (long long)c->cf->claim_idle_ms);
-	cons_counts(c);
-}
-
-struct load_ctx {
-	struct consumer	*c;
-	char		*sha;
-	bool		 last;
-};
-
-static void
-script_loaded(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct load_ctx *x = priv;
-	struct consumer *c = x->c;
-	redisReply *reply = r;
-
-	(void)ac;
-	if (reply_ok(reply) && reply->type == REDIS_REPLY_STRING) {
-		snprintf(x->sha, 41, "%s", reply->str);
-		if (x->last) {
-			c->scripts_ready = true;
-			cons_read_next(c);
-		}
-	} else if (reply != NULL)
-		log_warnx("SCRIPT LOAD: %s", reply->str ? reply->str : "?");
-	free(x);
-}
-
-static void
-load_scripts(struct consumer *c)
-{
-	const char *src[] = { script_decide, script_commit };
-	char *sha[] = { c->sha_decide, c->sha_commit };
-	struct load_ctx *x;
-	const char *argv[3];
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		x = xmalloc(sizeof(*x));
-		x->c = c;
-		x->sha = sha[i];
-		x->last = i == 1;
-		argv[0] = "SCRIPT";
-		argv[1] = "LOAD";
-		argv[2] = src[i];
-		if (cons_send(c->wr, script_loaded, x, 3, argv, NULL) == -1) {
-			free(x);
-			return;
-		}
-	}
+	finish_stop(arg);
 }
 
 /* budget_config: what the consumer derives from its configuration's
@@ -275,81 +304,183 @@ budget_config(struct consumer *c)
 		c->read_count = c->cf->input_batch;
 }
 
+static struct store *
+new_store(const struct config *cf)
+{
+	struct store_opts so;
+
+	store_opts_init(&so, cf);
+	so.backed = true;
+	so.max_entities = (size_t)cf->state_cache;
+	so.appends = true;	/* a hot key commits its new records only */
+	return store_new(&so);
+}
+
 /*
- * apply_config: swap in a reloaded configuration. Only between batches
- * (idle, or waiting for a read: hiredis has copied the read's arguments,
- * so the old strings are no longer needed), so that a batch is judged
- * by one rule set from start to end and an event that arrives after the
- * reload is judged by the new one.
+ * apply_config: swap in a reloaded configuration, only when no batch is
+ * past its read (cons_pump starts none while one waits; a read that is
+ * out takes the configuration of the moment its reply arrives: hiredis
+ * has copied its arguments), so that a batch is judged by one rule set
+ * from start to end and an event that arrives after the reload by the
+ * new one; the store follows (the channels its step signatures name).
  */
 static void
 apply_config(struct consumer *c)
 {
 	struct config *old = c->cf;
+	size_t i;
 
-	if (c->next_cf == NULL || (c->stage != ST_IDLE &&
-	    c->stage != ST_READING))
+	if (c->next_cf == NULL || c->loading)
 		return;
+	for (i = 0; i < 2; i++)
+		if (c->b[i].st != BS_FREE && c->b[i].st != BS_READ)
+			return;
 	c->cf = c->next_cf;
+	for (i = 0; i < 2; i++)
+		c->b[i].cf = c->cf;
 	c->next_cf = NULL;
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    c->cf->state_prefix);
 	c->enrich = engine_reads_prefix(c->cf, "customer.");
 	budget_config(c);
+	owner_set_lease(c->owner, c->cf->ha_lease_ms);
+	store_set_config(c->store, c->cf);
 	if (c->release != NULL)
 		c->release(old);
 }
 
-/*
- * cons_read_next: start the next batch if nothing is in flight: apply a pending
- * reload, then claim entries of dead consumers if due, else read.
- */
-void
-cons_read_next(struct consumer *c)
+/* start_next: the next batch (or setup/claim step) if a slot is free
+ * and no other batch is being read or decided. */
+static void
+start_next(struct consumer *c)
 {
-	char count[24], block[24], idle[24];
+	struct batch *b = NULL;
+	size_t i;
 
-	if (c->stage != ST_IDLE)
+	if (c->stopping || c->loading || busy(&c->b[0]) || busy(&c->b[1]))
 		return;
-	apply_config(c);
-	if (c->stopping) {
-		finish_stop(c);
-		return;
-	}
+	if (c->next_cf != NULL)
+		return;		/* waits for the slots to empty */
 	if (!rconn_ready(c->rd) || !rconn_ready(c->wr))
 		return;		/* the state callbacks call us again */
-	if (!c->scripts_ready) {
-		load_scripts(c);
+	if (!owner_active(c->owner)) {
+		cons_kick(c, 50);	/* a late renewal may still come */
 		return;
 	}
-	if (!c->group_ready) {
-		ensure_group(c);
+	switch (c->phase) {
+	case PH_STANDBY:
+		return;
+	case PH_SETUP:
+		setup(c);
+		return;
+	case PH_CLAIM:
+		cons_claim(c);
+		return;
+	case PH_HISTORY:
+	case PH_LIVE:
+		break;
+	}
+	for (i = 0; i < 2 && b == NULL; i++)
+		if (c->b[i].st == BS_FREE)
+			b = &c->b[i];
+	if (b == NULL)
+		return;
+	b->cf = c->cf;
+	if (c->esc_wanted && c->phase == PH_LIVE &&
+	    !(c->b[0].kind == BK_STEPS && c->b[0].st != BS_FREE) &&
+	    !(c->b[1].kind == BK_STEPS && c->b[1].st != BS_FREE)) {
+		c->esc_wanted = false;
+		cons_steps(c, b);
 		return;
 	}
-	snprintf(count, sizeof(count), "%ld", c->read_count);
-	if (c->claim_due && !c->history) {
-		const char *argv[] = { "XAUTOCLAIM", c->cf->input_stream,
-		    c->cf->input_group, c->name, idle, c->claim_cursor,
-		    "COUNT", count };
-		snprintf(idle, sizeof(idle), "%lld",
-		    (long long)c->cf->claim_idle_ms);
-		if (cons_send(c->rd, claim_cb, c, 8, argv, NULL) == 0) {
-			c->stage = ST_READING;
-			c->read_sent = now_wall();
+	cons_read(c, b);
+}
+
+/* resync: nothing in flight any more: drop the cache and what was read
+ * but not committed, and read our pending entries again from the start
+ * (after claiming everyone's, when another consumer held some). */
+static void
+resync(struct consumer *c)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		drop(c, &c->b[i], false);
+	store_drop(c->store);
+	c->phase = c->reclaim ? PH_CLAIM : PH_HISTORY;
+	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
+	snprintf(c->hist_pos, sizeof(c->hist_pos), "0");
+	c->resync = c->reclaim = false;
+	c->sweep_at = 0;
+}
+
+void
+cons_pump(struct consumer *c)
+{
+	struct batch *b;
+	double now = now_wall();
+
+	apply_config(c);
+	if (c->phase == PH_STANDBY || c->released) {
+		if (c->stopping)
+			finish_stop(c);
+		return;
+	}
+	if (c->sweep_at > 0 && now >= c->sweep_at && !c->resync) {
+		c->resync = true;
+		c->resync_at = now;
+	}
+	if (c->resync && slot_at(c, BS_COMMIT) == NULL && !c->loading) {
+		if (now < c->resync_at) {
+			cons_kick(c, (int)((c->resync_at - now) * 1000) + 1);
+			return;
+		}
+		if (!busy(&c->b[0]) && !busy(&c->b[1]))
+			resync(c);
+		else {
+			/* A read or load is out: drop it, its late replies
+			 * are ignored (generation). */
+			drop(c, &c->b[0], false);
+			drop(c, &c->b[1], false);
+			resync(c);
+		}
+	}
+	if (slot_at(c, BS_COMMIT) == NULL) {
+		struct batch *r0 = c->b[0].st == BS_READY ? &c->b[0] : NULL;
+		struct batch *r1 = c->b[1].st == BS_READY ? &c->b[1] : NULL;
+
+		b = r0 == NULL ? r1 : r1 == NULL ? r0 :
+		    r0->started <= r1->started ? r0 : r1;
+		if (b != NULL && !c->resync)
+			cons_commit(c, b);
+	}
+	if (c->stopping) {
+		if (c->b[0].st == BS_FREE && c->b[1].st == BS_FREE &&
+		    !c->loading) {
+			c->released = true;
+			owner_release(c->owner, released, c);
 		}
 		return;
 	}
-	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
-	{
-		const char *argv[] = { "XREADGROUP", "GROUP",
-		    c->cf->input_group, c->name, "COUNT", count, "BLOCK", block,
-		    "STREAMS", c->cf->input_stream, c->history ? "0" : ">" };
-		/* A history read never blocks: BLOCK is ignored for it. */
-		if (cons_send(c->rd, read_cb, c, 11, argv, NULL) == 0) {
-			c->stage = ST_READING;
-			c->read_sent = now_wall();
-		}
-	}
+	if (!c->resync)
+		start_next(c);
+}
+
+/* --- the owner's role ---------------------------------------------------- */
+
+static void
+role_cb(void *arg, bool held)
+{
+	struct consumer *c = arg;
+
+	cons_drop_all(c);
+	c->loading = false;
+	if (held) {
+		c->phase = PH_SETUP;
+		c->backoff_ms = 0;
+	} else
+		c->phase = PH_STANDBY;
+	cons_pump(c);
 }
 
 /* --- timers and connection state --------------------------------------- */
@@ -359,19 +490,19 @@ kick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
-	cons_read_next(arg);
+	cons_pump(arg);
 }
 
 static void
-claim_timer_cb(evutil_socket_t fd, short ev, void *arg)
+esc_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct consumer *c = arg;
 
 	(void)fd;
 	(void)ev;
-	if (!c->claim_due) {
-		c->claim_due = true;
-		snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
+	if (c->phase == PH_LIVE) {
+		c->esc_wanted = true;
+		cons_pump(c);
 	}
 }
 
@@ -439,9 +570,81 @@ publish(struct consumer *c)
 	c->pub.n = 0;
 	arena_reset(&c->pub_arena);
 	metrics_publish_args(c->stats, c->mi, key, &c->pub, &c->pub_arena);
+	args_str(&c->pub, "role");
+	args_str(&c->pub, c->stats->owner ? "owner" : "standby");
 	if (rconn_cmd(c->wr, publish_cb, c, (int)c->pub.n, c->pub.v,
 	    c->pub.l) == 0)
 		(void)cons_send(c->wr, publish_cb, c, 3, ea, NULL);
+}
+
+/*
+ * Housekeeping of the case index: <prefix>cases lists every case by its
+ * opening time; a resolved case's hash expires after 30 days, its member
+ * stays. The owner looks at up to 16 members older than 31 days per tick
+ * and removes those whose hash is gone (an expired case never comes back:
+ * case IDs are entry IDs).
+ */
+struct gone {
+	struct consumer	*c;
+	char		 id[ENGINE_ID_MAX];
+};
+
+static void
+gone_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct gone *g = priv;
+	redisReply *reply = r;
+	char key[300];
+	const char *argv[] = { "ZREM", key, g->id };
+
+	(void)ac;
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_INTEGER &&
+	    reply->integer == 0) {
+		snprintf(key, sizeof(key), "%scases", g->c->cf->state_prefix);
+		(void)cons_send(g->c->wr, publish_cb, g->c, 3, argv, NULL);
+	}
+	free(g);
+}
+
+static void
+old_cases_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+	char key[ENGINE_ID_MAX + 300];
+	const char *argv[] = { "EXISTS", key };
+	struct gone *g;
+	size_t i;
+
+	(void)ac;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i < reply->elements; i++) {
+		const redisReply *m = reply->element[i];
+
+		if (m->type != REDIS_REPLY_STRING || m->len >= ENGINE_ID_MAX)
+			continue;
+		g = xmalloc(sizeof(*g));
+		g->c = c;
+		snprintf(g->id, sizeof(g->id), "%s", m->str);
+		snprintf(key, sizeof(key), "%scase:%s", c->cf->state_prefix,
+		    m->str);
+		if (cons_send(c->wr, gone_cb, g, 2, argv, NULL) == -1)
+			free(g);
+	}
+}
+
+static void
+housekeeping(struct consumer *c)
+{
+	char key[300], max[32];
+	const char *argv[] = { "ZRANGEBYSCORE", key, "-inf", max, "LIMIT",
+	    "0", "16" };
+
+	snprintf(key, sizeof(key), "%scases", c->cf->state_prefix);
+	snprintf(max, sizeof(max), "%.0f", now_wall() * 1000 -
+	    31.0 * 86400000);
+	(void)cons_send(c->wr, old_cases_cb, c, 7, argv, NULL);
 }
 
 static void
@@ -454,9 +657,11 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	/* Watchdogs: a read or write unanswered far past its due time
 	 * means a silent connection; drop it and reconnect. */
-	if (c->stage == ST_READING && c->read_sent > 0 &&
-	    now - c->read_sent > READ_BLOCK_MS / 1000.0 + SILENCE_GRACE_S)
+	if (c->read_sent > 0 &&
+	    now - c->read_sent > READ_BLOCK_MS / 1000.0 + SILENCE_GRACE_S) {
+		c->read_sent = 0;
 		rconn_drop(c->rd, "read unanswered");
+	}
 	if (c->wr_since > 0 && now - c->wr_since > 2 * SILENCE_GRACE_S) {
 		c->wr_since = 0;
 		rconn_drop(c->wr, "write unanswered");
@@ -464,8 +669,9 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	if (c->stopping && c->stop_at > 0 && now > c->stop_at) {
 		log_warnx("could not finish the batch in flight within the "
 		    "stop timeout; its entries stay pending");
-		c->stage = ST_IDLE;
-		finish_stop(c);
+		c->stop_at = 0;
+		c->released = true;
+		owner_release(c->owner, released, c);
 		return;
 	}
 	c->stats->redis_reconnects = rconn_reconnects(c->rd) +
@@ -481,8 +687,9 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		if (c->mi != NULL)
 			publish(c);
 	}
-	if (c->stage == ST_IDLE)
-		cons_read_next(c);
+	if (c->phase == PH_LIVE && rconn_ready(c->wr))
+		housekeeping(c);
+	cons_pump(c);
 }
 
 static void
@@ -492,19 +699,25 @@ conn_state(struct rconn *rc, bool up, void *arg)
 
 	if (up) {
 		c->health[0] = '\0';
-		if (rc == c->wr)
-			c->scripts_ready = false;	/* Redis may be new */
-		if (rc == c->rd)
-			c->group_ready = false;
-		c->history = true;
-		cons_read_next(c);
+		if (c->phase != PH_STANDBY && rc == c->wr) {
+			/* Redis may be a new one: set up again. */
+			cons_drop_all(c);
+			c->loading = false;
+			c->phase = PH_SETUP;
+		}
+		cons_pump(c);
 		return;
 	}
 	snprintf(c->health, sizeof(c->health), "redis %s connection lost",
 	    rc == c->rd ? "read" : "write");
-	c->history = true;
-	/* A batch waiting on the lost connection is abandoned by its
-	 * NULL replies. */
+	if (rc == c->rd)
+		c->read_sent = 0;
+	else
+		c->wr_since = 0;
+	/* A batch waiting on the lost connection fails by its NULL
+	 * replies; setup waits for the connection to come back. */
+	if (rc == c->wr)
+		c->loading = false;
 }
 
 /* --- public ------------------------------------------------------------ */
@@ -516,6 +729,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	struct consumer *c = xcalloc(1, sizeof(*c));
 	char err[256];
 	struct timeval tv;
+	size_t i;
 
 	c->base = base;
 	c->cf = cf;
@@ -524,30 +738,41 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    cf->state_prefix);
+	snprintf(c->rev_key, sizeof(c->rev_key), "%scases:rev",
+	    cf->state_prefix);
 	c->enrich = engine_reads_prefix(cf, "customer.");
 	if (redis_url_parse(cf->redis_url, &c->target, err, sizeof(err)) == -1)
 		fatalx("redis.url: %s", err);
 	c->rd = rconn_new(base, &c->target, "read", conn_state, c);
 	c->wr = rconn_new(base, &c->target, "write", conn_state, c);
 	rconn_set_setup(c->rd, cons_setup_reader, c);
+	c->owner = owner_new(base, &c->target, cf, name, st, role_cb, c);
+	c->store = new_store(cf);
+	snprintf(c->esc_key, sizeof(c->esc_key), "%s",
+	    store_sched_key(c->store));
 	/* Until entries were seen: as many as the largest valid entry
 	 * allows, so that the first read already keeps to the budget. */
 	c->read_count = (long)(cf->batch_bytes / (EVENT_MAX_BYTES +
 	    4 * REPLY_OVERHEAD));
 	budget_config(c);
-	c->history = true;
-	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
-	arena_init(&c->b.arena);
-	buf_init(&c->b.scratch);
+	c->phase = PH_STANDBY;
+	snprintf(c->rev, sizeof(c->rev), "0");
+	for (i = 0; i < 2; i++) {
+		c->b[i].slot = (int)i;
+		arena_init(&c->b[i].arena);
+		buf_init(&c->b[i].scratch);
+		commit_init(&c->b[i].cm);
+	}
 	arena_init(&c->pub_arena);
 	c->tick = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	c->kick = evtimer_new(base, kick_cb, c);
-	c->claim = event_new(base, -1, EV_PERSIST, claim_timer_cb, c);
+	c->esc = event_new(base, -1, EV_PERSIST, esc_cb, c);
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;
 	evtimer_add(c->tick, &tv);
-	tv.tv_sec = cf->claim_idle_ms / 2000 > 0 ? cf->claim_idle_ms / 2000 : 1;
-	evtimer_add(c->claim, &tv);
+	tv.tv_sec = ESC_PERIOD_MS / 1000;
+	tv.tv_usec = (ESC_PERIOD_MS % 1000) * 1000;
+	evtimer_add(c->esc, &tv);
 	snprintf(c->health, sizeof(c->health), "connecting to redis");
 	return c;
 }
@@ -557,6 +782,7 @@ consumer_start(struct consumer *c)
 {
 	rconn_start(c->rd);
 	rconn_start(c->wr);
+	owner_start(c->owner);
 }
 
 void
@@ -565,9 +791,7 @@ consumer_set_config(struct consumer *c, struct config *cf)
 	if (c->next_cf != NULL && c->release != NULL)
 		c->release(c->next_cf);
 	c->next_cf = cf;
-	apply_config(c);
-	if (c->stage == ST_IDLE)
-		cons_read_next(c);
+	cons_pump(c);
 }
 
 void
@@ -577,8 +801,7 @@ consumer_stop(struct consumer *c, void (*done)(void *), void *arg)
 	c->done = done;
 	c->done_arg = arg;
 	c->stop_at = now_wall() + 10;
-	if (c->stage == ST_IDLE)
-		cons_kick(c, 0);
+	cons_kick(c, 0);
 }
 
 void
@@ -590,11 +813,21 @@ consumer_set_metrics(struct consumer *c, const struct metrics_info *mi)
 const char *
 consumer_health(const struct consumer *c)
 {
+	const char *why;
+
 	if (!rconn_ready(c->rd) || !rconn_ready(c->wr))
 		return c->health[0] ? c->health : "redis not connected";
-	if (!c->scripts_ready || !c->group_ready)
+	if ((why = owner_health(c->owner)) != NULL)
+		return why;
+	if (c->phase == PH_SETUP)
 		return "starting";
 	return NULL;
+}
+
+const char *
+consumer_role(const struct consumer *c)
+{
+	return c->phase == PH_STANDBY ? "standby" : "owner";
 }
 
 const struct config *
@@ -606,26 +839,34 @@ consumer_config(const struct consumer *c)
 void
 consumer_free(struct consumer *c)
 {
-	size_t i;
+	size_t i, j;
 
 	if (c == NULL)
 		return;
 	rconn_free(c->rd);
 	rconn_free(c->wr);
+	owner_free(c->owner);
 	event_free(c->tick);
 	event_free(c->kick);
-	event_free(c->claim);
-	for (i = 0; i < c->b.cap; i++) {
-		evt_free(&c->b.v[i].ev);
-		arena_free(&c->b.v[i].raw);
+	event_free(c->esc);
+	for (j = 0; j < 2; j++) {
+		struct batch *b = &c->b[j];
+		for (i = 0; i < b->cap; i++) {
+			evt_free(&b->v[i].ev);
+			arena_free(&b->v[i].raw);
+		}
+		free(b->v);
+		free(b->fires);
+		free(b->cands);
+		free(b->alerts);
+		free(b->alert_entry);
+		free(b->needs);
+		arena_free(&b->arena);
+		buf_free(&b->scratch);
+		commit_free(&b->cm);
 	}
-	free(c->b.v);
-	free(c->b.fires);
-	free(c->b.cands);
-	free(c->b.alerts);
-	free(c->b.alert_entry);
-	arena_free(&c->b.arena);
-	buf_free(&c->b.scratch);
+	store_free(c->store);
+	free(c->redeliv);
 	free(c->pub.v);
 	free(c->pub.l);
 	arena_free(&c->pub_arena);

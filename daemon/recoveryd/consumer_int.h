@@ -1,7 +1,17 @@
 /*
  * consumer_int.h — the stream consumer's private structures, shared by
- * consumer.c (reading, connections, timers, life cycle) and
- * consumer_batch.c (the stages of a batch after the read).
+ * its stages (see consumer.h):
+ *   consumer.c         life cycle, connections, timers, the owner's
+ *                      phases and the scheduler that moves batches on;
+ *   consumer_read.c    READ: claim at takeover, own pending entries,
+ *                      new ones; a reply into a batch within the byte
+ *                      budget; delivery counts;
+ *   consumer_load.c    LOAD: CRM enrichment and the store's entities
+ *                      not resident, pipelined;
+ *   consumer_decide.c  DECIDE: match, store_decide in stream order,
+ *                      render, and the batch's one fenced commit built
+ *                      (commit.h); also the escalation steps' batches;
+ *   consumer_commit.c  COMMIT: sending it, its answer, what follows.
  */
 #ifndef RECOVERYD_CONSUMER_INT_H
 #define RECOVERYD_CONSUMER_INT_H
@@ -12,29 +22,46 @@
 #include <event2/event.h>
 
 #include "alertcmd.h"
+#include "commit.h"
 #include "config.h"
 #include "consumer.h"
 #include "engine.h"
 #include "event.h"
 #include "metrics.h"
+#include "owner.h"
 #include "redis.h"
 #include "state.h"
 #include "stats.h"
+#include "store.h"
 
 #define READ_BLOCK_MS		1000	/* XREADGROUP BLOCK: bounds stop latency */
 #define SILENCE_GRACE_S		5	/* reply overdue by this much: drop */
-#define RETRY_DELAY_MS		200
+#define RETRY_MIN_MS		100	/* transient refusals: first backoff */
+#define RETRY_MAX_MS		5000	/* ... doubling up to this */
 #define STATS_PERIOD_S		5
 #define DEAD_PREFIX		1024	/* bytes of a cut field in a dead letter */
 #define BIG_BATCH		(1024 * 1024)	/* read bytes: give memory back after */
 #define REPLY_OVERHEAD		64	/* bytes a reply object costs beside its text */
+#define CLAIM_COUNT		1000	/* XAUTOCLAIM JUSTID page at takeover */
+#define ESC_PERIOD_MS		1000	/* due escalation steps looked for */
+#define ESC_BATCH		64	/* steps per batch */
+#define SWEEP_DELAY_S		10	/* entries left pending: read again after */
+#define MGET_CHUNK		512	/* keys per MGET */
+#define LOAD_ROUNDS		4	/* store_needs rounds per batch (2 suffice) */
 
-enum entry_state { E_OK, E_INVALID, E_LOST, E_DEAD };
+enum entry_state {
+	E_OK,		/* a valid event */
+	E_INVALID,	/* not a valid event: dead letter (err) */
+	E_LOST,		/* deleted from the stream while pending: ack */
+	E_DEAD,		/* over max_deliveries: dead letter */
+	E_FAILED	/* deciding it failed: dead letter (reason) */
+};
 
 struct entry {
 	char		 id[EVENT_ID_MAX];
 	enum entry_state st;
 	enum event_err	 err;
+	const char	*reason;	/* E_FAILED: the dead letter's reason */
 	char		 errmsg[320];
 	long		 deliveries;
 	struct evt	 ev;
@@ -45,14 +72,40 @@ struct entry {
 					 * than fvlens[i] when cut to DEAD_PREFIX */
 	size_t		 nf;
 	size_t		 fire0, nfires;	/* into batch.fires */
+	struct state_req req;		/* for the store (nfires > 0) */
 	struct case_ref	 cr;
-	bool		 written;		/* this commit wrote it */
+	bool		 kept;		/* left pending by the commit */
+	/* an escalation batch's member (BK_STEPS) */
+	const char	*member;
+	size_t		 mlen;
+	bool		 run;		/* store_step ran it */
+	struct esc_due	 due;
 };
 
-enum stage { ST_IDLE, ST_READING, ST_COUNTS, ST_ENRICH, ST_DECIDE,
-    ST_COMMIT };
+enum bkind { BK_EVENTS, BK_STEPS };
+
+enum bstage {
+	BS_FREE,
+	BS_READ,	/* the read (or the step query) is out */
+	BS_COUNTS,	/* delivery counts of re-delivered entries */
+	BS_ENRICH,	/* CRM hashes */
+	BS_LOAD,	/* entities the store lacks */
+	BS_READY,	/* decided; its commit waits for the one before */
+	BS_COMMIT	/* its commit is out */
+};
+
+struct need {
+	const char	*key;		/* in the batch arena */
+	size_t		 klen;
+	enum store_kind	 kind;
+};
 
 struct batch {
+	int		 slot;		/* index in consumer.b */
+	enum bkind	 kind;
+	enum bstage	 st;
+	unsigned	 gen;		/* bumped when the batch is dropped */
+	struct config	*cf;		/* the rules it is judged by */
 	struct entry	*v;
 	size_t		 n, cap;
 	bool		 history;	/* re-delivered: check delivery counts */
@@ -63,15 +116,39 @@ struct batch {
 	size_t		 nalerts, capalerts;
 	size_t		*alert_entry;	/* entry index of each alert */
 	size_t		 capae;
-	struct arena	 arena;		/* messages, JSON, command args */
+	struct need	*needs;
+	size_t		 nneeds, capneeds;
+	int		 round;		/* load rounds done */
+	struct arena	 arena;		/* messages, JSON, keys, command args */
 	struct buf	 scratch;
+	struct commit	 cm;
 	int		 outstanding;	/* replies still expected */
-	bool		 failed;	/* a reply was NULL or an error */
+	bool		 failed;	/* a reply was lost or refused */
+	bool		 transient;	/* ... for the moment (OOM, BUSY...) */
+	bool		 blame;		/* ... by an error about the batch */
+	char		 why[200];
 	double		 started;
-	unsigned	 gen;		/* see struct reply_ctx */
+	int64_t		 now_ms;	/* the batch's wall clock */
 	size_t		 bytes;		/* the read's entries, as sent by Redis */
 	size_t		 max_entry;	/* the largest of them */
 	size_t		 deferred;	/* entries left pending: over the budget */
+	bool		 full;		/* a full page (steps: more may be due) */
+};
+
+/* The owner's phases, while it holds the lease. */
+enum phase {
+	PH_STANDBY,	/* not the owner */
+	PH_SETUP,	/* scripts, group, the cases revision */
+	PH_CLAIM,	/* XAUTOCLAIM JUSTID: every pending entry becomes ours */
+	PH_HISTORY,	/* our pending entries, in ID order, from hist_pos */
+	PH_LIVE		/* new entries (">") */
+};
+
+/* An entry re-read because of our own transient failure: its delivery
+ * count in Redis grew by n without its being at fault. */
+struct redeliv {
+	char	id[EVENT_ID_MAX];
+	long	n;
 };
 
 /*
@@ -98,27 +175,44 @@ struct consumer {
 	struct stats		*stats;
 	struct redis_target	 target;
 	struct rconn		*rd, *wr;
-	char			 sha_decide[41], sha_commit[41];
-	bool			 scripts_ready, group_ready;
-	bool			 history;	/* read own pending entries next */
-	bool			 claim_due;
+	struct owner		*owner;
+	struct store		*store;
+	char			 sha_apply[41];
+	bool			 scripts_ready, group_ready, loading;
+	enum phase		 phase;
+	bool			 resync;	/* drop the cache, re-read ours */
+	bool			 reclaim;	/* ... after claiming all again */
+	double			 resync_at;	/* not before (backoff) */
+	int			 backoff_ms;
+	double			 sweep_at;	/* entries left pending: 0 none */
+	double			 resend_hold;	/* a refused commit: not before */
+	char			 rev[32];	/* <prefix>cases:rev we decide on */
+	bool			 rev_known;
+	char			 hist_pos[EVENT_ID_MAX];
 	char			 claim_cursor[EVENT_ID_MAX];
-	enum stage		 stage;
-	double			 read_sent;	/* when the read went out */
-	double			 wr_since;	/* oldest unanswered write */
-	struct batch		 b;
+	char			 last_id[EVENT_ID_MAX];	/* last handed out */
+	struct batch		 b[2];
+	int			 prep;		/* slot being read/decided, -1 */
+	int			 committing;	/* slot whose commit is out, -1 */
+	bool			 esc_wanted;
 	struct read_cap		 cap;
 	long			 read_count;	/* COUNT of the next read */
 	int64_t			 past_skew_ms;	/* input.max_past_skew, resolved */
-	struct event		*tick, *kick, *claim;
-	bool			 stopping;
+	struct event		*tick, *kick, *esc;
+	bool			 stopping, released;
 	void			(*done)(void *);
 	void			*done_arg;
 	double			 stop_at;
 	double			 last_stats;
+	double			 read_sent;	/* when the read went out */
+	double			 wr_since;	/* oldest unanswered commit */
 	char			 health[160];
 	char			 outbox_key[300];	/* <prefix>outbox */
+	char			 esc_key[300];		/* store_sched_key */
+	char			 rev_key[300];		/* <prefix>cases:rev */
 	bool			 enrich;	/* some rule reads customer.* */
+	struct redeliv		*redeliv;	/* sorted by ID */
+	size_t			 nredeliv, capredeliv;
 	const struct metrics_info *mi;		/* NULL: do not publish */
 	struct args		 pub;		/* the HSET of the figures */
 	struct arena		 pub_arena;
@@ -128,21 +222,62 @@ struct consumer {
 void	cons_kick(struct consumer *, int ms);
 int	cons_send(struct rconn *, redisCallbackFn *, void *, int argc,
 	    const char **argv, const size_t *lens);
-void	cons_abandon(struct consumer *, const char *why);
-bool	cons_reply_done(struct consumer *, const redisReply *);
-void	cons_read_next(struct consumer *);
-/* consumer_read.c: the read stage. cons_setup_reader is the read
- * connection's rconn setup callback (arg: the consumer); cons_batch_begin
- * starts an empty batch; cons_read_entries adds a read or claim reply's
- * entries and sets the next read's COUNT; cons_batch_end, once the batch
- * is over (committed or abandoned), gives back what an unusually large
- * one made the process hold. */
+/* cons_pump: move batches on: resync, send a ready commit, start the
+ * next read. Called whenever a stage ends. */
+void	cons_pump(struct consumer *);
+/* cons_fail: stop using batch b (lost reply, refused command, fenced
+ * commit): it is dropped, with what was decided after it and the cache;
+ * our pending entries are read again once nothing is in flight, after a
+ * backoff. The re-read counts against max_deliveries only when counts:
+ * an error about the batch itself, not a refusal for the moment, a lost
+ * connection or the fence. */
+void	cons_fail(struct consumer *, struct batch *, bool counts,
+	    const char *why);
+/* cons_drop_all: forget both batches and the cache (lease lost). */
+void	cons_drop_all(struct consumer *);
+/* is_transient: a refusal worth retrying as is (OOM, BUSY, LOADING...). */
+bool	is_transient(const redisReply *);
+/* batch_free_slot: the slot is free again. */
+void	batch_free_slot(struct consumer *, struct batch *);
+
+/* consumer_read.c */
 void	cons_setup_reader(redisAsyncContext *, void *);
-void	cons_batch_begin(struct consumer *, bool history);
-void	cons_read_entries(struct consumer *, const redisReply *, bool history);
-void	cons_batch_end(struct consumer *);
-/* consumer_batch.c: the stages after a read, starting with the delivery
- * counts of re-delivered entries. */
-void	cons_counts(struct consumer *);
+void	cons_batch_begin(struct consumer *, struct batch *, enum bkind,
+	    bool history);
+void	cons_batch_end(struct consumer *, struct batch *);
+/* cons_read: send the read of the current phase into batch b. */
+void	cons_read(struct consumer *, struct batch *);
+/* cons_claim: one XAUTOCLAIM JUSTID page (PH_CLAIM). */
+void	cons_claim(struct consumer *);
+/* redelivered: note that entry id will be re-read for our own fault;
+ * redeliv_of / redeliv_done: look it up, forget it. */
+void	redelivered(struct consumer *, const char *id);
+long	redeliv_of(struct consumer *, const char *id);
+void	redeliv_done(struct consumer *, const char *id);
+/* cons_counts: the delivery counts of a history batch, then LOAD. */
+void	cons_counts(struct consumer *, struct batch *);
+
+/* consumer_load.c */
+void	cons_enrich(struct consumer *, struct batch *);
+void	cons_load(struct consumer *, struct batch *);
+/* reply context: the batch (slot, generation) and an index */
+struct reply_ctx {
+	struct consumer	*c;
+	int		 slot;
+	unsigned	 gen;
+	size_t		 idx, n;
+};
+struct reply_ctx *reply_ctx(struct consumer *, struct batch *, size_t idx);
+/* reply_batch: the batch the reply belongs to if it is still at stage
+ * st, else NULL. */
+struct batch	*reply_batch(const struct reply_ctx *, enum bstage st);
+
+/* consumer_decide.c */
+void	cons_decide(struct consumer *, struct batch *);
+/* cons_steps: start an escalation batch (due members of <prefix>esc). */
+void	cons_steps(struct consumer *, struct batch *);
+
+/* consumer_commit.c */
+void	cons_commit(struct consumer *, struct batch *);
 
 #endif

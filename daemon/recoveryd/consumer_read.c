@@ -1,24 +1,40 @@
 /*
  * consumer_read.c — the read stage of the stream consumer (consumer.h):
- * a read or claim reply turned into a batch of entries, within a budget
- * of bytes rather than of entries.
+ * the owner's claim of every pending entry at takeover, the reads of its
+ * own pending entries and of new ones, each reply turned into a batch
+ * within a budget of bytes rather than of entries, and the delivery
+ * counts of re-read entries.
+ *
+ * Order. Entries are handed on strictly in stream order: the claim at
+ * takeover moves every pending entry of the group (XAUTOCLAIM JUSTID,
+ * which does not count as a delivery) to this consumer, the history
+ * reads then go through them from the oldest, and ">" only follows once
+ * none is left. A history read starts after the last entry handed to a
+ * batch (hist_pos), so it never returns an entry of the batch still
+ * committing.
  *
  * Memory is bounded in bytes. The read connection's reader keeps only a
  * prefix of a string that is too large to be part of a valid event, and
  * of any string once a reply holds input.batch_bytes (struct read_cap);
  * an entry over EVENT_MAX_BYTES is refused from the reply's lengths before
  * anything of it is copied, and dead-lettered with its long values cut to
- * DEAD_PREFIX bytes; a valid entry cut by the budget stays pending and is
- * read whole by the next read. The next read's COUNT is the budget over
- * the largest entry just read, so a run of large entries is read a few at
- * a time. After an unusually large batch the arenas it grew and the
+ * DEAD_PREFIX bytes. A valid entry cut by the budget ends the batch there
+ * (the entries after it wait too, so that order holds): they stay pending
+ * and the next read, of our pending entries with a smaller COUNT, has them
+ * whole. The next read's COUNT is the budget over the largest entry just
+ * read. After an unusually large batch the arenas it grew and the
  * allocator's free memory are given back.
  *
- * Each entry is validated here (evt_from_fields); what happens to the
- * batch next is in consumer_batch.c.
+ * Delivery counts. Redis counts every re-read of a pending entry as a
+ * delivery. When the daemon re-reads an entry for its own reasons (a
+ * transient refusal, a lost connection, a fenced or refused commit) it
+ * notes so (redelivered), and the count it holds against
+ * input.max_deliveries leaves those re-reads out: only deliveries that
+ * ended in a crash or a takeover count.
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__		/* defined by the headers above */
 #include <malloc.h>		/* malloc_trim */
@@ -112,16 +128,25 @@ prefix_len(const char *s, size_t len)
 /* --- batches ------------------------------------------------------------ */
 
 void
-cons_batch_begin(struct consumer *c, bool history)
+cons_batch_begin(struct consumer *c, struct batch *b, enum bkind kind,
+    bool history)
 {
-	c->b.n = 0;
-	c->b.gen++;
-	c->b.history = history;
-	c->b.nfires = 0;
-	c->b.nalerts = 0;
-	c->b.started = now_wall();
-	c->b.bytes = c->b.max_entry = c->b.deferred = 0;
-	arena_reset(&c->b.arena);
+	b->n = 0;
+	b->gen++;
+	b->kind = kind;
+	b->history = history;
+	b->nfires = 0;
+	b->nalerts = 0;
+	b->nneeds = 0;
+	b->round = 0;
+	b->failed = b->transient = b->blame = b->full = false;
+	b->why[0] = '\0';
+	b->started = now_wall();
+	b->now_ms = (int64_t)(b->started * 1000);
+	b->bytes = b->max_entry = b->deferred = 0;
+	b->cf = c->cf;
+	arena_reset(&b->arena);
+	commit_begin(&b->cm, &b->arena);
 }
 
 /*
@@ -132,23 +157,121 @@ cons_batch_begin(struct consumer *c, bool history)
  * nothing here.
  */
 void
-cons_batch_end(struct consumer *c)
+cons_batch_end(struct consumer *c, struct batch *b)
 {
 	size_t i;
 
-	if (c->b.bytes <= BIG_BATCH)
+	(void)c;
+	if (b->bytes <= BIG_BATCH)
 		return;
-	c->b.bytes = 0;
-	for (i = 0; i < c->b.cap; i++) {
-		if (c->b.v[i].raw.allocated > ARENA_KEEP)
-			arena_free(&c->b.v[i].raw);
-		evt_trim(&c->b.v[i].ev, ARENA_KEEP);
+	b->bytes = 0;
+	for (i = 0; i < b->cap; i++) {
+		if (b->v[i].raw.allocated > ARENA_KEEP)
+			arena_free(&b->v[i].raw);
+		evt_trim(&b->v[i].ev, ARENA_KEEP);
 	}
-	if (c->b.arena.allocated > BIG_BATCH)
-		arena_free(&c->b.arena);
+	if (b->arena.allocated > BIG_BATCH)
+		arena_free(&b->arena);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
+}
+
+/* --- re-deliveries of our own making -------------------------------------- */
+
+/* id_cmp: stream IDs "ms-seq" in stream order. */
+static int
+id_cmp(const char *a, const char *b)
+{
+	unsigned long long am, as = 0, bm, bs = 0;
+	char *e;
+
+	am = strtoull(a, &e, 10);
+	if (*e == '-')
+		as = strtoull(e + 1, NULL, 10);
+	bm = strtoull(b, &e, 10);
+	if (*e == '-')
+		bs = strtoull(e + 1, NULL, 10);
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return as < bs ? -1 : as > bs ? 1 : 0;
+}
+
+/* redeliv_find: the index of id, or where it would go. O(log n). */
+static size_t
+redeliv_find(const struct consumer *c, const char *id, bool *found)
+{
+	size_t lo = 0, hi = c->nredeliv, mid;
+	int r;
+
+	*found = false;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		r = id_cmp(c->redeliv[mid].id, id);
+		if (r == 0) {
+			*found = true;
+			return mid;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The list holds at most the entries read and not committed, which
+ * input.batch bounds per batch; beyond this something is wrong and the
+ * compensation is given up rather than memory. */
+#define REDELIV_MAX	100000
+
+void
+redelivered(struct consumer *c, const char *id)
+{
+	bool found;
+	size_t i = redeliv_find(c, id, &found);
+
+	if (found) {
+		c->redeliv[i].n++;
+		return;
+	}
+	if (c->nredeliv >= REDELIV_MAX)
+		return;
+	if (c->nredeliv == c->capredeliv) {
+		c->capredeliv = c->capredeliv ? c->capredeliv * 2 : 256;
+		c->redeliv = xreallocarray(c->redeliv, c->capredeliv,
+		    sizeof(*c->redeliv));
+	}
+	memmove(&c->redeliv[i + 1], &c->redeliv[i],
+	    (c->nredeliv - i) * sizeof(*c->redeliv));
+	snprintf(c->redeliv[i].id, sizeof(c->redeliv[i].id), "%s", id);
+	c->redeliv[i].n = 1;
+	c->nredeliv++;
+}
+
+long
+redeliv_of(struct consumer *c, const char *id)
+{
+	bool found;
+	size_t i = redeliv_find(c, id, &found);
+
+	return found ? c->redeliv[i].n : 0;
+}
+
+void
+redeliv_done(struct consumer *c, const char *id)
+{
+	bool found;
+	size_t i;
+
+	if (c->nredeliv == 0)
+		return;
+	i = redeliv_find(c, id, &found);
+	if (!found)
+		return;
+	memmove(&c->redeliv[i], &c->redeliv[i + 1],
+	    (c->nredeliv - i - 1) * sizeof(*c->redeliv));
+	c->nredeliv--;
 }
 
 /* --- entries ------------------------------------------------------------ */
@@ -175,11 +298,15 @@ entry_add(struct batch *b)
 	arena_reset(&e->raw);
 	e->st = E_OK;
 	e->err = EVERR_NONE;
+	e->reason = NULL;
 	e->errmsg[0] = '\0';
 	e->deliveries = 1;
 	e->nf = 0;
 	e->fire0 = e->nfires = 0;
-	e->written = false;
+	e->kept = false;
+	e->member = NULL;
+	e->mlen = 0;
+	e->run = false;
 	memset(&e->cr, 0, sizeof(e->cr));
 	return e;
 }
@@ -221,10 +348,11 @@ keep_raw(struct entry *e, const redisReply *f, bool oversize)
 /*
  * parse_entry: one [id, [field, value, ...]] element of a read reply.
  * The reply is freed by hiredis after the callback, so the event copies
- * everything it keeps into its arena.
+ * everything it keeps into its arena. Returns false when the entry was
+ * cut by the budget: it and the ones after it wait for the next read.
  */
-static void
-parse_entry(struct consumer *c, const redisReply *r, bool history)
+static bool
+parse_entry(struct consumer *c, struct batch *b, const redisReply *r)
 {
 	const char *names[EVENT_MAX_FIELDS + 1], *vals[EVENT_MAX_FIELDS + 1];
 	size_t nl[EVENT_MAX_FIELDS + 1], vl[EVENT_MAX_FIELDS + 1];
@@ -235,56 +363,61 @@ parse_entry(struct consumer *c, const redisReply *r, bool history)
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING)
-		return;
-	e = entry_add(&c->b);
-	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
-	evt_set_clock(&e->ev, c->cf->max_future_skew_ms, c->past_skew_ms, -1,
-	    NULL);
+		return true;
 	f = r->element[1];
+	if (f->type == REDIS_REPLY_ARRAY) {
+		n = f->elements / 2;
+		/* Sizes from the reply's lengths, before anything is
+		 * copied. */
+		for (i = 0; i < 2 * n; i++) {
+			total += full_len(f->element[i]);
+			cut = cut || full_len(f->element[i]) >
+			    f->element[i]->len;
+		}
+		if (cut && total <= EVENT_MAX_BYTES) {
+			/* A valid-sized entry the reply's budget cut
+			 * short. */
+			b->deferred++;
+			return false;
+		}
+	}
+	e = entry_add(b);
+	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
+	evt_set_clock(&e->ev, b->cf->max_future_skew_ms, c->past_skew_ms, -1,
+	    NULL);
 	if (f->type != REDIS_REPLY_ARRAY) {
 		/* Trimmed from the stream while it was pending. */
 		e->st = E_LOST;
 		log_warnx("event %s: entry was deleted from %s while pending "
 		    "(stream trimmed?); its content is lost, acking it",
-		    e->id, c->cf->input_stream);
+		    e->id, b->cf->input_stream);
 		c->stats->lost++;
-		return;
+		return true;
 	}
 	n = f->elements / 2;
-	/* Sizes from the reply's lengths, before anything is copied. */
-	for (i = 0; i < 2 * n; i++) {
-		total += full_len(f->element[i]);
-		cut = cut || full_len(f->element[i]) > f->element[i]->len;
-	}
 	wire = total + (2 * n + 2) * REPLY_OVERHEAD;
-	c->b.bytes += wire;
-	if (wire > c->b.max_entry)
-		c->b.max_entry = wire;
+	b->bytes += wire;
+	if (wire > b->max_entry)
+		b->max_entry = wire;
 	if (total > EVENT_MAX_BYTES) {
 		keep_raw(e, f, true);
 		e->st = E_INVALID;
 		e->err = EVERR_SIZE;
 		snprintf(e->errmsg, sizeof(e->errmsg), "entry is %zu bytes, "
 		    "over the %d-byte limit", total, EVENT_MAX_BYTES);
-		return;
+		return true;
 	}
-	if (cut) {
-		/* A valid-sized entry the reply's budget cut short: it stays
-		 * pending, and the next read (of this consumer's pending
-		 * entries, with a smaller COUNT) has it whole. */
-		c->b.n--;
-		c->b.deferred++;
-		c->history = true;
-		return;
-	}
-	if (history || n > EVENT_MAX_FIELDS)
+	/* The raw fields, for a dead letter: a history entry may turn out
+	 * to be over max_deliveries. (A new entry whose decision fails is
+	 * dead-lettered with its event's fields.) */
+	if (b->history || n > EVENT_MAX_FIELDS)
 		keep_raw(e, f, false);
 	if (n > EVENT_MAX_FIELDS) {
 		e->st = E_INVALID;
 		e->err = EVERR_FIELDS;
 		snprintf(e->errmsg, sizeof(e->errmsg), "entry has %zu fields, "
 		    "over the limit of %d", n, EVENT_MAX_FIELDS);
-		return;
+		return true;
 	}
 	for (i = 0; i < n; i++) {
 		const redisReply *k = f->element[2 * i];
@@ -301,6 +434,7 @@ parse_entry(struct consumer *c, const redisReply *r, bool history)
 		if (e->nf == 0)
 			keep_raw(e, f, false);
 	}
+	return true;
 }
 
 /* adapt_count: the next read's COUNT: as many entries as the largest
@@ -308,29 +442,344 @@ parse_entry(struct consumer *c, const redisReply *r, bool history)
  * read that ran over the budget says so: its entries larger than the
  * ones before it are read again. */
 static void
-adapt_count(struct consumer *c)
+adapt_count(struct consumer *c, struct batch *b)
 {
 	size_t n;
 
-	if (c->b.deferred > 0)
+	if (b->deferred > 0)
 		log_info("a read of %zu entries ran over input.batch_bytes "
 		    "(%ld bytes): %zu stay pending for the next read",
-		    c->b.n + c->b.deferred, c->cf->batch_bytes, c->b.deferred);
-	if (c->b.max_entry == 0)
+		    b->n + b->deferred, b->cf->batch_bytes, b->deferred);
+	if (b->max_entry == 0) {
+		if (b->deferred > 0 && c->read_count > 1)
+			c->read_count = (c->read_count + 1) / 2;
 		return;
-	n = (size_t)c->cf->batch_bytes / c->b.max_entry;
-	c->read_count = n < 1 ? 1 : n > (size_t)c->cf->input_batch ?
-	    c->cf->input_batch : (long)n;
+	}
+	n = (size_t)b->cf->batch_bytes / b->max_entry;
+	c->read_count = n < 1 ? 1 : n > (size_t)b->cf->input_batch ?
+	    b->cf->input_batch : (long)n;
 }
 
-/* cons_read_entries: the entries array of a read or claim reply into
- * the batch; then the next read's COUNT. */
-void
-cons_read_entries(struct consumer *c, const redisReply *arr, bool history)
+/* read_entries: the entries array of a read reply into the batch, up
+ * to the first one the budget cut; then the next read's COUNT and
+ * position. */
+static void
+read_entries(struct consumer *c, struct batch *b, const redisReply *arr)
 {
 	size_t i;
 
 	for (i = 0; i < arr->elements; i++)
-		parse_entry(c, arr->element[i], history);
-	adapt_count(c);
+		if (!parse_entry(c, b, arr->element[i])) {
+			/* it and every one after it */
+			b->deferred = arr->elements - i;
+			break;
+		}
+	adapt_count(c, b);
+	if (b->n > 0)
+		snprintf(c->last_id, sizeof(c->last_id), "%s",
+		    b->v[b->n - 1].id);
+	if (b->deferred > 0) {
+		/* The rest is pending for us: read it as history. */
+		c->phase = PH_HISTORY;
+		snprintf(c->hist_pos, sizeof(c->hist_pos), "%s",
+		    c->last_id[0] != '\0' ? c->last_id : "0");
+	} else if (b->history && b->n > 0)
+		snprintf(c->hist_pos, sizeof(c->hist_pos), "%s", c->last_id);
+}
+
+/* --- the reads ------------------------------------------------------------ */
+
+static void
+read_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct reply_ctx *x = priv;
+	struct consumer *c = x->c;
+	redisReply *reply = r, *streams;
+	struct batch *b;
+
+	(void)ac;
+	b = reply_batch(x, BS_READ);
+	free(x);
+	if (b == NULL)
+		return;
+	c->read_sent = 0;
+	if (reply == NULL) {
+		cons_fail(c, b, false, "connection lost while reading");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
+			log_warnx("consumer group %s of %s is gone; creating "
+			    "it again", b->cf->input_group,
+			    b->cf->input_stream);
+			c->group_ready = false;
+			batch_free_slot(c, b);
+			c->phase = PH_SETUP;
+			cons_pump(c);
+			return;
+		}
+		log_warnx("XREADGROUP %s: %s", b->cf->input_stream, reply->str);
+		batch_free_slot(c, b);
+		c->resync = true;
+		c->resync_at = now_wall() + 1;
+		cons_pump(c);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+		streams = reply->element[0];
+		if (streams->type == REDIS_REPLY_ARRAY && streams->elements == 2)
+			read_entries(c, b, streams->element[1]);
+	}
+	if (b->n == 0) {
+		if (b->history && b->deferred == 0)
+			c->phase = PH_LIVE;	/* caught up */
+		batch_free_slot(c, b);
+		cons_pump(c);
+		return;
+	}
+	cons_counts(c, b);
+}
+
+void
+cons_read(struct consumer *c, struct batch *b)
+{
+	char count[24], block[24];
+	bool history = c->phase == PH_HISTORY;
+	struct reply_ctx *x;
+	const char *argv[11];
+	int argc = 0;
+
+	cons_batch_begin(c, b, BK_EVENTS, history);
+	snprintf(count, sizeof(count), "%ld", c->read_count);
+	snprintf(block, sizeof(block), "%d", READ_BLOCK_MS);
+	argv[argc++] = "XREADGROUP";
+	argv[argc++] = "GROUP";
+	argv[argc++] = b->cf->input_group;
+	argv[argc++] = c->name;
+	argv[argc++] = "COUNT";
+	argv[argc++] = count;
+	if (!history) {
+		argv[argc++] = "BLOCK";
+		argv[argc++] = block;
+	}
+	argv[argc++] = "STREAMS";
+	argv[argc++] = b->cf->input_stream;
+	argv[argc++] = history ? c->hist_pos : ">";
+	x = reply_ctx(c, b, 0);
+	b->st = BS_READ;
+	if (cons_send(c->rd, read_cb, x, argc, argv, NULL) == -1) {
+		free(x);
+		batch_free_slot(c, b);
+		return;
+	}
+	c->read_sent = now_wall();
+}
+
+/* --- the claim at takeover ---------------------------------------------- */
+
+static void
+delconsumer_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	(void)ac;
+	(void)r;
+	(void)priv;
+}
+
+/*
+ * consumers_cb: after the claim no other consumer holds an entry; the
+ * ones left over from earlier owners (a consumer named host:pid per
+ * start) are deleted, so that the group does not collect one per
+ * restart and the commit's check of other consumers stays cheap.
+ */
+static void
+consumers_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+	size_t i, j;
+
+	(void)ac;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i < reply->elements; i++) {
+		const redisReply *g = reply->element[i];
+		const char *name = NULL;
+		long long pending = -1;
+
+		if (g->type != REDIS_REPLY_ARRAY)
+			continue;
+		for (j = 0; j + 1 < g->elements; j += 2) {
+			const char *k = g->element[j]->str;
+			if (k == NULL)
+				continue;
+			if (strcmp(k, "name") == 0)
+				name = g->element[j + 1]->str;
+			else if (strcmp(k, "pending") == 0 &&
+			    g->element[j + 1]->type == REDIS_REPLY_INTEGER)
+				pending = g->element[j + 1]->integer;
+		}
+		if (name != NULL && pending == 0 &&
+		    strcmp(name, c->name) != 0) {
+			const char *argv[] = { "XGROUP", "DELCONSUMER",
+			    c->cf->input_stream, c->cf->input_group, name };
+			(void)cons_send(c->wr, delconsumer_cb, c, 5, argv,
+			    NULL);
+		}
+	}
+}
+
+static void
+claim_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+	const redisReply *cur;
+
+	(void)ac;
+	if (c->phase != PH_CLAIM || !c->loading)
+		return;
+	c->loading = false;
+	c->read_sent = 0;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 2 ||
+	    (cur = reply->element[0])->type != REDIS_REPLY_STRING) {
+		if (reply != NULL)
+			log_warnx("XAUTOCLAIM %s: %s", c->cf->input_stream,
+			    reply->type == REDIS_REPLY_ERROR ? reply->str :
+			    "unexpected reply");
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+		    strncmp(reply->str, "NOGROUP", 7) == 0) {
+			c->group_ready = false;
+			c->phase = PH_SETUP;
+		}
+		cons_kick(c, RETRY_MIN_MS * 5);
+		return;
+	}
+	if (reply->element[1]->type == REDIS_REPLY_ARRAY &&
+	    reply->element[1]->elements > 0)
+		log_info("took over %zu pending entries of %s",
+		    reply->element[1]->elements, c->cf->input_stream);
+	if (reply->elements > 2 &&
+	    reply->element[2]->type == REDIS_REPLY_ARRAY &&
+	    reply->element[2]->elements > 0) {
+		const redisReply *del = reply->element[2];
+		size_t i;
+
+		/* XAUTOCLAIM already took them off the pending list. */
+		c->stats->lost += del->elements;
+		for (i = 0; i < del->elements && i < 10; i++)
+			if (del->element[i]->type == REDIS_REPLY_STRING)
+				log_warnx("event %s: entry was deleted from %s "
+				    "while pending (stream trimmed?); its "
+				    "content is lost", del->element[i]->str,
+				    c->cf->input_stream);
+		if (del->elements > 10)
+			log_warnx("... and %zu more entries of %s deleted "
+			    "while pending", del->elements - 10,
+			    c->cf->input_stream);
+	}
+	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "%s", cur->str);
+	if (strcmp(c->claim_cursor, "0-0") == 0) {
+		const char *argv[] = { "XINFO", "CONSUMERS",
+		    c->cf->input_stream, c->cf->input_group };
+		(void)cons_send(c->wr, consumers_cb, c, 4, argv, NULL);
+		c->phase = PH_HISTORY;
+		snprintf(c->hist_pos, sizeof(c->hist_pos), "0");
+	}
+	cons_pump(c);
+}
+
+void
+cons_claim(struct consumer *c)
+{
+	char count[24];
+	const char *argv[] = { "XAUTOCLAIM", c->cf->input_stream,
+	    c->cf->input_group, c->name, "0", c->claim_cursor, "COUNT", count,
+	    "JUSTID" };
+
+	snprintf(count, sizeof(count), "%d", CLAIM_COUNT);
+	if (cons_send(c->rd, claim_cb, c, 9, argv, NULL) == 0) {
+		c->loading = true;
+		c->read_sent = now_wall();
+	}
+}
+
+/* --- delivery counts (history batches) ------------------------------------ */
+
+static void
+counts_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct reply_ctx *x = priv;
+	struct consumer *c = x->c;
+	redisReply *reply = r;
+	struct batch *b;
+	size_t i, j = 0;
+
+	(void)ac;
+	b = reply_batch(x, BS_COUNTS);
+	free(x);
+	if (b == NULL)
+		return;
+	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY) {
+		cons_fail(c, b, reply != NULL && !is_transient(reply),
+		    reply == NULL ?
+		    "connection lost" : reply->type == REDIS_REPLY_ERROR ?
+		    reply->str : "XPENDING: unexpected reply");
+		return;
+	}
+	/* [[id, consumer, idle, count], ...], in ID order as the batch */
+	for (i = 0; i < reply->elements; i++) {
+		redisReply *p = reply->element[i];
+		struct entry *e;
+
+		if (p->type != REDIS_REPLY_ARRAY || p->elements < 4 ||
+		    p->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		while (j < b->n && strcmp(b->v[j].id, p->element[0]->str) != 0)
+			j++;
+		if (j == b->n)
+			break;
+		e = &b->v[j];
+		e->deliveries = p->element[3]->integer -
+		    redeliv_of(c, e->id);
+		if (e->deliveries > b->cf->max_deliveries &&
+		    e->st != E_LOST) {
+			e->st = E_DEAD;
+			snprintf(e->errmsg, sizeof(e->errmsg),
+			    "delivered %ld times without being processed "
+			    "(input.max_deliveries is %d)", e->deliveries,
+			    b->cf->max_deliveries);
+			c->stats->dead_deliveries++;
+			log_warnx("event %s: %s; moving it to %s", e->id,
+			    e->errmsg, b->cf->dead_letter);
+		}
+	}
+	cons_enrich(c, b);
+}
+
+void
+cons_counts(struct consumer *c, struct batch *b)
+{
+	char n[24];
+	const char *argv[7];
+	struct reply_ctx *x;
+
+	if (!b->history || b->n == 0) {
+		cons_enrich(c, b);
+		return;
+	}
+	b->st = BS_COUNTS;
+	snprintf(n, sizeof(n), "%zu", b->n);
+	argv[0] = "XPENDING";
+	argv[1] = b->cf->input_stream;
+	argv[2] = b->cf->input_group;
+	argv[3] = b->v[0].id;
+	argv[4] = b->v[b->n - 1].id;
+	argv[5] = n;
+	argv[6] = c->name;
+	x = reply_ctx(c, b, 0);
+	if (cons_send(c->wr, counts_cb, x, 7, argv, NULL) == -1) {
+		free(x);
+		cons_fail(c, b, false, "redis not connected");
+	}
 }

@@ -37,7 +37,6 @@
 #include "cli.h"
 #include "config.h"
 #include "consumer.h"
-#include "escalator.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -51,7 +50,6 @@ struct recoveryd {
 	const char		*conffile;
 	struct config		*cf;		/* the newest good configuration */
 	struct consumer		*consumer;
-	struct escalator	*escalator;
 	struct outbox		*outbox;
 	struct stats		 stats;
 	struct metrics_info	 info;		/* read by /metrics at request time */
@@ -249,7 +247,6 @@ run(const char *conffile, int foreground, int verbose)
 
 		if (redis_url_parse(d.cf->redis_url, &t, err, sizeof(err)) == -1)
 			fatalx("redis.url: %s", err);
-		d.escalator = escalator_new(d.base, &t, d.consumer, &d.stats);
 		d.outbox = outbox_new(d.base, &t, name, outbox_config,
 		    d.consumer, &d.stats);
 	}
@@ -268,7 +265,6 @@ run(const char *conffile, int foreground, int verbose)
 	}
 
 	consumer_start(d.consumer);
-	escalator_start(d.escalator);
 	outbox_start(d.outbox);
 	log_info("recoveryd %s started: consumer %s, group %s on %s, %zu "
 	    "rules", RECOVERYD_VERSION, name, d.cf->input_group,
@@ -280,7 +276,6 @@ run(const char *conffile, int foreground, int verbose)
 	log_info("stopped");
 	http_free(d.http);
 	outbox_free(d.outbox);
-	escalator_free(d.escalator);
 	consumer_free(d.consumer);	/* and every configuration it was given */
 	if (d.ev_wdog != NULL)
 		event_free(d.ev_wdog);

@@ -136,6 +136,11 @@ render_events(const struct stats *s, struct buf *b)
 		    s->invalid[e]);
 	sample(b, "recoveryd_events_invalid_total", "reason",
 	    "max_deliveries", NULL, NULL, s->dead_deliveries);
+	/* Valid events that could not be decided, dead-lettered alone. */
+	sample(b, "recoveryd_events_invalid_total", "reason", "enrich", NULL,
+	    NULL, s->dead_enrich);
+	sample(b, "recoveryd_events_invalid_total", "reason", "decide", NULL,
+	    NULL, s->dead_decide);
 }
 
 static void
@@ -246,6 +251,24 @@ metrics_render(const struct stats *s, const struct metrics_info *mi,
 	    s->commit_failures);
 	counter(b, "recoveryd_batches_total", "Batches committed.",
 	    s->batches);
+	family(b, "recoveryd_owner", "gauge",
+	    "1 while this daemon holds the owner lease of its input stream "
+	    "(it decides the stream), 0 while it stands by.");
+	sample(b, "recoveryd_owner", NULL, NULL, NULL, NULL,
+	    (uint64_t)s->owner);
+	family(b, "recoveryd_lease_epoch", "gauge",
+	    "Fencing epoch of the lease this daemon held last (0: never).");
+	sample(b, "recoveryd_lease_epoch", NULL, NULL, NULL, NULL,
+	    s->owner_epoch);
+	counter(b, "recoveryd_takeovers_total",
+	    "Times this daemon took the owner lease.", s->takeovers);
+	counter(b, "recoveryd_commits_fenced_total",
+	    "Commits refused by the fence (lease lost, or entries pending on "
+	    "another consumer): nothing of them was written.", s->fenced);
+	counter(b, "recoveryd_redis_retries_total",
+	    "Refusals Redis gave for the moment (OOM, BUSY, LOADING...) and "
+	    "cases changed by a person, retried without counting as "
+	    "deliveries.", s->retries);
 
 	family(b, "recoveryd_up", "gauge", "1 while the daemon runs.");
 	sample(b, "recoveryd_up", NULL, NULL, NULL, NULL, 1);
@@ -380,7 +403,8 @@ void
 metrics_publish_args(const struct stats *s, const struct metrics_info *mi,
     const char *key, struct args *a, struct arena *ar)
 {
-	uint64_t invalid = s->dead_deliveries, fires = 0;
+	uint64_t invalid = s->dead_deliveries + s->dead_enrich +
+	    s->dead_decide, fires = 0;
 	size_t i;
 
 	for (i = 0; i < EVERR__COUNT; i++)

@@ -1,6 +1,6 @@
 /*
  * fuzz_sim.c — libFuzzer target for the offline simulation and the
- * in-memory state store, as "recoveryctl replay" drives them.
+ * state store (store.h, unbacked), as "recoveryctl replay" drives them.
  *
  * An input is a replay file: one JSON event per line, run through
  * evt_from_json (with replay's clock: no past bound, 7 days into the
@@ -15,7 +15,11 @@
  * or a broken invariant is a bug:
  *   - every alert's JSON parses, is an object and names its rule;
  *   - the virtual clock never goes back;
- *   - an escalation step is 1..the rule's steps, and due by the clock.
+ *   - an escalation step is 1..the rule's steps, and due by the clock;
+ *   - late events or not, no two firings of a rule with a cooldown for
+ *     one customer are closer than the cooldown (store.h), among the
+ *     firing times the store keeps (the later one decided while the
+ *     earlier was within cooldown + lateness of the newest).
  *
  *   make fuzz   (or: build/fuzz/fuzz_sim tests/fuzz/seeds/fuzz_sim)
  */
@@ -32,6 +36,7 @@
 #include "event.h"
 #include "sim.h"
 #include "state.h"
+#include "store.h"
 #include "util.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -89,6 +94,54 @@ static const char rules_yaml[] =
 
 static struct config	*cf;
 
+/* The firings of cooldown rules keyed by customer_id, per input. */
+struct firing {
+	const struct rule	*rule;
+	char			 cust[64];
+	int64_t			 t, newest;	/* newest when decided */
+};
+static struct firing	*fired;
+static size_t		 nfired, capfired;
+
+/* cooldown_check: a step-0 alert of a firing at t (ms). Alerts of one
+ * firing (one per channel) share t and do not count twice. */
+static void
+cooldown_check(const struct alert *a, const char *cust, int64_t t)
+{
+	const struct rule *r = a->rule;
+	int64_t newest = t, keep, late;
+	size_t i;
+
+	if (r->cooldown_ms <= 0 || (r->cooldown_key != NULL &&
+	    strcmp(r->cooldown_key, "customer_id") != 0) ||
+	    strlen(cust) >= sizeof(fired[0].cust))
+		return;
+	late = state_past_skew_ms(cf);
+	late = late > 0 ? late + cf->max_future_skew_ms : r->cooldown_ms;
+	keep = r->cooldown_ms + late;
+	for (i = 0; i < nfired; i++)
+		if (fired[i].rule == r && strcmp(fired[i].cust, cust) == 0) {
+			if (fired[i].t == t)
+				return;		/* the same firing */
+			if (fired[i].t > newest)
+				newest = fired[i].t;
+		}
+	for (i = 0; i < nfired; i++)
+		if (fired[i].rule == r && strcmp(fired[i].cust, cust) == 0 &&
+		    fired[i].t >= newest - keep &&
+		    llabs(fired[i].t - t) < r->cooldown_ms)
+			abort();
+	if (nfired == capfired) {
+		capfired = capfired ? capfired * 2 : 64;
+		fired = xreallocarray(fired, capfired, sizeof(*fired));
+	}
+	fired[nfired].rule = r;
+	snprintf(fired[nfired].cust, sizeof(fired[nfired].cust), "%s", cust);
+	fired[nfired].t = t;
+	fired[nfired].newest = newest;
+	nfired++;
+}
+
 /* load: the rule set, once, from a file in a private temporary directory
  * (config_load reads files). */
 static void
@@ -135,6 +188,9 @@ check(const struct sim *s, int64_t before)
 			abort();
 		if (a->step > 0 && a->fired_ts * 1000 > (double)s->now_ms + 1)
 			abort();
+		if (a->step == 0)
+			cooldown_check(a, s->customers[i],
+			    evt_time_ms(a->fired_ts));
 		if ((j = json_loads(a->json, 0, &je)) == NULL)
 			abort();
 		rule = json_object_get(j, "rule");
@@ -159,9 +215,9 @@ command(struct sim *s, const char *p, size_t len)
 		(void)sim_ack(s, arg, s->now_ms);
 	} else if (len > 9 && memcmp(p, "@resolve ", 9) == 0) {
 		snprintf(arg, sizeof(arg), "%.*s", (int)(len - 9), p + 9);
-		if ((cs = state_mem_case_of(s->st, arg)) != NULL) {
+		if ((cs = store_case_of(s->st, arg)) != NULL) {
 			snprintf(arg, sizeof(arg), "%s", cs);
-			(void)state_mem_resolve(s->st, arg, s->now_ms);
+			(void)store_resolve(s->st, arg, s->now_ms);
 		}
 	} else if (len > 5 && memcmp(p, "@adv ", 5) == 0) {
 		snprintf(arg, sizeof(arg), "%.*s", (int)(len - 5), p + 5);
@@ -187,6 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (cf == NULL)
 		load();
+	nfired = 0;
 	s = sim_new(cf);
 	evt_init(&ev);
 	evt_set_clock(&ev, cf->max_future_skew_ms, 0, REF_TS,

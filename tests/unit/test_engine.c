@@ -217,6 +217,12 @@ test_format_value(void)
 	CHECK_STR(b, "3.1");
 	engine_format_value(4.0, b, sizeof(b));
 	CHECK_STR(b, "4");
+	engine_format_value(3.7e56, b, sizeof(b));
+	CHECK_STR(b, "3.7e+56");
+	engine_format_value(-2e15, b, sizeof(b));
+	CHECK_STR(b, "-2e+15");
+	engine_format_value(123456789012345.0, b, sizeof(b));
+	CHECK_STR(b, "123456789012345");
 }
 
 int

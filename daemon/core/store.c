@@ -1,0 +1,707 @@
+/*
+ * store.c — the store's entities (store.h): naming, the cache, loading
+ * from Redis values.
+ *
+ * One hash map holds every entity under its Redis key name, whatever the
+ * mode. An unbacked store (test, replay) creates an entity empty the
+ * first time a decision uses it and never lets it go. A backed store (the
+ * daemon's owner) is a cache over Redis: store_needs creates an entity
+ * "reported" (not resident) for each key a request would read that is
+ * not in memory, store_load makes it resident, and store_decide refuses a
+ * request whose entities are not all resident. Every change puts the
+ * entity on the dirty list; store_changes turns that list into writes
+ * and stamps each entity with the generation of its write; until
+ * store_committed reaches that generation the entity stays resident.
+ *
+ * Writing back, commits and eviction are in store_write.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_int.h"
+
+/* --- the hash map -------------------------------------------------------- */
+
+static uint64_t
+hash(const char *k, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* hm_get: O(1) expected. */
+void *
+hm_get(const struct hmap *m, const char *k, size_t len)
+{
+	const struct hnode *e;
+	uint64_t h;
+
+	if (m->nb == 0)
+		return NULL;
+	h = hash(k, len);
+	for (e = m->b[h & (m->nb - 1)]; e != NULL; e = e->next)
+		if (e->h == h && e->klen == len && memcmp(e->key, k, len) == 0)
+			return e->val;
+	return NULL;
+}
+
+/* hm_slot: O(1) amortised. */
+void **
+hm_slot(struct hmap *m, const char *k, size_t len)
+{
+	struct hnode *e, **nb;
+	uint64_t h = hash(k, len);
+	size_t i, n;
+
+	if (m->nb != 0)
+		for (e = m->b[h & (m->nb - 1)]; e != NULL; e = e->next)
+			if (e->h == h && e->klen == len &&
+			    memcmp(e->key, k, len) == 0)
+				return &e->val;
+	if (m->n >= m->nb) {
+		n = m->nb ? m->nb * 2 : 16;
+		nb = xcalloc(n, sizeof(*nb));
+		for (i = 0; i < m->nb; i++)
+			while ((e = m->b[i]) != NULL) {
+				m->b[i] = e->next;
+				e->next = nb[e->h & (n - 1)];
+				nb[e->h & (n - 1)] = e;
+			}
+		free(m->b);
+		m->b = nb;
+		m->nb = n;
+	}
+	e = xmalloc(sizeof(*e) + len + 1);
+	memcpy(e->key, k, len);
+	e->key[len] = '\0';
+	e->klen = len;
+	e->h = h;
+	e->val = NULL;
+	e->next = m->b[h & (m->nb - 1)];
+	m->b[h & (m->nb - 1)] = e;
+	m->n++;
+	return &e->val;
+}
+
+/* hm_del: O(1) expected. */
+void *
+hm_del(struct hmap *m, const char *k, size_t len)
+{
+	struct hnode *e, **pp;
+	uint64_t h;
+	void *v;
+
+	if (m->nb == 0)
+		return NULL;
+	h = hash(k, len);
+	for (pp = &m->b[h & (m->nb - 1)]; (e = *pp) != NULL; pp = &e->next)
+		if (e->h == h && e->klen == len &&
+		    memcmp(e->key, k, len) == 0) {
+			*pp = e->next;
+			v = e->val;
+			free(e);
+			m->n--;
+			return v;
+		}
+	return NULL;
+}
+
+void
+hm_free(struct hmap *m, void (*fr)(void *))
+{
+	struct hnode *e;
+	size_t i;
+
+	for (i = 0; i < m->nb; i++)
+		while ((e = m->b[i]) != NULL) {
+			m->b[i] = e->next;
+			if (fr != NULL)
+				fr(e->val);
+			free(e);
+		}
+	free(m->b);
+	memset(m, 0, sizeof(*m));
+}
+
+/* --- key names ------------------------------------------------------------ */
+
+void
+store_key_part(struct buf *out, const char *part, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t i;
+
+	buf_reserve(out, len);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)part[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
+			buf_putc(out, (char)c);
+		else {
+			buf_putc(out, '%');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 15]);
+		}
+	}
+	if (out->data == NULL)
+		buf_append(out, "", 0);
+}
+
+void
+key_k(const struct store *st, struct buf *b, const char *field,
+    const char *val)
+{
+	buf_reset(b);
+	buf_append(b, st->prefix, st->plen);
+	buf_append(b, "k:", 2);
+	store_key_part(b, field, strlen(field));
+	buf_putc(b, ':');
+	store_key_part(b, val, strlen(val));
+}
+
+void
+key_cust(const struct store *st, struct buf *b, const char *cust)
+{
+	buf_reset(b);
+	buf_append(b, st->prefix, st->plen);
+	buf_append(b, "opencase:", 9);
+	store_key_part(b, cust, strlen(cust));
+}
+
+/* Case IDs are generated ("c-" + an entry ID) and named as they are, as
+ * recoveryctl names them. */
+void
+key_case(const struct store *st, struct buf *b, const char *id)
+{
+	buf_reset(b);
+	buf_append(b, st->prefix, st->plen);
+	buf_append(b, "case:", 5);
+	buf_puts(b, id);
+}
+
+/* The opening event is a string of its own: a JSON text is longer than
+ * the values a small hash keeps compact (hash-max-listpack-value). */
+void
+key_event(const struct store *st, struct buf *b, const char *id)
+{
+	key_case(st, b, id);
+	buf_append(b, ":event", 6);
+}
+
+/* key_kind: which kind of entity key names (-1: none of this store's). */
+static int
+key_kind(const struct store *st, const char *key, size_t klen)
+{
+	static const struct {
+		const char	*tag;
+		int		 kind;
+	} kinds[] = {
+		{ "k:", EK_KEY }, { "opencase:", EK_CUST }, { "case:", EK_CASE },
+	};
+	size_t i, l;
+
+	if (klen < st->plen || memcmp(key, st->prefix, st->plen) != 0)
+		return -1;
+	for (i = 0; i < ARRAY_LEN(kinds); i++) {
+		l = strlen(kinds[i].tag);
+		if (klen - st->plen <= l ||
+		    memcmp(key + st->plen, kinds[i].tag, l) != 0)
+			continue;
+		/* case IDs come from stream IDs: none ends in ":event" */
+		if (kinds[i].kind == EK_CASE && klen - st->plen > l + 6 &&
+		    memcmp(key + klen - 6, ":event", 6) == 0)
+			return EK_EVENT;
+		return kinds[i].kind;
+	}
+	return -1;
+}
+
+/* --- entities ------------------------------------------------------------ */
+
+void
+kstate_clear(struct kstate *ks)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		sect_free(&ks->s[i]);
+	free(ks->s);
+	buf_free(&ks->log);
+	memset(ks, 0, sizeof(*ks));
+}
+
+void
+case_clear(struct scase *cs)
+{
+	size_t i;
+
+	free(cs->id);
+	free(cs->customer);
+	free(cs->call);
+	free(cs->agent);
+	free(cs->queue);
+	free(cs->entry);
+	free(cs->acked_by);
+	free(cs->acked_at);
+	free(cs->resolved_at);
+	buf_free(&cs->rules);
+	buf_free(&cs->events);
+	for (i = 0; i < cs->nst; i++) {
+		free(cs->st[i].chans);
+		free(cs->st[i].rule);
+	}
+	free(cs->st);
+	free(cs->event);
+	memset(cs, 0, sizeof(*cs));
+}
+
+void
+lru_unlink(struct store *st, struct ent *e)
+{
+	if (e->lprev != NULL)
+		e->lprev->lnext = e->lnext;
+	else if (st->lru_head == e)
+		st->lru_head = e->lnext;
+	if (e->lnext != NULL)
+		e->lnext->lprev = e->lprev;
+	else if (st->lru_tail == e)
+		st->lru_tail = e->lprev;
+	e->lprev = e->lnext = NULL;
+}
+
+static void
+lru_front(struct store *st, struct ent *e)
+{
+	if (st->lru_head == e)
+		return;
+	lru_unlink(st, e);
+	e->lnext = st->lru_head;
+	if (st->lru_head != NULL)
+		st->lru_head->lprev = e;
+	st->lru_head = e;
+	if (st->lru_tail == NULL)
+		st->lru_tail = e;
+}
+
+/* ent_new: an entity of kind under key, not resident, in the map. The
+ * case ID of a CASE entity comes from its key. */
+static struct ent *
+ent_new(struct store *st, enum ent_kind kind, const char *key, size_t klen)
+{
+	struct ent *e = xcalloc(1, sizeof(*e));
+	void **slot;
+
+	slot = hm_slot(&st->ents, key, klen);
+	*slot = e;
+	e->kind = kind;
+	e->klen = klen;
+	e->key = xstrndup(key, klen);
+	if (kind == EK_CASE) {
+		buf_init(&e->u.cs.rules);
+		buf_init(&e->u.cs.events);
+		e->u.cs.id = xstrndup(key + st->plen + 5, klen - st->plen - 5);
+	}
+	return e;
+}
+
+static void
+ent_resident(struct store *st, struct ent *e)
+{
+	if (e->resident)
+		return;
+	e->resident = true;
+	st->nres++;
+	if (st->o.backed)
+		lru_front(st, e);
+}
+
+void
+ent_free(struct ent *e)
+{
+	switch (e->kind) {
+	case EK_KEY:
+		kstate_clear(&e->u.ks);
+		break;
+	case EK_CUST:
+		free(e->u.cust);
+		break;
+	case EK_CASE:
+		case_clear(&e->u.cs);
+		break;
+	case EK_EVENT:
+		free(e->u.ev.json);
+		break;
+	}
+	free(e->key);
+	free(e);
+}
+
+void
+ent_free_v(void *p)
+{
+	ent_free(p);
+}
+
+struct ent *
+ent_find(const struct store *st, const char *key, size_t klen)
+{
+	return hm_get(&st->ents, key, klen);
+}
+
+struct ent *
+ent_use(struct store *st, enum ent_kind kind, const char *key, size_t klen)
+{
+	struct ent *e = ent_find(st, key, klen);
+
+	if (e == NULL) {
+		if (st->o.backed)
+			return NULL;
+		e = ent_new(st, kind, key, klen);
+	}
+	if (!e->resident) {
+		if (st->o.backed)
+			return NULL;
+		ent_resident(st, e);
+	}
+	e->used = st->epoch;
+	if (st->o.backed)
+		lru_front(st, e);
+	return e;
+}
+
+/* ent_create: a new entity that cannot exist in Redis yet (a case being
+ * opened): resident, empty unless an entity is under key already. */
+static struct ent *
+ent_create(struct store *st, enum ent_kind kind, const char *key,
+    size_t klen)
+{
+	struct ent *e = ent_find(st, key, klen);
+
+	if (e == NULL)
+		e = ent_new(st, kind, key, klen);
+	ent_resident(st, e);
+	e->used = st->epoch;
+	return e;
+}
+
+/* store_case_new: the CASE entity of a case being opened (store_decide). */
+struct ent *
+store_case_new(struct store *st, const char *key, size_t klen)
+{
+	return ent_create(st, EK_CASE, key, klen);
+}
+
+struct ent *
+store_ent_new(struct store *st, enum ent_kind kind, const char *key,
+    size_t klen)
+{
+	return ent_create(st, kind, key, klen);
+}
+
+void
+ent_dirty(struct store *st, struct ent *e)
+{
+	if (!st->o.backed || e->dirty)
+		return;
+	e->dirty = true;
+	e->dnext = NULL;
+	if (st->dtail != NULL)
+		st->dtail->dnext = e;
+	else
+		st->dhead = e;
+	st->dtail = e;
+}
+
+void
+zop_push(struct store *st, bool add, enum zset set, const char *member,
+    double score)
+{
+	struct zop *z;
+
+	if (!st->o.backed)
+		return;
+	if (st->nz == st->capz) {
+		st->capz = st->capz ? st->capz * 2 : 16;
+		st->z = xreallocarray(st->z, st->capz, sizeof(*st->z));
+	}
+	z = &st->z[st->nz++];
+	z->add = add;
+	z->set = set;
+	z->member = xstrdup(member);
+	z->score = score;
+}
+
+/* --- the store --------------------------------------------------------- */
+
+void
+store_opts_init(struct store_opts *o, const struct config *cf)
+{
+	memset(o, 0, sizeof(*o));
+	o->prefix = cf->state_prefix;
+	o->past_skew_ms = state_past_skew_ms(cf);
+	o->future_skew_ms = cf->max_future_skew_ms;
+	o->cf = cf;
+}
+
+struct store *
+store_new(const struct store_opts *o)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+
+	st->o = *o;
+	st->prefix = xstrdup(o->prefix != NULL ? o->prefix : "");
+	st->plen = strlen(st->prefix);
+	st->o.prefix = st->prefix;
+	st->sched = xasprintf("%sescalations", st->prefix);
+	buf_init(&st->kb);
+	buf_init(&st->kb2);
+	buf_init(&st->enc);
+	arena_init(&st->out);
+	st->epoch = 1;
+	return st;
+}
+
+void
+store_set_config(struct store *st, const struct config *cf)
+{
+	st->o.cf = cf;
+}
+
+const char *
+store_sched_key(const struct store *st)
+{
+	return st->sched;
+}
+
+void
+zops_clear(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nz; i++)
+		free(st->z[i].member);
+	st->nz = 0;
+}
+
+void
+store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_heap_clear(st);
+	free(st->heap);
+	hm_free(&st->ents, ent_free_v);
+	hm_free(&st->done, store_done_free);
+	zops_clear(st);
+	free(st->z);
+	buf_free(&st->kb);
+	buf_free(&st->kb2);
+	buf_free(&st->enc);
+	arena_free(&st->out);
+	free(st->sched);
+	free(st->prefix);
+	free(st);
+}
+
+/* --- loading --------------------------------------------------------------- */
+
+/* need: report the entity under k unless it is known (a resident one is
+ * marked used: the batch will read it). */
+static void
+need(struct store *st, struct buf *k, enum ent_kind kind, store_need_fn fn,
+    void *ctx)
+{
+	struct ent *e = ent_find(st, k->data, k->len);
+
+	if (e != NULL) {
+		if (e->resident) {
+			e->used = st->epoch;
+			lru_front(st, e);
+		}
+		return;
+	}
+	(void)ent_new(st, kind, k->data, k->len);
+	fn(ctx, k->data, k->len, kind == EK_CASE ? SK_HASH : SK_STRING);
+}
+
+/* store_walk: see store_int.h. O(candidates * remembered fields). */
+bool
+store_walk(struct store *st, const struct state_req *req, walk_fn visit,
+    void *ctx)
+{
+	const struct ent *cu;
+	size_t i, j;
+
+	for (i = 0; i < req->n; i++) {
+		const struct state_cand *c = &req->c[i];
+		const struct rule *r = c->rule;
+
+		if (r->has_count || r->has_aggregate || r->cooldown_ms > 0) {
+			key_k(st, &st->kb, r->cooldown_key != NULL ?
+			    r->cooldown_key : "customer_id",
+			    c->key != NULL ? c->key : "");
+			if (!visit(st, &st->kb, EK_KEY, ctx))
+				return false;
+		}
+		if (r->has_after && c->after_val != NULL &&
+		    c->after_val[0] != '\0') {
+			key_k(st, &st->kb, r->after.by, c->after_val);
+			if (!visit(st, &st->kb, EK_KEY, ctx))
+				return false;
+		}
+		for (j = 0; j < r->nremember && j < STATE_MAX_REMEMBER; j++) {
+			if (c->rem_vals[j] == NULL || c->rem_vals[j][0] == '\0')
+				continue;
+			key_k(st, &st->kb, r->remember[j], c->rem_vals[j]);
+			if (!visit(st, &st->kb, EK_KEY, ctx))
+				return false;
+		}
+	}
+	if (req->n == 0 || req->customer_id == NULL ||
+	    req->customer_id[0] == '\0')
+		return true;
+	key_cust(st, &st->kb, req->customer_id);
+	if (!visit(st, &st->kb, EK_CUST, ctx))
+		return false;
+	cu = ent_find(st, st->kb.data, st->kb.len);
+	if (cu == NULL || !cu->resident || cu->u.cust == NULL)
+		return true;
+	key_case(st, &st->kb, cu->u.cust);
+	return visit(st, &st->kb, EK_CASE, ctx);
+}
+
+struct needs_ctx {
+	store_need_fn	 fn;
+	void		*ctx;
+};
+
+static bool
+needs_visit(struct store *st, struct buf *k, enum ent_kind kind, void *p)
+{
+	struct needs_ctx *nc = p;
+
+	need(st, k, kind, nc->fn, nc->ctx);
+	return true;
+}
+
+void
+store_needs(struct store *st, const struct state_req *req, store_need_fn fn,
+    void *ctx)
+{
+	struct needs_ctx nc = { fn, ctx };
+
+	if (!st->o.backed)
+		return;
+	(void)store_walk(st, req, needs_visit, &nc);
+}
+
+void
+store_needs_case(struct store *st, const char *case_id, store_need_fn fn,
+    void *ctx)
+{
+	const struct ent *e;
+
+	if (!st->o.backed)
+		return;
+	key_event(st, &st->kb, case_id);
+	need(st, &st->kb, EK_EVENT, fn, ctx);
+	key_case(st, &st->kb, case_id);
+	need(st, &st->kb, EK_CASE, fn, ctx);
+	e = ent_find(st, st->kb.data, st->kb.len);
+	if (e == NULL || !e->resident || !e->u.cs.exists ||
+	    e->u.cs.customer == NULL || e->u.cs.customer[0] == '\0')
+		return;
+	key_cust(st, &st->kb, e->u.cs.customer);
+	need(st, &st->kb, EK_CUST, fn, ctx);
+}
+
+/* loadable: the entity under key, created if need be, when it is not
+ * resident yet; NULL (nothing to do) when it is, or when key is not one
+ * of this store's names of that kind. */
+static struct ent *
+loadable(struct store *st, const char *key, size_t klen, bool hash, int *rc)
+{
+	struct ent *e;
+	int kind;
+
+	*rc = 0;
+	if ((kind = key_kind(st, key, klen)) < 0 ||
+	    (kind == EK_CASE) != hash) {
+		log_warnx("state: %.*s is not a %s this store loads",
+		    (int)(klen > 200 ? 200 : klen), key,
+		    hash ? "case hash" : "state string");
+		*rc = -1;
+		return NULL;
+	}
+	if ((e = ent_find(st, key, klen)) == NULL)
+		e = ent_new(st, (enum ent_kind)kind, key, klen);
+	if (e->resident)
+		return NULL;
+	ent_resident(st, e);
+	e->used = st->epoch;
+	return e;
+}
+
+int
+store_load_string(struct store *st, const char *key, size_t klen,
+    const char *val, size_t vlen)
+{
+	struct ent *e;
+	int rc;
+
+	if ((e = loadable(st, key, klen, false, &rc)) == NULL || val == NULL)
+		return rc;
+	if (e->kind == EK_EVENT) {
+		e->u.ev.json = xstrndup(val, vlen);
+		e->u.ev.len = vlen;
+		return 0;
+	}
+	if (e->kind == EK_CUST) {
+		/* A case ID is short and printable; anything else is not
+		 * one of ours. */
+		if (vlen == 0 || vlen >= ENGINE_ID_MAX ||
+		    memchr(val, '\0', vlen) != NULL) {
+			log_warnx("state: %.*s does not hold a case ID; taken "
+			    "as no case", (int)(klen > 200 ? 200 : klen), key);
+			return -1;
+		}
+		e->u.cust = xstrndup(val, vlen);
+		return 0;
+	}
+	if (ks_decode(st, &e->u.ks, val, vlen) == -1) {
+		log_warnx("state: %.*s does not decode (%zu bytes); its rule "
+		    "state starts empty", (int)(klen > 200 ? 200 : klen), key,
+		    vlen);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_load_hash(struct store *st, const char *key, size_t klen,
+    const char *const *fields, const size_t *flens,
+    const char *const *vals, const size_t *vlens, size_t n)
+{
+	struct ent *e;
+	int rc;
+
+	if ((e = loadable(st, key, klen, true, &rc)) == NULL || n == 0)
+		return rc;
+	rc = case_decode(&e->u.cs, fields, flens, vals, vlens, n);
+	case_sigs(st, &e->u.cs);
+	if (rc == -1) {
+		log_warnx("state: case %s: a field does not parse; the case "
+		    "is taken as it can be read", e->u.cs.id);
+		return -1;
+	}
+	return 0;
+}
+

@@ -1,0 +1,304 @@
+/*
+ * store_write.c — the store's writes back to Redis (store.h): each dirty
+ * entity as one write, in the order it first changed, then the sorted-set
+ * updates; generations, commits and eviction; what the store holds.
+ *
+ * A KEY entity is written as a snapshot (SET) or, once the store has
+ * written one and while it cannot have expired, as an APPEND of the
+ * records of this batch's changes (store_codec.c), until the records
+ * outgrow the snapshot. Expiries (PX, PEXPIRE) say when nothing in an
+ * entity can matter any more (store.h).
+ *
+ * Eviction (backed, max_entities): only at store_committed, only clean
+ * entities whose last write landed, and never one used since the last
+ * store_changes: the owner may be deciding the next batch while this
+ * one commits, and an entity store_needs found resident must still be
+ * there when store_decide runs. Least recently used first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* --- writing back ---------------------------------------------------------- */
+
+#define TTL_MARGIN_MS	86400000LL	/* backlogs and clocks: a day */
+#define APPEND_SAFE_MS	60000LL		/* no APPEND this close to expiry */
+#define APPEND_MIN	256		/* records allowed past a small snapshot */
+
+/* key_ttl: the TTL of a KEY entity written at now, 0 for none, -1 when
+ * nothing in it matters any more (the sections that do not are dropped). */
+static int64_t
+key_ttl(struct store *st, struct ent *e, int64_t now_ms)
+{
+	int64_t exp, late;
+
+	if (st->o.past_skew_ms <= 0)
+		return 0;
+	late = tadd(st->o.past_skew_ms, TTL_MARGIN_MS);
+	/* event time before which a section's end no longer matters */
+	exp = ks_expiry(st, &e->u.ks, tsub(now_ms, late));
+	if (e->u.ks.n == 0)
+		return -1;
+	exp = tsub(tadd(exp, late), now_ms);
+	return exp < 1000 ? 1000 : exp;
+}
+
+static const char *
+zset_key(struct store *st, enum zset z)
+{
+	switch (z) {
+	case Z_SCHED:
+		return st->sched;
+	case Z_CASES:
+		buf_reset(&st->kb2);
+		buf_printf(&st->kb2, "%scases", st->prefix);
+		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+	default:
+		buf_reset(&st->kb2);
+		buf_printf(&st->kb2, "%scases:open", st->prefix);
+		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+	}
+}
+
+/* emit: the write of one dirty entity. */
+static void
+emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
+    void *ctx)
+{
+	const char *f[CASE_NFIELDS], *v[CASE_NFIELDS];
+	size_t fl[CASE_NFIELDS], vl[CASE_NFIELDS];
+	struct store_change ch;
+	struct kstate *ks;
+	int64_t ttl;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.key = e->key;
+	ch.klen = e->klen;
+	switch (e->kind) {
+	case EK_KEY:
+		ks = &e->u.ks;
+		if ((ttl = key_ttl(st, e, now_ms)) < 0) {
+			ch.op = SO_DEL;
+			kstate_clear(ks);
+			break;
+		}
+		/*
+		 * APPEND this batch's records to the value we wrote, while it
+		 * cannot have expired and the records stay within the size of
+		 * its snapshot; else (first write, sections dropped, records
+		 * grown) rewrite the snapshot: amortised O(1) per record.
+		 */
+		if (st->o.appends && ks->appendable && !ks->resnap &&
+		    ks->log.len > 0 && (ks->rexp == 0 ||
+		    now_ms < tsub(ks->rexp, APPEND_SAFE_MS)) &&
+		    ks->rlen - ks->rsnap + ks->log.len <=
+		    (ks->rsnap > APPEND_MIN ? ks->rsnap : APPEND_MIN)) {
+			ch.op = SO_APPEND;
+			ch.val = arena_strndup(&st->out, ks->log.data,
+			    ks->log.len);
+			ch.vlen = ks->log.len;
+			ks->rlen += ks->log.len;
+			buf_reset(&ks->log);
+		} else {
+			buf_reset(&st->enc);
+			ks_encode(ks, &st->enc);
+			ch.op = SO_SET;
+			ch.val = arena_strndup(&st->out, st->enc.data,
+			    st->enc.len);
+			ch.vlen = st->enc.len;
+			ks->rlen = ks->rsnap = st->enc.len;
+			ks->appendable = true;
+			ks->resnap = false;
+		}
+		ch.ttl_ms = ttl;
+		ks->rexp = ttl > 0 ? tadd(now_ms, ttl) : 0;
+		break;
+	case EK_CUST:
+		if (e->u.cust == NULL) {
+			ch.op = SO_DEL;
+			break;
+		}
+		ch.op = SO_SET;
+		ch.val = e->u.cust;
+		ch.vlen = strlen(e->u.cust);
+		break;
+	case EK_EVENT:
+		if (e->u.ev.json == NULL)
+			return;
+		ch.op = SO_SET;
+		ch.val = e->u.ev.json;
+		ch.vlen = e->u.ev.len;
+		ch.ttl_ms = e->u.ev.keep ? CASE_KEEP_MS : 0;
+		break;
+	case EK_CASE:
+		if (!e->u.cs.exists || e->u.cs.dirty == 0)
+			return;
+		ch.op = SO_HSET;
+		ch.n = case_fields(&e->u.cs, &st->out, f, fl, v, vl);
+		ch.fields = f;
+		ch.flens = fl;
+		ch.vals = v;
+		ch.vlens = vl;
+		if (e->u.cs.dirty & CF_TTL)
+			ch.ttl_ms = CASE_KEEP_MS;
+		e->u.cs.dirty = 0;
+		if (ch.n == 0)
+			return;
+		break;
+	}
+	fn(ctx, &ch);
+}
+
+uint64_t
+store_changes(struct store *st, int64_t now_ms, store_change_fn fn,
+    void *ctx)
+{
+	struct store_change ch;
+	struct ent *e, *next;
+	size_t i;
+
+	arena_reset(&st->out);
+	st->gen++;
+	st->epoch++;
+	for (e = st->dhead; e != NULL; e = next) {
+		next = e->dnext;
+		e->dnext = NULL;
+		e->dirty = false;
+		e->wgen = st->gen;
+		emit(st, e, now_ms, fn, ctx);
+	}
+	st->dhead = st->dtail = NULL;
+	for (i = 0; i < st->nz; i++) {
+		memset(&ch, 0, sizeof(ch));
+		if (st->z[i].set == Z_EXPIRE) {
+			ch.op = SO_HSET;	/* no fields: PEXPIRE only */
+			ch.key = arena_strndup(&st->out, st->z[i].member,
+			    strlen(st->z[i].member));
+			ch.klen = strlen(ch.key);
+			ch.ttl_ms = (int64_t)st->z[i].score;
+			fn(ctx, &ch);
+			continue;
+		}
+		ch.op = st->z[i].add ? SO_ZADD : SO_ZREM;
+		ch.key = zset_key(st, st->z[i].set);
+		ch.klen = strlen(ch.key);
+		ch.val = arena_strndup(&st->out, st->z[i].member,
+		    strlen(st->z[i].member));
+		ch.vlen = strlen(ch.val);
+		ch.score = st->z[i].score;
+		fn(ctx, &ch);
+	}
+	zops_clear(st);
+	return st->gen;
+}
+
+/* evict: beyond max_entities, drop clean entities from the LRU end. */
+static void
+evict(struct store *st)
+{
+	struct ent *e, *prev;
+
+	if (!st->o.backed || st->o.max_entities == 0)
+		return;
+	for (e = st->lru_tail; e != NULL && st->nres > st->o.max_entities;
+	    e = prev) {
+		prev = e->lprev;
+		if (e->dirty || e->wgen > st->committed ||
+		    e->used == st->epoch)
+			continue;
+		lru_unlink(st, e);
+		st->nres--;
+		(void)hm_del(&st->ents, e->key, e->klen);
+		ent_free(e);
+	}
+}
+
+void
+store_committed(struct store *st, uint64_t gen)
+{
+	if (gen > st->committed)
+		st->committed = gen;
+	evict(st);
+}
+
+void
+store_drop(struct store *st)
+{
+	store_heap_clear(st);
+	hm_free(&st->ents, ent_free_v);
+	st->nres = 0;
+	st->lru_head = st->lru_tail = NULL;
+	st->dhead = st->dtail = NULL;
+	zops_clear(st);
+	arena_reset(&st->out);
+	st->committed = st->gen;
+	st->epoch++;
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+static size_t
+ent_bytes(const struct ent *e)
+{
+	size_t b = sizeof(*e) + 2 * e->klen + sizeof(struct hnode), i;
+
+	switch (e->kind) {
+	case EK_KEY:
+		for (i = 0; i < e->u.ks.n; i++) {
+			const struct sect *s = &e->u.ks.s[i];
+
+			b += sizeof(*s) + strlen(s->name) + s->cap *
+			    (s->wide ? sizeof(int64_t) + (s->v != NULL ?
+			    sizeof(double) : 0) : sizeof(int32_t) +
+			    (s->vc != NULL ? sizeof(int16_t) : 0)) +
+			    s->capf * sizeof(int64_t);
+		}
+		break;
+	case EK_CUST:
+		b += e->u.cust != NULL ? strlen(e->u.cust) : 0;
+		break;
+	case EK_CASE:
+		b += e->u.cs.rules.cap + e->u.cs.events.cap + e->u.cs.eventlen +
+		    e->u.cs.nst * (sizeof(struct cstep) + 32) + 128;
+		break;
+	case EK_EVENT:
+		b += e->u.ev.len;
+		break;
+	}
+	return b;
+}
+
+void
+store_stats(const struct store *st, size_t *entities, size_t *bytes)
+{
+	const struct hnode *n;
+	size_t i, b = sizeof(*st);
+
+	for (i = 0; i < st->ents.nb; i++)
+		for (n = st->ents.b[i]; n != NULL; n = n->next)
+			b += ent_bytes(n->val);
+	*entities = st->nres;
+	*bytes = b;
+}
+
+const char *
+store_case_of(const struct store *st, const char *customer_id)
+{
+	struct buf k;
+	const struct ent *cu, *cs;
+
+	buf_init(&k);
+	key_cust(st, &k, customer_id);
+	cu = ent_find(st, k.data, k.len);
+	cs = NULL;
+	if (cu != NULL && cu->resident && cu->u.cust != NULL) {
+		key_case(st, &k, cu->u.cust);
+		cs = ent_find(st, k.data, k.len);
+	}
+	buf_free(&k);
+	if (cs == NULL || !cs->resident || !cs->u.cs.exists ||
+	    cs->u.cs.state == CASE_RESOLVED)
+		return NULL;
+	return cs->u.cs.id;
+}

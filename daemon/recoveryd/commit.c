@@ -1,0 +1,243 @@
+/*
+ * commit.c — a batch's writes as the apply script's arguments (commit.h).
+ *
+ * The store's changes become plain Redis commands here, which the script
+ * runs as given: a string entity is SET (with PX when it expires), a
+ * hash entity gets HSET of the fields that changed (and PEXPIRE), the
+ * sorted sets (escalation schedule, case indexes) ZADD/ZREM. The store
+ * hands its texts over only until its next change, so each is copied
+ * into the batch's arena.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "commit.h"
+
+void
+commit_init(struct commit *cm)
+{
+	memset(cm, 0, sizeof(*cm));
+}
+
+void
+commit_begin(struct commit *cm, struct arena *ar)
+{
+	cm->ar = ar;
+	cm->ids.n = cm->guards.n = cm->cmds.n = cm->all.n = 0;
+	cm->ncmds = cm->nguards = 0;
+	cm->gen = 0;
+}
+
+static void
+args_free(struct args *a)
+{
+	free(a->v);
+	free(a->l);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+commit_free(struct commit *cm)
+{
+	args_free(&cm->ids);
+	args_free(&cm->guards);
+	args_free(&cm->cmds);
+	args_free(&cm->all);
+	free(cm->info);
+	memset(cm, 0, sizeof(*cm));
+}
+
+size_t
+commit_id(struct commit *cm, const char *id)
+{
+	size_t l = strlen(id);
+
+	args_add(&cm->ids, arena_strndup(cm->ar, id, l), l);
+	return cm->ids.n;
+}
+
+void
+commit_added(struct commit *cm, size_t n, enum cmd_kind kind, size_t ref)
+{
+	size_t i;
+
+	if (cm->ncmds + n > cm->capinfo) {
+		while (cm->capinfo < cm->ncmds + n)
+			cm->capinfo = cm->capinfo ? cm->capinfo * 2 : 256;
+		cm->info = xreallocarray(cm->info, cm->capinfo,
+		    sizeof(*cm->info));
+	}
+	for (i = 0; i < n; i++) {
+		cm->info[cm->ncmds + i].kind = kind;
+		cm->info[cm->ncmds + i].ref = ref;
+	}
+	cm->ncmds += n;
+}
+
+void
+commit_guard(struct commit *cm, size_t idx)
+{
+	args_num(&cm->guards, cm->ar, (long long)cm->ncmds);
+	args_num(&cm->guards, cm->ar, (long long)idx);
+	cm->nguards++;
+}
+
+/* copy: bytes the store lends, into the arena. */
+static void
+add_copy(struct commit *cm, const char *s, size_t len)
+{
+	args_add(&cm->cmds, arena_strndup(cm->ar, s != NULL ? s : "", len),
+	    len);
+}
+
+static void
+change_cb(void *ctx, const struct store_change *ch)
+{
+	struct commit *cm = ctx;
+	struct args *a = &cm->cmds;
+	char num[40];
+	size_t i, n = 0;
+
+	switch (ch->op) {
+	case SO_SET:
+		args_num(a, cm->ar, ch->ttl_ms > 0 ? 5 : 3);
+		args_str(a, "SET");
+		add_copy(cm, ch->key, ch->klen);
+		add_copy(cm, ch->val, ch->vlen);
+		if (ch->ttl_ms > 0) {
+			args_str(a, "PX");
+			args_num(a, cm->ar, ch->ttl_ms);
+		}
+		n = 1;
+		break;
+	case SO_DEL:
+		args_num(a, cm->ar, 2);
+		args_str(a, "DEL");
+		add_copy(cm, ch->key, ch->klen);
+		n = 1;
+		break;
+	case SO_HSET:
+		/* Only the fields that changed: fields others wrote (a
+		 * person's note, acked_at) stay as they are. */
+		if (ch->n > 0) {
+			args_num(a, cm->ar, (long long)(2 + 2 * ch->n));
+			args_str(a, "HSET");
+			add_copy(cm, ch->key, ch->klen);
+			for (i = 0; i < ch->n; i++) {
+				add_copy(cm, ch->fields[i], ch->flens[i]);
+				add_copy(cm, ch->vals[i], ch->vlens[i]);
+			}
+			n++;
+		}
+		if (ch->ttl_ms > 0) {
+			args_num(a, cm->ar, 3);
+			args_str(a, "PEXPIRE");
+			add_copy(cm, ch->key, ch->klen);
+			args_num(a, cm->ar, ch->ttl_ms);
+			n++;
+		}
+		break;
+	case SO_ZADD:
+		args_num(a, cm->ar, 4);
+		args_str(a, "ZADD");
+		add_copy(cm, ch->key, ch->klen);
+		snprintf(num, sizeof(num), "%.17g", ch->score);
+		add_copy(cm, num, strlen(num));
+		add_copy(cm, ch->val, ch->vlen);
+		n = 1;
+		break;
+	case SO_ZREM:
+		args_num(a, cm->ar, 3);
+		args_str(a, "ZREM");
+		add_copy(cm, ch->key, ch->klen);
+		add_copy(cm, ch->val, ch->vlen);
+		n = 1;
+		break;
+	case SO_APPEND:		/* store_opts.appends (engineer S) */
+		args_num(a, cm->ar, 3);
+		args_str(a, "APPEND");
+		add_copy(cm, ch->key, ch->klen);
+		add_copy(cm, ch->val, ch->vlen);
+		n = 1;
+		if (ch->ttl_ms > 0) {
+			args_num(a, cm->ar, 3);
+			args_str(a, "PEXPIRE");
+			add_copy(cm, ch->key, ch->klen);
+			args_num(a, cm->ar, ch->ttl_ms);
+			n++;
+		}
+		break;
+	}
+	commit_added(cm, n, CK_STATE, 0);
+}
+
+void
+commit_changes(struct commit *cm, struct store *st, int64_t now_ms)
+{
+	cm->gen = store_changes(st, now_ms, change_cb, cm);
+}
+
+static void
+append_all(struct args *dst, const struct args *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		args_add(dst, src->v[i], src->l[i]);
+}
+
+void
+commit_args(struct commit *cm, const char *sha, const char *lease_key,
+    const char *rev_key, const char *token, const char *rev,
+    const char *stream, const char *group, const char *consumer)
+{
+	struct args *a = &cm->all;
+
+	a->n = 0;
+	args_str(a, "EVALSHA");
+	args_str(a, sha);
+	args_str(a, "2");
+	args_str(a, lease_key);
+	args_str(a, rev_key);
+	args_str(a, arena_strndup(cm->ar, token, strlen(token)));
+	args_str(a, arena_strndup(cm->ar, rev, strlen(rev)));
+	args_str(a, stream);
+	args_str(a, group);
+	args_str(a, consumer);
+	args_num(a, cm->ar, (long long)cm->ids.n);
+	append_all(a, &cm->ids);
+	args_num(a, cm->ar, (long long)cm->nguards);
+	append_all(a, &cm->guards);
+	append_all(a, &cm->cmds);
+}
+
+enum commit_result
+commit_result(const void *r, const char **other)
+{
+	const redisReply *reply = r, *e0;
+
+	*other = NULL;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 1 ||
+	    (e0 = reply->element[0])->type != REDIS_REPLY_INTEGER)
+		return CR_BAD;
+	if (reply->elements >= 2 &&
+	    reply->element[1]->type == REDIS_REPLY_STRING)
+		*other = reply->element[1]->str;
+	switch (e0->integer) {
+	case 1:
+		return reply->elements >= 2 &&
+		    reply->element[1]->type == REDIS_REPLY_ARRAY ? CR_DONE :
+		    CR_BAD;
+	case 0:
+		return CR_FENCED;
+	case -1:
+		return *other != NULL ? CR_FOREIGN : CR_BAD;
+	case -2:
+		return *other != NULL ? CR_REVISION : CR_BAD;
+	}
+	return CR_BAD;
+}

@@ -1,0 +1,199 @@
+/*
+ * consumer_decide.c — a loaded batch of events decided (consumer.h): the
+ * store answers each event's candidates in stream order (store_decide,
+ * the semantics of `recoveryctl test` and `replay`), the firings are
+ * rendered, and the batch's one commit is built (commit.h): the ack of
+ * every entry, the store's changes, the alerts, the dead letters.
+ *
+ * Per-event isolation: an event the store cannot decide (store_decide
+ * fails: it changed nothing) is dead-lettered alone with the reason; so
+ * is one whose enrichment failed (consumer_load.c). The others of the
+ * batch go on as if it had not been there.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alertcmd.h"
+#include "consumer_int.h"
+#include "engine.h"
+#include "escalator.h"
+#include "event.h"
+#include "log.h"
+#include "util.h"
+
+/* dead_fields: a dead letter's fields from the event, when the entry's
+ * own fields were not kept (a new entry whose decision failed). */
+static void
+dead_fields(struct args *a, const struct entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->ev.nfields; i++) {
+		const struct evt_field *f = &e->ev.fields[i];
+
+		if (f->v.kind == V_MISSING || f->v.s == NULL)
+			continue;
+		args_str(a, f->key);
+		args_add(a, f->v.s, f->v.len);
+	}
+}
+
+/* dead_letter: XADD <dead_letter> of entry i's fields, source_id,
+ * error, reason; guarded: if it fails, the entry stays pending. */
+static void
+dead_letter(struct batch *b, size_t i, size_t id_idx)
+{
+	struct entry *e = &b->v[i];
+	struct args *a = &b->cm.cmds;
+	struct arena *ar = &b->arena;
+	size_t slot, start, k;
+	char msg[400], *name;
+
+	slot = args_slot(a);
+	start = a->n;
+	args_str(a, "XADD");
+	args_str(a, b->cf->dead_letter);
+	args_str(a, "MAXLEN");
+	args_str(a, "~");
+	args_str(a, "1000000");
+	args_str(a, "*");
+	if (e->nf == 0 && e->st == E_FAILED)
+		dead_fields(a, e);
+	for (k = 0; k < e->nf; k++) {
+		args_add(a, e->fnames[k], e->fnlens[k]);
+		args_add(a, e->fvals[k], e->fvlens[k]);
+		if (e->fvfull == NULL || e->fvfull[k] <= e->fvlens[k])
+			continue;
+		/* A value cut to its prefix (keep_raw): its length beside
+		 * it, as "<name>_len". */
+		name = arena_alloc(ar, e->fnlens[k] + 5);
+		memcpy(name, e->fnames[k], e->fnlens[k]);
+		memcpy(name + e->fnlens[k], "_len", 5);
+		args_add(a, name, e->fnlens[k] + 4);
+		args_num(a, ar, (long long)e->fvfull[k]);
+	}
+	args_str(a, "source_id");
+	args_str(a, e->id);
+	snprintf(msg, sizeof(msg), "event %s: %s", e->id, e->errmsg);
+	args_str(a, "error");
+	args_str(a, arena_strndup(ar, msg, strlen(msg)));
+	args_str(a, "reason");
+	args_str(a, e->st == E_DEAD ? "max_deliveries" :
+	    e->st == E_FAILED ? e->reason : evt_err_reason(e->err));
+	args_fill(a, ar, slot, (long long)(a->n - start));
+	commit_added(&b->cm, 1, CK_DEAD, i);
+	commit_guard(&b->cm, id_idx);
+}
+
+/* decide_one: store_decide for entry e; keep its candidates that fired
+ * (with their figures) for rendering; save the event in a case it
+ * opened (its escalation steps render over it). */
+static void
+decide_one(struct consumer *c, struct batch *b, struct entry *e)
+{
+	char err[256];
+	size_t j, nf = 0;
+
+	if (store_decide(c->store, &e->req, &e->cr, err, sizeof(err)) == -1) {
+		e->st = E_FAILED;
+		e->reason = "decide";
+		e->nfires = 0;
+		snprintf(e->errmsg, sizeof(e->errmsg), "could not be decided: "
+		    "%s", err);
+		c->stats->dead_decide++;
+		log_warnx("event %s: %s; dead-lettering it alone", e->id,
+		    e->errmsg);
+		return;
+	}
+	if (e->cr.opened && e->cr.case_id[0] != '\0') {
+		buf_reset(&b->scratch);
+		alert_event_save(&e->ev, &b->scratch);
+		store_case_event(c->store, e->cr.case_id, b->scratch.data,
+		    b->scratch.len);
+	}
+	for (j = 0; j < e->nfires; j++) {
+		struct state_cand *sc = &b->cands[e->fire0 + j];
+		struct fire f = b->fires[e->fire0 + j];
+
+		if (!sc->fired)
+			continue;
+		state_fire_from(&f, sc);
+		b->fires[e->fire0 + nf++] = f;
+	}
+	e->nfires = nf;
+}
+
+/* render: every firing's alerts, and which entry each belongs to. */
+static void
+render(struct batch *b, double fired)
+{
+	size_t i, j, before;
+
+	b->nalerts = 0;
+	for (i = 0; i < b->n; i++) {
+		struct entry *e = &b->v[i];
+
+		if (e->st != E_OK)
+			continue;
+		for (j = 0; j < e->nfires; j++) {
+			before = b->nalerts;
+			engine_render(b->cf, &e->ev, &b->fires[e->fire0 + j],
+			    &e->cr, 0, fired, &b->arena, &b->scratch,
+			    &b->alerts, &b->nalerts, &b->capalerts);
+			if (b->capae < b->capalerts) {
+				b->capae = b->capalerts;
+				b->alert_entry = xreallocarray(b->alert_entry,
+				    b->capae, sizeof(size_t));
+			}
+			for (; before < b->nalerts; before++)
+				b->alert_entry[before] = i;
+		}
+	}
+}
+
+/* build: the batch's commit: IDs, the store's changes, per entry its
+ * dead letter or its alerts. */
+static void
+build(struct consumer *c, struct batch *b)
+{
+	size_t i, j = 0, idx, n;
+
+	commit_changes(&b->cm, c->store, b->now_ms);
+	for (i = 0; i < b->n; i++) {
+		struct entry *e = &b->v[i];
+
+		idx = commit_id(&b->cm, e->id);
+		if (e->st == E_INVALID || e->st == E_DEAD ||
+		    e->st == E_FAILED)
+			dead_letter(b, i, idx);
+		for (; j < b->nalerts && b->alert_entry[j] == i; j++) {
+			n = (size_t)alert_commands(&b->cm.cmds, &b->arena,
+			    &b->alerts[j], &e->ev, c->outbox_key);
+			commit_added(&b->cm, n, CK_ALERT, j);
+		}
+	}
+}
+
+void
+cons_decide(struct consumer *c, struct batch *b)
+{
+	size_t i;
+
+	if (b->kind == BK_STEPS) {
+		esc_decide(c, b);
+		b->st = BS_READY;
+		cons_pump(c);
+		return;
+	}
+	for (i = 0; i < b->n; i++) {
+		struct entry *e = &b->v[i];
+
+		if (e->st == E_OK && e->nfires > 0)
+			decide_one(c, b, e);
+	}
+	render(b, (double)b->now_ms / 1000.0);
+	build(c, b);
+	b->st = BS_READY;
+	cons_pump(c);
+}

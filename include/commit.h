@@ -1,0 +1,89 @@
+/*
+ * commit.h — one batch's writes, built as the arguments of the fenced
+ * apply script (scripts.h), and its answer read back.
+ *
+ * A batch (of events or of escalation steps) becomes: the entry IDs to
+ * ack; the store's changes (store_changes: state strings, case hashes,
+ * the escalation schedule); each alert's commands (alertcmd.h); dead
+ * letters, each guarded by its entry's ID (if its XADD fails the entry
+ * stays pending instead of being acked); all as data for one EVALSHA.
+ * The script checks the lease and the cases revision first and writes
+ * nothing unless both still hold.
+ *
+ * Ownership: every string is copied into the arena given to
+ * commit_begin (the batch's), so a commit can be sent again as it is
+ * (after a refusal such as OOM) for as long as the batch lives; the
+ * arrays are the commit's, freed by commit_free.
+ */
+#ifndef RECOVERYD_COMMIT_H
+#define RECOVERYD_COMMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alertcmd.h"
+#include "store.h"
+#include "util.h"
+
+/* What a command is, so that a failed one is reported by what it was. */
+enum cmd_kind { CK_STATE, CK_ALERT, CK_DEAD };
+
+struct cmd_info {
+	enum cmd_kind	 kind;
+	size_t		 ref;		/* CK_ALERT: alert index; CK_DEAD:
+					 * entry index; CK_STATE: 0 */
+};
+
+struct commit {
+	struct arena	*ar;
+	struct args	 ids;		/* entry IDs to ack */
+	struct args	 guards;	/* (command, ID) index pairs, 1-based */
+	struct args	 cmds;		/* argc, args..., per command */
+	size_t		 ncmds, nguards;
+	struct cmd_info	*info;		/* per command */
+	size_t		 capinfo;
+	struct args	 all;		/* assembled by commit_args */
+	uint64_t	 gen;		/* store generation of its changes */
+};
+
+void	 commit_init(struct commit *);
+/* commit_begin: an empty commit whose strings go into ar. */
+void	 commit_begin(struct commit *, struct arena *ar);
+void	 commit_free(struct commit *);
+/* commit_id: ack id with the batch; returns its 1-based index. */
+size_t	 commit_id(struct commit *, const char *id);
+/* commit_added: the last n commands appended to cmds (by alertcmd.h's
+ * builders) are of kind, about ref. */
+void	 commit_added(struct commit *, size_t n, enum cmd_kind, size_t ref);
+/* commit_guard: if the last command fails, leave ID idx (from
+ * commit_id) unacked. */
+void	 commit_guard(struct commit *, size_t idx);
+/* commit_changes: append the store's changes (store_changes at now_ms)
+ * and remember their generation. */
+void	 commit_changes(struct commit *, struct store *, int64_t now_ms);
+/*
+ * commit_args: assemble EVALSHA sha 2 lease_key rev_key token rev
+ * stream group consumer nids ids... nguard guards... commands... into
+ * all (pointers stay valid while the arena and the commit do). stream
+ * "" skips the script's check of other consumers' pending entries
+ * (escalation batches, which ack nothing).
+ */
+void	 commit_args(struct commit *, const char *sha, const char *lease_key,
+	    const char *rev_key, const char *token, const char *rev,
+	    const char *stream, const char *group, const char *consumer);
+
+/* The apply script's answer. */
+enum commit_result {
+	CR_DONE,	/* written; errors lists the commands that failed */
+	CR_FENCED,	/* the lease is not ours: nothing written */
+	CR_FOREIGN,	/* another consumer holds pending entries */
+	CR_REVISION,	/* a person changed a case: nothing written */
+	CR_BAD		/* not an answer of the script */
+};
+
+/* commit_result: read reply (an array); *other is the foreign
+ * consumer or the new revision (valid while reply is). */
+enum commit_result commit_result(const void *reply, const char **other);
+
+#endif
