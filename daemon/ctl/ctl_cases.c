@@ -50,21 +50,25 @@
 #define CASES_PAGE	256
 #define CASES_LIMIT_MAX	100000
 
+/* steps(id): the case's pending steps, members "id|rule|step" of the
+ * daemon's schedule (a case has few; the set holds open cases' only);
+ * shared by the ack and resolve scripts, which define P first. */
+#define STEPS_FN \
+"local function steps(id)\n" \
+"  local out, pre = {}, id .. '|'\n" \
+"  for _, m in ipairs(redis.call('ZRANGE', P .. 'escalations', 0, -1)) do\n" \
+"    if string.sub(m, 1, #pre) == pre then out[#out + 1] = m end\n" \
+"  end\n" \
+"  return out\n" \
+"end\n"
+
 /* ack: ARGV P, id, by, now_rfc3339, has_note (0/1), note. Returns
  * {"nocase"}, {"resolved", resolved_at} or {"ok", previous state,
  * escalation steps removed}. */
 static const char script_ack[] =
 "#!lua\n"
 "local P, id, by, now, hasnote, note = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
-"-- steps: the case's pending steps, members 'id|rule|step' of the\n"
-"-- daemon's schedule (a case has few; the set holds open cases' only)\n"
-"local function steps(id)\n"
-"  local out, pre = {}, id .. '|'\n"
-"  for _, m in ipairs(redis.call('ZRANGE', P .. 'escalations', 0, -1)) do\n"
-"    if string.sub(m, 1, #pre) == pre then out[#out + 1] = m end\n"
-"  end\n"
-"  return out\n"
-"end\n"
+STEPS_FN
 
 "local ck = P .. 'case:' .. id\n"
 "if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
@@ -87,15 +91,7 @@ static const char script_ack[] =
 static const char script_resolve[] =
 "#!lua\n"
 "local P, id, now, hasnote, note, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
-"-- steps: the case's pending steps, members 'id|rule|step' of the\n"
-"-- daemon's schedule (a case has few; the set holds open cases' only)\n"
-"local function steps(id)\n"
-"  local out, pre = {}, id .. '|'\n"
-"  for _, m in ipairs(redis.call('ZRANGE', P .. 'escalations', 0, -1)) do\n"
-"    if string.sub(m, 1, #pre) == pre then out[#out + 1] = m end\n"
-"  end\n"
-"  return out\n"
-"end\n"
+STEPS_FN
 
 "local ck = P .. 'case:' .. id\n"
 "if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
