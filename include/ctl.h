@@ -55,8 +55,8 @@ int	ctl_push(const struct config *cf, int argc, char **argv);
 int	ctl_watch(const struct config *cf, int argc, char **argv);
 
 /*
- * Cases (SPEC section 3; keys in scripts.c). Options may come before or
- * after CASE; "--" ends them. Usage errors exit 2 before connecting, so
+ * Cases (SPEC section 3; keys and fields in store.h). Options may come
+ * before or after CASE; "--" ends them. Usage errors exit 2 before connecting, so
  * even when Redis is down; a CASE that does not exist exits 1 with
  * "recoveryctl: no case 'X'".
  */

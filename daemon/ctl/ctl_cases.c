@@ -29,7 +29,7 @@
 /* --- cases, show, ack, resolve ------------------------------------------ */
 
 /*
- * A case is the hash P.."case:"..ID (its fields are listed in scripts.c);
+ * A case is the hash P.."case:"..ID (its fields are listed in store.h);
  * P.."cases" (every case) and P.."cases:open" (open and acknowledged ones)
  * index it by opening time in ms. cases and show only read. ack and
  * resolve change a case through one small script each, so that they are
