@@ -2,13 +2,14 @@
  * commit.h — one batch's writes, built as the arguments of the fenced
  * apply script (scripts.h), and its answer read back.
  *
- * A batch (of events or of escalation steps) becomes: the entry IDs to
- * ack; the store's changes (store_changes: state strings, case hashes,
+ * A batch (of events and people's commands, or of escalation steps)
+ * becomes: the entry IDs to ack, of the input and the command stream;
+ * the store's changes (store_changes: state strings, case hashes,
  * the escalation schedule); each alert's commands (alertcmd.h); dead
  * letters, each guarded by its entry's ID (if its XADD fails the entry
  * stays pending instead of being acked); all as data for one EVALSHA.
- * The script checks the lease and the cases revision first and writes
- * nothing unless both still hold.
+ * The script checks the lease first and writes nothing unless it still
+ * holds; commands' answers (command.h) are among the writes.
  *
  * Ownership: every string is copied into the arena given to
  * commit_begin (the batch's), so a commit can be sent again as it is
@@ -27,7 +28,7 @@
 #include "util.h"
 
 /* What a command is, so that a failed one is reported by what it was. */
-enum cmd_kind { CK_STATE, CK_ALERT, CK_DEAD };
+enum cmd_kind { CK_STATE, CK_ALERT, CK_DEAD, CK_ANSWER };
 
 struct cmd_info {
 	enum cmd_kind	 kind;
@@ -37,7 +38,8 @@ struct cmd_info {
 
 struct commit {
 	struct arena	*ar;
-	struct args	 ids;		/* entry IDs to ack */
+	struct args	 ids;		/* input entry IDs to ack */
+	struct args	 cids;		/* command entry IDs to ack */
 	struct args	 guards;	/* (command, ID) index pairs, 1-based */
 	struct args	 cmds;		/* argc, args..., per command */
 	size_t		 ncmds, nguards;
@@ -53,6 +55,8 @@ void	 commit_begin(struct commit *, struct arena *ar);
 void	 commit_free(struct commit *);
 /* commit_id: ack id with the batch; returns its 1-based index. */
 size_t	 commit_id(struct commit *, const char *id);
+/* commit_cid: ack command entry id with the batch. */
+void	 commit_cid(struct commit *, const char *id);
 /* commit_added: the last n commands appended to cmds (by alertcmd.h's
  * builders) are of kind, about ref. */
 void	 commit_added(struct commit *, size_t n, enum cmd_kind, size_t ref);
@@ -63,27 +67,26 @@ void	 commit_guard(struct commit *, size_t idx);
  * and remember their generation. */
 void	 commit_changes(struct commit *, struct store *, int64_t now_ms);
 /*
- * commit_args: assemble EVALSHA sha 2 lease_key rev_key token rev
- * stream group consumer nids ids... nguard guards... commands... into
- * all (pointers stay valid while the arena and the commit do). stream
- * "" skips the script's check of other consumers' pending entries
- * (escalation batches, which ack nothing).
+ * commit_args: assemble EVALSHA sha 1 lease_key token group consumer
+ * stream nids ids... cstream ncids cids... nguard guards... commands...
+ * into all (pointers stay valid while the arena and the commit do). A
+ * stream "" skips the script's check of other consumers' pending entries
+ * there (escalation batches, which ack nothing).
  */
 void	 commit_args(struct commit *, const char *sha, const char *lease_key,
-	    const char *rev_key, const char *token, const char *rev,
-	    const char *stream, const char *group, const char *consumer);
+	    const char *token, const char *group, const char *consumer,
+	    const char *stream, const char *cstream);
 
 /* The apply script's answer. */
 enum commit_result {
 	CR_DONE,	/* written; errors lists the commands that failed */
 	CR_FENCED,	/* the lease is not ours: nothing written */
 	CR_FOREIGN,	/* another consumer holds pending entries */
-	CR_REVISION,	/* a person changed a case: nothing written */
 	CR_BAD		/* not an answer of the script */
 };
 
 /* commit_result: read reply (an array); *other is the foreign
- * consumer or the new revision (valid while reply is). */
+ * consumer (valid while reply is). */
 enum commit_result commit_result(const void *reply, const char **other);
 
 #endif

@@ -119,6 +119,8 @@ struct rule {
 	} after;
 
 	int64_t		 cooldown_ms;	/* 0 disables; default from defaults */
+	bool		 no_case;	/* case: none (only notifies) */
+	int64_t		 sla_ms;	/* sla: due time of its case; 0 none */
 	char		*cooldown_key;	/* by of count/aggregate/after, else "customer_id" */
 
 	struct notify	*actions;
@@ -161,6 +163,16 @@ struct config {
 
 	int64_t		 default_cooldown_ms;	/* 1h */
 	int		 default_severity;	/* medium */
+	int64_t		 default_sla_ms;	/* defaults.sla: 0 none */
+
+	/* The closed loop (cases: and resolution_codes:) */
+	int64_t		 reopen_within_ms;	/* 7d; 0: never reopen */
+	int64_t		 outcome_within_ms;	/* 30d */
+	struct expr	*recovered_if;		/* csat >= 4 or nps >= 7 */
+	char		*recovered_src;
+	long		 history_max;		/* entries kept per case: 200 */
+	char		**resolution_codes;
+	size_t		 nresolution_codes;
 
 	int64_t		 ha_lease_ms;	/* ha.lease: the owner lease, 3s
 					 * (500ms .. 1h) */

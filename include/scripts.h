@@ -6,10 +6,9 @@
  *          with a fencing epoch;
  * release: give it up at a clean stop;
  * apply:   the fenced commit of a batch (commit.h): if the lease still
- *          holds our token and no person changed a case since our cache
- *          was loaded (the revision <prefix>cases:rev, which recoveryctl
- *          ack and resolve increment), run the batch's writes, given as
- *          data, and ack its entries; otherwise write nothing.
+ *          holds our token and no other consumer holds pending entries,
+ *          run the batch's writes, given as data, and ack its entries of
+ *          the input and the command stream; otherwise write nothing.
  *
  * All start with "#!lua", so Redis 7 refuses them up front when a
  * condition of theirs fails (out of memory for apply), never half way.

@@ -70,8 +70,9 @@ size_t		 sim_advance(struct sim *, int64_t t_ms);
 /*
  * sim_ack: acknowledge the open case of the customer who, or else the case
  * whose ID is, id, at t_ms. It does not move the clock or run due steps
- * (call sim_advance first: a step due at the ack's time runs). Returns 0,
- * or -1 when there is no such case.
+ * (call sim_advance first: a step due at the ack's time runs), as the
+ * daemon's owner applies "recoveryctl ack" (command_apply). Returns 0, or
+ * -1 when there is no such case or it is resolved.
  */
 int		 sim_ack(struct sim *, const char *id, int64_t t_ms);
 /* sim_finish: nothing runs by itself; releases the last call's alerts.

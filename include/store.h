@@ -30,7 +30,8 @@
  *         acknowledged, resolved), severity, opened_at (RFC 3339),
  *         opened_ms, rules, events (newest entry IDs, at most 1 KiB), step
  *         (the highest escalation step run), acked_by, acked_at,
- *         resolved_at, call_id, agent_id, queue, entry (the opening
+ *         resolved_at, note (the last note of an ack or resolve), call_id,
+ *         agent_id, queue, entry (the opening
  *         entry), and steps: the steps it scheduled, per rule its step
  *         numbers, each p (pending) or r (run): "vip-detractor:1r:2p
  *         high-complaint:1p" (a step's delay and channels, its signature
@@ -238,18 +239,27 @@ int		 store_parse_member(const char *member, size_t mlen,
 /* store_case_of: the customer's open (not resolved) case ID, or NULL
  * (also when its CUST or CASE entity is not resident). */
 const char	*store_case_of(const struct store *, const char *customer_id);
+/* store_case_state: the case's state ("open", "acknowledged",
+ * "resolved"), or NULL when there is no such case (or, backed, it is not
+ * resident). */
+const char	*store_case_state(const struct store *, const char *case_id);
+/* store_case_resolved_at: when it was resolved (RFC 3339), or NULL. */
+const char	*store_case_resolved_at(const struct store *,
+		    const char *case_id);
 /*
  * store_ack / store_resolve: the case (resident in a backed store)
- * acknowledged by by / resolved, at now_ms; its pending steps are
- * dropped (ZREM). Returns 0, or -1 when there is no such case.
- * Acknowledging an acknowledged or resolved case changes nothing;
- * resolving releases the customer's CUST entity when it is resident and
- * names this case.
+ * acknowledged by by / resolved, at now_ms, with note (NULL: the note
+ * stays as it is); its pending steps are dropped (ZREM). Returns 0, or
+ * -1 when there is no such case. Acknowledging an acknowledged or
+ * resolved case, or resolving a resolved one, changes nothing (not the
+ * note either); resolving releases the customer's CUST entity when it is
+ * resident and names this case. The daemon's owner applies these only as
+ * people's commands (command.h), so that a case has one writer.
  */
 int		 store_ack(struct store *, const char *case_id, const char *by,
-		    int64_t now_ms);
+		    const char *note, int64_t now_ms);
 int		 store_resolve(struct store *, const char *case_id,
-		    int64_t now_ms);
+		    const char *note, int64_t now_ms);
 
 /* --- writing back (backed stores) ---------------------------------------- */
 

@@ -7,7 +7,9 @@
 # or JSON); show prints every field and the pending steps with their due
 # times; ack marks the case and stops its escalation; resolve closes it,
 # frees the customer for a new case and keeps the hash 30 days; an unknown
-# case exits 1, usage errors 2, an unreachable Redis 3.
+# case exits 1, usage errors 2, an unreachable Redis 3. ack and resolve go
+# through the running daemon (the command stream): without one they say
+# so within --wait and exit 1, and the command is applied once one runs.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 CTL=$BUILD/recoveryctl
@@ -57,7 +59,7 @@ OLD=$((NOW - 3600000))
 $R HSET ivr:case:c-hand case_id c-hand customer_id K9 state open \
     severity low opened_at 2026-01-01T00:00:00.000Z opened_ms "$OLD" \
     rules low-csat events 1-1 step 0 acked_by '' resolved_at '' \
-    steps "600000|dialer|low-csat|1|p 86400000|supervisors|low-csat|2|p" >/dev/null
+    steps "low-csat:1p:2p" >/dev/null
 $R ZADD ivr:escalations $((OLD + 600000)) "c-hand|low-csat|1" \
     $((OLD + 86400000)) "c-hand|low-csat|2" >/dev/null
 $R ZADD ivr:cases "$OLD" c-hand >/dev/null
@@ -74,6 +76,10 @@ run "show a hand-made case" 0 show c-hand
 check "show: overdue step" out_has 'step 1  low-csat  after 10m  to dialer  due .* (overdue by 50m)'
 # (the delay is the due time less opened_ms, the channels the rule's)
 check "show: step due later" out_has 'step 2  low-csat  after 1d  to supervisors,dialer  due .* (in 2[23]h'
+
+# --- cases opened by the daemon ------------------------------------------------
+# (ack and resolve are commands the running daemon applies: command.h)
+t_daemon "$CONF" "$LOG"
 USER=bob run "ack without --by" 0 ack c-hand
 check_eq "ack: acked_by defaults to \$USER" "$($R HGET ivr:case:c-hand acked_by)" bob
 check_eq "ack removes the hand-made steps" "$($R ZCARD ivr:escalations)" 0
@@ -81,8 +87,6 @@ env -u USER $C ack c-hand >"$T_DIR/out" 2>/dev/null
 check_eq "ack without \$USER: recoveryctl" "$(cat "$T_DIR/out")" \
     "case c-hand acknowledged by recoveryctl"
 
-# --- cases opened by the daemon ------------------------------------------------
-t_daemon "$CONF" "$LOG"
 $C push rating call_id=C1 customer_id=K1 csat=1 >/dev/null
 sleep 0.01
 $C push rating call_id=C2 customer_id=K2 csat=2 >/dev/null
@@ -237,8 +241,52 @@ check "Redis down: names the server" err_has '^recoveryctl: cannot reach Redis a
 $CTL -c "$DOWN" ack >/dev/null 2>&1
 check_eq "Redis down: a usage error still exits 2" $? 2
 
+# --- one writer: hostile commands, answers within a second ---------------------
+$C push rating call_id=C4 customer_id=K4 csat=1 >/dev/null
+check "fourth event drained" t_wait 10 drained
+C4=$($R GET ivr:opencase:K4)
+usage ack 'c-1:event' --by eve
+usage ack '*' --by eve
+usage ack "$C4" --by "$(printf 'eve\nadmin')"
+check_eq "refused IDs and names change nothing" "$($R HGET "ivr:case:$C4" state)" open
+# Written straight to the command stream, past recoveryctl's checks: the
+# daemon refuses each alone (and answers where it can), and goes on.
+$R XADD ivr:commands '*' op ack case 'c-1:event' by eve reply tok1 >/dev/null
+$R XADD ivr:commands '*' op drop case "$C4" by eve reply tok2 >/dev/null
+$R XADD ivr:commands '*' op ack case "$C4" reply 'ivr:x' >/dev/null
+$R XADD ivr:commands '*' op ack >/dev/null
+check "hostile commands answered" t_wait 5 sh -c "[ \"\$($R LLEN ivr:reply:tok2)\" = 1 ]"
+check "bad case ID refused" sh -c "$R LPOP ivr:reply:tok1 | grep -q '\"code\":\"invalid\"'"
+check "unknown op refused" sh -c "$R LPOP ivr:reply:tok2 | grep -q 'op is not ack or resolve'"
+check_eq "no reply key for a bad token" "$($R KEYS 'ivr:reply:*' | grep -c .)" 0
+check_eq "nothing pending on the command stream" \
+    "$($R XPENDING ivr:commands recoveryd | head -n 1)" 0
+check_eq "hostile commands change nothing" "$($R HGET "ivr:case:$C4" state)" open
+START=$(now_ms)
+run "ack answers" 0 ack "$C4" --by dora
+END=$(now_ms)
+check "ack answered within a second ($((END - START)) ms)" [ $((END - START)) -lt 1000 ]
+check_eq "ack by the owner" "$($R HGET "ivr:case:$C4" acked_by)" dora
+
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "daemon exits 0" $? 0
+
+# --- no daemon: the command waits in the stream ---------------------------------
+START=$(now_ms)
+run "resolve with no daemon" 1 resolve "$C4" --note later --wait 1
+END=$(now_ms)
+check "no daemon: says so" err_has 'no recoveryd answered within 1 s'
+check "no daemon: names the queued command" err_has 'stays queued as [0-9]*-[0-9]* in ivr:commands'
+check "no daemon: gave up after --wait ($((END - START)) ms)" [ $((END - START)) -lt 3000 ]
+check_eq "no daemon: not applied yet" "$($R HGET "ivr:case:$C4" state)" acknowledged
+usage resolve "$C4" --wait 0
+t_daemon "$CONF" "$LOG"
+check "queued command applied once a daemon runs" t_wait 10 sh -c \
+    "[ \"\$($R HGET ivr:case:$C4 state)\" = resolved ]"
+check_eq "queued command's note" "$($R HGET "ivr:case:$C4" note)" later
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "daemon exits 0 again" $? 0
 [ "$T_FAIL" -gt 0 ] && { echo "--- daemon log"; tail -n 20 "$LOG"; }
 t_done

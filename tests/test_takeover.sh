@@ -5,7 +5,12 @@
 #    owner decides the old ones first (the same alerts as replay);
 #  - a paused owner (SIGSTOP past its lease, then SIGCONT): the standby
 #    takes over, and no alert of the old owner is written after its lease
-#    passed; the alerts equal replay's exactly.
+#    passed; the alerts equal replay's exactly;
+#  - people's commands (ack, resolve: the command stream) have the same
+#    single writer: a command pending on a dead consumer is applied and
+#    answered by the next owner; an ack made while the owner is paused is
+#    applied by the standby that takes over, and the paused owner's cached
+#    copy of the case never overwrites it.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 t_setup
@@ -155,8 +160,56 @@ check_eq "paused owner: nothing pending" "$(pending)" 0
 kill -TERM "$PA" "$PB"
 wait "$PA"
 wait "$PB"
+$R FLUSHALL >/dev/null
+
+# --- 3. people's commands across a takeover -------------------------------------
+t_daemon "$T_DIR/a.yaml" "$T_DIR/c1.log"
+P1=$T_DAEMON
+$C -c "$T_DIR/a.yaml" push rating call_id=X1 customer_id=Q1 csat=1 >/dev/null
+$C -c "$T_DIR/a.yaml" push rating call_id=X2 customer_id=Q2 csat=1 >/dev/null
+check "two cases opened" t_wait 10 sh -c "[ -n \"\$($R GET ivr:opencase:Q2)\" ]"
+Q1=$($R GET ivr:opencase:Q1)
+Q2=$($R GET ivr:opencase:Q2)
+kill -TERM "$P1"
+wait "$P1"
+# An ack read by a consumer that died before it committed.
+$R XADD ivr:commands '*' op ack case "$Q1" by dead-man reply tokdead >/dev/null
+$R XREADGROUP GROUP recoveryd ghost COUNT 10 STREAMS ivr:commands '>' >/dev/null
+check_eq "the command is pending on the dead consumer" \
+    "$($R XPENDING ivr:commands recoveryd | head -n 1)" 1
+t_daemon "$T_DIR/a.yaml" "$T_DIR/c2.log"
+PA=$T_DAEMON
+check "the next owner applies it" t_wait 10 sh -c \
+    "[ \"\$($R HGET ivr:case:$Q1 acked_by)\" = dead-man ]"
+check "and answers it" sh -c "$R LPOP ivr:reply:tokdead | grep -q '\"ok\":true'"
+check_eq "nothing pending on the command stream" \
+    "$($R XPENDING ivr:commands recoveryd | head -n 1)" 0
+check "took the dead consumer's command over" grep -q "took over 1 pending entries of ivr:commands" "$T_DIR/c2.log"
+# A paused owner that holds Q2's case in its cache.
+t_daemon "$T_DIR/b.yaml" "$T_DIR/c3.log"
+PB=$T_DAEMON
+check "A owns the stream" t_wait 5 sh -c "redis-cli -s '$T_REDIS_SOCK' GET '$LEASE_KEY' | grep -q ':$PA\$'"
+$C -c "$T_DIR/a.yaml" push rating call_id=X3 customer_id=Q2 csat=2 >/dev/null
+check "A decided Q2's second rating" t_wait 5 drained
+kill -STOP "$PA"
+$C -c "$T_DIR/a.yaml" ack "$Q2" --by erin --wait 10 >"$T_DIR/ack.out" 2>&1
+check_eq "ack during the pause answered (by the standby)" "$(cat "$T_DIR/ack.out")" \
+    "case $Q2 acknowledged by erin"
+check "B owns the stream" sh -c "redis-cli -s '$T_REDIS_SOCK' GET '$LEASE_KEY' | grep -q ':$PB\$'"
+kill -CONT "$PA"
+$C -c "$T_DIR/a.yaml" push rating call_id=X4 customer_id=Q2 csat=1 >/dev/null
+# (the third rating of a customer fires "repeat", which joins the case)
+check "a later rating joins the case" t_wait 10 sh -c "$R HGET ivr:case:$Q2 rules | grep -q repeat"
+check_eq "the case stays acknowledged" "$($R HGET "ivr:case:$Q2" state)" acknowledged
+check_eq "by the one who acked it" "$($R HGET "ivr:case:$Q2" acked_by)" erin
+sleep 1
+check_eq "the paused owner wrote nothing over it" "$($R HGET "ivr:case:$Q2" state)" acknowledged
+kill -TERM "$PA" "$PB"
+wait "$PA"
+wait "$PB"
 if [ "$T_FAIL" -gt 0 ]; then
 	echo "--- logs"
-	tail -n 20 "$T_DIR/d1.log" "$T_DIR/pa.log" "$T_DIR/pb.log"
+	tail -n 20 "$T_DIR/d1.log" "$T_DIR/pa.log" "$T_DIR/pb.log" \
+	    "$T_DIR/c2.log" "$T_DIR/c3.log"
 fi
 t_done

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "sim.h"
 #include "template.h"
 
@@ -197,13 +198,20 @@ sim_advance(struct sim *s, int64_t t_ms)
 int
 sim_ack(struct sim *s, const char *id, int64_t t_ms)
 {
-	const char *open;
-	char case_id[ENGINE_ID_MAX];
+	const char *open = store_case_of(s->st, id);
+	struct command c;
+	struct buf answer;
+	int rc;
 
-	/* A copy: the store owns the text and may move it when acking. */
-	open = store_case_of(s->st, id);
-	snprintf(case_id, sizeof(case_id), "%s", open != NULL ? open : id);
-	return store_ack(s->st, case_id, "recoveryctl", t_ms);
+	/* What the daemon's owner does with "recoveryctl ack" (command.h). */
+	memset(&c, 0, sizeof(c));
+	c.op = CMD_ACK;
+	snprintf(c.case_id, sizeof(c.case_id), "%s", open != NULL ? open : id);
+	snprintf(c.by, sizeof(c.by), "recoveryctl");
+	buf_init(&answer);
+	rc = command_apply(s->st, &c, t_ms, &answer);
+	buf_free(&answer);
+	return rc;
 }
 
 void

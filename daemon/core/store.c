@@ -252,6 +252,7 @@ case_clear(struct scase *cs)
 	free(cs->acked_by);
 	free(cs->acked_at);
 	free(cs->resolved_at);
+	free(cs->note);
 	buf_free(&cs->rules);
 	buf_free(&cs->events);
 	for (i = 0; i < cs->nst; i++) {

@@ -563,9 +563,37 @@ unschedule(struct store *st, const struct scase *cs)
 		}
 }
 
+const char *
+store_case_state(const struct store *st, const char *case_id)
+{
+	const struct ent *e = case_ent(st, case_id);
+
+	return e != NULL ? case_state_name(e->u.cs.state) : NULL;
+}
+
+const char *
+store_case_resolved_at(const struct store *st, const char *case_id)
+{
+	const struct ent *e = case_ent(st, case_id);
+
+	return e != NULL && e->u.cs.state == CASE_RESOLVED ?
+	    e->u.cs.resolved_at : NULL;
+}
+
+/* set_note: the case's note to write, when there is one. */
+static void
+set_note(struct scase *cs, const char *note)
+{
+	if (note == NULL)
+		return;
+	free(cs->note);
+	cs->note = xstrdup(note);
+	cs->dirty |= CF_NOTE;
+}
+
 int
 store_ack(struct store *st, const char *case_id, const char *by,
-    int64_t now_ms)
+    const char *note, int64_t now_ms)
 {
 	struct ent *e = case_ent(st, case_id);
 	struct scase *cs;
@@ -583,13 +611,15 @@ store_ack(struct store *st, const char *case_id, const char *by,
 	free(cs->acked_at);
 	cs->acked_at = xstrdup(when);
 	cs->dirty |= CF_STATE | CF_ACK;
+	set_note(cs, note);
 	ent_dirty(st, e);
 	unschedule(st, cs);
 	return 0;
 }
 
 int
-store_resolve(struct store *st, const char *case_id, int64_t now_ms)
+store_resolve(struct store *st, const char *case_id, const char *note,
+    int64_t now_ms)
 {
 	struct ent *e = case_ent(st, case_id), *cu, *ev;
 	struct scase *cs;
@@ -607,6 +637,7 @@ store_resolve(struct store *st, const char *case_id, int64_t now_ms)
 	free(cs->resolved_at);
 	cs->resolved_at = xstrdup(when);
 	cs->dirty |= CF_STATE | CF_RESOLVED | CF_TTL;
+	set_note(cs, note);
 	ent_dirty(st, e);
 	zop_push(st, false, Z_OPEN, cs->id, 0);
 	/* its opening event goes with it */

@@ -439,6 +439,12 @@ bad:
 static const char *const state_names[] = { "open", "acknowledged",
     "resolved" };
 
+const char *
+case_state_name(enum case_state s)
+{
+	return (size_t)s < ARRAY_LEN(state_names) ? state_names[s] : "open";
+}
+
 void
 case_steps_text(const struct scase *cs, struct buf *out)
 {
@@ -696,6 +702,8 @@ case_fields(const struct scase *cs, struct arena *ar, const char **f,
 	if ((d & CF_RESOLVED) || ((d & CF_OPEN) && cs->resolved_at != NULL))
 		field(ar, f, fl, v, vl, &n, "resolved_at",
 		    TEXT(cs->resolved_at));
+	if ((d & CF_NOTE) && cs->note != NULL)
+		field(ar, f, fl, v, vl, &n, "note", TEXT(cs->note));
 	if (d & CF_STEPS) {
 		buf_init(&b);
 		case_steps_text(cs, &b);

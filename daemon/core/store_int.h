@@ -125,6 +125,7 @@ struct cstep {
 #define CF_STEP		0x010
 #define CF_ACK		0x020	/* acked_by, acked_at */
 #define CF_RESOLVED	0x040
+#define CF_NOTE		0x080	/* note */
 #define CF_STEPS	0x100
 #define CF_TTL		0x200	/* set the expiry (resolved) */
 
@@ -136,6 +137,7 @@ struct scase {
 	char		*id;		/* from the key */
 	char		*customer, *call, *agent, *queue, *entry;
 	char		*acked_by, *acked_at, *resolved_at;
+	char		*note;		/* to write (CF_NOTE); not loaded */
 	enum case_state	 state;
 	int		 severity;
 	int64_t		 opened_ms;
@@ -242,6 +244,8 @@ void	 zops_clear(struct store *);
 void	 zop_push(struct store *, bool add, enum zset, const char *member,
 	    double score);
 void	 case_clear(struct scase *);
+/* case_state_name: "open", "acknowledged", "resolved". */
+const char *case_state_name(enum case_state);
 void	 kstate_clear(struct kstate *);
 /* store_case_new: the CASE entity of a case being opened: resident,
  * empty (or the one already under key). */

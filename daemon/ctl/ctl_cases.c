@@ -1,10 +1,9 @@
 /*
  * ctl_cases.c — recoveryctl's case commands: cases, show, ack, resolve
  * (SPEC sections 3 and 5), over the case keys the owning daemon's store
- * writes (store.h). ack and resolve are one Lua script each, atomic, and
- * move P.."cases:rev" so that the owner's next commit, decided on its
- * cached copy, is refused and decided again. Resolved cases are kept
- * 30 days.
+ * writes (store.h). cases and show only read; ack and resolve are
+ * commands the owning daemon applies and answers (command.h), so that a
+ * case has one writer. Resolved cases are kept 30 days.
  */
 #include <sys/types.h>
 
@@ -22,6 +21,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "command.h"
 #include "config.h"
 #include "ctl.h"
 #include "util.h"
@@ -31,16 +31,8 @@
 /*
  * A case is the hash P.."case:"..ID (its fields are listed in store.h);
  * P.."cases" (every case) and P.."cases:open" (open and acknowledged ones)
- * index it by opening time in ms. cases and show only read. ack and
- * resolve change a case through one small script each, so that they are
- * atomic with respect to the daemons' decide and escalation scripts: a
- * step claimed before an acknowledgement is dropped at its commit, which
- * checks that the case is still open.
- *
- * Both increment P.."cases:rev": the owning daemon holds cases in a cache
- * and its fenced commit writes nothing once the revision moved, so it
- * reloads the case before deciding on it again (until people's changes
- * go through the owner itself).
+ * index it by opening time in ms. cases and show only read; ack and
+ * resolve are below.
  *
  * A resolved case is kept CASE_KEEP_MS (30 days) for reports, then Redis
  * expires its hash. Its member of P.."cases" stays; cases skips members
@@ -49,70 +41,6 @@
 #define CASE_KEEP_MS	(30LL * 86400 * 1000)
 #define CASES_PAGE	256
 #define CASES_LIMIT_MAX	100000
-
-/* steps(id): the case's pending steps, members "id|rule|step" of the
- * daemon's schedule (a case has few; the set holds open cases' only);
- * shared by the ack and resolve scripts, which define P first. */
-#define STEPS_FN \
-"local function steps(id)\n" \
-"  local out, pre = {}, id .. '|'\n" \
-"  for _, m in ipairs(redis.call('ZRANGE', P .. 'escalations', 0, -1)) do\n" \
-"    if string.sub(m, 1, #pre) == pre then out[#out + 1] = m end\n" \
-"  end\n" \
-"  return out\n" \
-"end\n"
-
-/* ack: ARGV P, id, by, now_rfc3339, has_note (0/1), note. Returns
- * {"nocase"}, {"resolved", resolved_at} or {"ok", previous state,
- * escalation steps removed}. */
-static const char script_ack[] =
-"#!lua\n"
-"local P, id, by, now, hasnote, note = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
-STEPS_FN
-
-"local ck = P .. 'case:' .. id\n"
-"if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
-"local c = redis.call('HMGET', ck, 'state', 'resolved_at')\n"
-"if c[1] == 'resolved' then return {'resolved', c[2] or ''} end\n"
-"redis.call('HSET', ck, 'state', 'acknowledged', 'acked_by', by, 'acked_at', now, 'updated_at', now)\n"
-"if hasnote == '1' then redis.call('HSET', ck, 'note', note) end\n"
-"local n = 0\n"
-"for _, m in ipairs(steps(id)) do\n"
-"  n = n + redis.call('ZREM', P .. 'escalations', m)\n"
-"end\n"
-"redis.call('INCR', P .. 'cases:rev')\n"
-"return {'ok', c[1] or '', n}\n";
-
-/* resolve: ARGV P, id, now_rfc3339, has_note, note, keep_ms. The
- * clean-up (open index, the customer's open case, pending steps) runs
- * even for a case already resolved, which changes nothing else. Returns
- * {"nocase"}, {"already", resolved_at} or {"ok", previous state, steps
- * removed}. */
-static const char script_resolve[] =
-"#!lua\n"
-"local P, id, now, hasnote, note, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
-STEPS_FN
-
-"local ck = P .. 'case:' .. id\n"
-"if redis.call('EXISTS', ck) == 0 then return {'nocase'} end\n"
-"local c = redis.call('HMGET', ck, 'state', 'customer_id', 'resolved_at')\n"
-"if c[1] ~= 'resolved' then\n"
-"  redis.call('HSET', ck, 'state', 'resolved', 'resolved_at', now, 'updated_at', now)\n"
-"  if hasnote == '1' then redis.call('HSET', ck, 'note', note) end\n"
-"  redis.call('PEXPIRE', ck, keep)\n"
-"end\n"
-"redis.call('ZREM', P .. 'cases:open', id)\n"
-"if c[2] then\n"
-"  local ok = P .. 'opencase:' .. c[2]\n"
-"  if redis.call('GET', ok) == id then redis.call('DEL', ok) end\n"
-"end\n"
-"local n = 0\n"
-"for _, m in ipairs(steps(id)) do\n"
-"  n = n + redis.call('ZREM', P .. 'escalations', m)\n"
-"end\n"
-"redis.call('INCR', P .. 'cases:rev')\n"
-"if c[1] == 'resolved' then return {'already', c[3] or ''} end\n"
-"return {'ok', c[1] or '', n}\n";
 
 static int
 case_usage(const char *cmd, const char *args, FILE *fp)
@@ -778,73 +706,221 @@ done:
 /* --- ack, resolve ----------------------------------------------------------- */
 
 /*
- * case_eval: EVAL script (ack or resolve) with ARGV P, id, then the nargs
- * strings of args, and check the answer is an array led by a status
- * string. "nocase" is answered here ("no case 'X'", EXIT_CHECK).
- * Returns an exit code; on EXIT_OK *out is the reply (the caller frees
- * it).
+ * A case has one writer, the daemon that owns the input stream
+ * (command.h): ack and resolve add a command to P.."commands" and wait
+ * for the owner's answer on P.."reply:<token>", a list it pushes to in
+ * the same commit as the change. The command is checked here first
+ * (command_parse, as the owner will), so that a usage error never
+ * reaches Redis.
+ */
+#define CMD_WAIT_S	5	/* default --wait */
+#define CMD_STREAM_MAX	"10000"	/* MAXLEN ~ of the command stream */
+
+/* reply_token: 32 hex digits from /dev/urandom (or, failing that, the
+ * clock and the process ID: unique enough for a reply list). */
+static void
+reply_token(char *out, size_t len)
+{
+	unsigned char r[16];
+	size_t i, n = 0;
+	int fd;
+
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		ssize_t k = read(fd, r, sizeof(r));
+		n = k > 0 ? (size_t)k : 0;
+		(void)close(fd);
+	}
+	if (n < sizeof(r)) {
+		snprintf(out, len, "t%lld-%ld", (long long)(now_wall() * 1e6),
+		    (long)getpid());
+		return;
+	}
+	for (i = 0; i < sizeof(r) && 2 * i + 2 < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/*
+ * case_command: send the command (fields op, case, by, note) and wait
+ * up to wait_s seconds for its answer, which *out gets (the caller
+ * json_decrefs it). Returns an exit code; a missing answer is EXIT_CHECK
+ * with the command left queued (the owner applies it when it runs).
  */
 static int
-case_eval(redisContext *c, const char *script, const char *prefix,
-    const char *id, const char **args, size_t nargs, redisReply **out)
+case_command(const struct config *cf, const char *op, const char *id,
+    const char *by, const char *note, long wait_s, json_t **out)
 {
-	const char *av[12];
+	const char *av[20];
+	size_t n = 0;
+	char tok[CMD_TOKEN_MAX + 1], key[400], at[32], wait[24];
+	char stream[300], entry[64];
+	redisContext *c;
 	redisReply *r;
-	size_t n = 0, i;
+	json_error_t je;
 	int rc;
 
-	av[n++] = "EVAL";
-	av[n++] = script;
-	av[n++] = "0";
-	av[n++] = prefix;
-	av[n++] = id;
-	for (i = 0; i < nargs && n < ARRAY_LEN(av); i++)
-		av[n++] = args[i];
-	r = redisCommandArgv(c, (int)n, av, NULL);
 	*out = NULL;
-	if ((rc = ctl_reply_check(c, r, "EVAL", REDIS_REPLY_ARRAY)) != EXIT_OK)
-		goto fail;
-	if (r->elements < 1 || r->element[0]->type != REDIS_REPLY_STRING) {
-		fprintf(stderr, "recoveryctl: EVAL: unexpected reply\n");
-		rc = EXIT_CHECK;
-		goto fail;
+	snprintf(stream, sizeof(stream), "%scommands", cf->state_prefix);
+	reply_token(tok, sizeof(tok));
+	snprintf(key, sizeof(key), "%sreply:%s", cf->state_prefix, tok);
+	snprintf(at, sizeof(at), "%lld", (long long)(now_wall() * 1000));
+	av[n++] = "XADD";
+	av[n++] = stream;
+	av[n++] = "MAXLEN";
+	av[n++] = "~";
+	av[n++] = CMD_STREAM_MAX;
+	av[n++] = "*";
+	av[n++] = "op";
+	av[n++] = op;
+	av[n++] = "case";
+	av[n++] = id;
+	if (by != NULL) {
+		av[n++] = "by";
+		av[n++] = by;
 	}
-	if (strcmp(r->element[0]->str, "nocase") == 0) {
-		fprintf(stderr, "recoveryctl: no case '%s'\n", id);
-		rc = EXIT_CHECK;
-		goto fail;
+	if (note != NULL) {
+		av[n++] = "note";
+		av[n++] = note;
 	}
-	*out = r;
-	return EXIT_OK;
-fail:
+	av[n++] = "reply";
+	av[n++] = tok;
+	av[n++] = "at";
+	av[n++] = at;
+	if ((c = ctl_connect(cf)) == NULL)
+		return EXIT_REDIS;
+	r = redisCommandArgv(c, (int)n, av, NULL);
+	if ((rc = ctl_reply_check(c, r, "XADD", REDIS_REPLY_STRING)) !=
+	    EXIT_OK)
+		goto done;
+	snprintf(entry, sizeof(entry), "%s", r->str);
+	freeReplyObject(r);
+	snprintf(wait, sizeof(wait), "%ld", wait_s);
+	r = redisCommand(c, "BLPOP %s %s", key, wait);
+	if ((rc = ctl_reply_check(c, r, "BLPOP", r != NULL &&
+	    r->type == REDIS_REPLY_NIL ? REDIS_REPLY_NIL :
+	    REDIS_REPLY_ARRAY)) != EXIT_OK)
+		goto done;
+	if (r->type == REDIS_REPLY_NIL) {
+		fprintf(stderr, "recoveryctl: %s: no recoveryd answered within "
+		    "%ld s (is one running? see recoveryctl stats); the "
+		    "command stays queued as %s in %s and is applied when "
+		    "the daemon reads it\n", op, wait_s, entry, stream);
+		rc = EXIT_CHECK;
+		goto done;
+	}
+	if (r->elements != 2 || r->element[1]->type != REDIS_REPLY_STRING ||
+	    (*out = json_loadb(r->element[1]->str, r->element[1]->len, 0,
+	    &je)) == NULL || !json_is_object(*out)) {
+		fprintf(stderr, "recoveryctl: %s: the daemon's answer is not "
+		    "a JSON object\n", op);
+		rc = EXIT_CHECK;
+	}
+done:
 	if (r != NULL)
 		freeReplyObject(r);
+	redisFree(c);
 	return rc;
 }
 
-/* reply_str: element i of an array reply as a string ("" if absent). */
 static const char *
-reply_str(const redisReply *r, size_t i)
+jstr(json_t *o, const char *key)
 {
-	if (i < r->elements && r->element[i]->type == REDIS_REPLY_STRING)
-		return r->element[i]->str;
-	return "";
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
 }
 
-#define ACK_ARGS	"CASE [--by NAME] [--note TEXT]"
+/* case_wait: --wait SECONDS (1..3600), default CMD_WAIT_S. */
+static int
+case_wait(const char *cmd, const char *arg, long *out)
+{
+	char *end;
+	long v;
+
+	*out = CMD_WAIT_S;
+	if (arg == NULL)
+		return 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || v < 1 || v > 3600) {
+		fprintf(stderr, "recoveryctl: %s: --wait needs seconds, 1 to "
+		    "3600\n", cmd);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* case_precheck: the command as the owner will parse it; a refusal is
+ * a usage error, printed here. */
+static int
+case_precheck(const char *cmd, const char *id, const char *by,
+    const char *note)
+{
+	const char *names[4], *vals[4];
+	size_t nl[4], vl[4], n = 0;
+	struct command c;
+	int rc;
+
+	names[n] = "op";
+	vals[n++] = cmd;
+	names[n] = "case";
+	vals[n++] = id;
+	if (by != NULL) {
+		names[n] = "by";
+		vals[n++] = by;
+	}
+	if (note != NULL) {
+		names[n] = "note";
+		vals[n++] = note;
+	}
+	for (size_t i = 0; i < n; i++) {
+		nl[i] = strlen(names[i]);
+		vl[i] = strlen(vals[i]);
+	}
+	rc = command_parse(&c, names, nl, vals, vl, n);
+	if (rc == -1)
+		fprintf(stderr, "recoveryctl: %s: %s\n", cmd, c.err);
+	command_free(&c);
+	return rc;
+}
+
+/* case_answer: print the owner's answer; its exit code. */
+static int
+case_answer(const char *cmd, const char *id, json_t *a)
+{
+	const char *code = jstr(a, "code");
+
+	if (!json_is_true(json_object_get(a, "ok"))) {
+		if (strcmp(code, "resolved") == 0)
+			fprintf(stderr, "recoveryctl: case %s is already "
+			    "resolved (at %s)\n", id, jstr(a, "resolved_at"));
+		else
+			fprintf(stderr, "recoveryctl: %s\n", jstr(a, "error"));
+		return EXIT_CHECK;
+	}
+	if (strcmp(cmd, "resolve") == 0 &&
+	    strcmp(jstr(a, "was"), "resolved") == 0)
+		printf("case %s was already resolved (at %s)\n", id,
+		    jstr(a, "resolved_at"));
+	else if (strcmp(cmd, "resolve") == 0)
+		printf("case %s resolved\n", id);
+	return fflush(stdout) != 0 ? EXIT_CHECK : EXIT_OK;
+}
+
+#define ACK_ARGS	"CASE [--by NAME] [--note TEXT] [--wait SECONDS]"
 
 int
 ctl_ack(const struct config *cf, int argc, char **argv)
 {
-	const char *by = NULL, *note = NULL, *args[4];
+	const char *by = NULL, *note = NULL, *waitarg = NULL;
 	const struct copt opts[] = {
 		{ "by", true, &by },
 		{ "note", true, &note },
+		{ "wait", true, &waitarg },
 	};
-	char *id, now[64];
-	redisContext *c;
-	redisReply *r;
+	char *id;
+	json_t *a;
 	size_t npos;
+	long wait_s;
 	int rc;
 
 	switch (copts_parse("ack", opts, ARRAY_LEN(opts), argc, argv, &id, 1,
@@ -866,44 +942,35 @@ ctl_ack(const struct config *cf, int argc, char **argv)
 		fprintf(stderr, "recoveryctl: ack: --by needs a name\n");
 		return case_usage("ack", ACK_ARGS, stderr);
 	}
-
-	if ((c = ctl_connect(cf)) == NULL)
-		return EXIT_REDIS;
-	format_rfc3339(now_wall(), now, sizeof(now));
-	args[0] = by;
-	args[1] = now;
-	args[2] = note != NULL ? "1" : "0";
-	args[3] = note != NULL ? note : "";
-	rc = case_eval(c, script_ack, cf->state_prefix, id, args, 4, &r);
-	if (rc == EXIT_OK) {
-		if (strcmp(reply_str(r, 0), "resolved") == 0) {
-			fprintf(stderr, "recoveryctl: case %s is already "
-			    "resolved (at %s)\n", id, reply_str(r, 1));
+	if (case_wait("ack", waitarg, &wait_s) == -1 ||
+	    case_precheck("ack", id, by, note) == -1)
+		return case_usage("ack", ACK_ARGS, stderr);
+	if ((rc = case_command(cf, "ack", id, by, note, wait_s, &a)) !=
+	    EXIT_OK)
+		return rc;
+	if ((rc = case_answer("ack", id, a)) == EXIT_OK) {
+		printf("case %s acknowledged by %s\n", id, by);
+		if (fflush(stdout) != 0)
 			rc = EXIT_CHECK;
-		} else {
-			printf("case %s acknowledged by %s\n", id, by);
-			if (fflush(stdout) != 0)
-				rc = EXIT_CHECK;
-		}
-		freeReplyObject(r);
 	}
-	redisFree(c);
+	json_decref(a);
 	return rc;
 }
 
-#define RESOLVE_ARGS	"CASE [--note TEXT]"
+#define RESOLVE_ARGS	"CASE [--note TEXT] [--wait SECONDS]"
 
 int
 ctl_resolve(const struct config *cf, int argc, char **argv)
 {
-	const char *note = NULL, *args[4];
+	const char *note = NULL, *waitarg = NULL;
 	const struct copt opts[] = {
 		{ "note", true, &note },
+		{ "wait", true, &waitarg },
 	};
-	char *id, now[64], keep[32];
-	redisContext *c;
-	redisReply *r;
+	char *id;
+	json_t *a;
 	size_t npos;
+	long wait_s;
 	int rc;
 
 	switch (copts_parse("resolve", opts, ARRAY_LEN(opts), argc, argv, &id,
@@ -919,26 +986,13 @@ ctl_resolve(const struct config *cf, int argc, char **argv)
 		fprintf(stderr, "recoveryctl: resolve: missing the CASE\n");
 		return case_usage("resolve", RESOLVE_ARGS, stderr);
 	}
-
-	if ((c = ctl_connect(cf)) == NULL)
-		return EXIT_REDIS;
-	format_rfc3339(now_wall(), now, sizeof(now));
-	snprintf(keep, sizeof(keep), "%lld", CASE_KEEP_MS);
-	args[0] = now;
-	args[1] = note != NULL ? "1" : "0";
-	args[2] = note != NULL ? note : "";
-	args[3] = keep;
-	rc = case_eval(c, script_resolve, cf->state_prefix, id, args, 4, &r);
-	if (rc == EXIT_OK) {
-		if (strcmp(reply_str(r, 0), "already") == 0)
-			printf("case %s was already resolved (at %s)\n", id,
-			    reply_str(r, 1));
-		else
-			printf("case %s resolved\n", id);
-		if (fflush(stdout) != 0)
-			rc = EXIT_CHECK;
-		freeReplyObject(r);
-	}
-	redisFree(c);
+	if (case_wait("resolve", waitarg, &wait_s) == -1 ||
+	    case_precheck("resolve", id, NULL, note) == -1)
+		return case_usage("resolve", RESOLVE_ARGS, stderr);
+	if ((rc = case_command(cf, "resolve", id, NULL, note, wait_s, &a)) !=
+	    EXIT_OK)
+		return rc;
+	rc = case_answer("resolve", id, a);
+	json_decref(a);
 	return rc;
 }

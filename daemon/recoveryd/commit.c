@@ -26,7 +26,7 @@ void
 commit_begin(struct commit *cm, struct arena *ar)
 {
 	cm->ar = ar;
-	cm->ids.n = cm->guards.n = cm->cmds.n = cm->all.n = 0;
+	cm->ids.n = cm->cids.n = cm->guards.n = cm->cmds.n = cm->all.n = 0;
 	cm->ncmds = cm->nguards = 0;
 	cm->gen = 0;
 }
@@ -43,6 +43,7 @@ void
 commit_free(struct commit *cm)
 {
 	args_free(&cm->ids);
+	args_free(&cm->cids);
 	args_free(&cm->guards);
 	args_free(&cm->cmds);
 	args_free(&cm->all);
@@ -57,6 +58,14 @@ commit_id(struct commit *cm, const char *id)
 
 	args_add(&cm->ids, arena_strndup(cm->ar, id, l), l);
 	return cm->ids.n;
+}
+
+void
+commit_cid(struct commit *cm, const char *id)
+{
+	size_t l = strlen(id);
+
+	args_add(&cm->cids, arena_strndup(cm->ar, id, l), l);
 }
 
 void
@@ -191,24 +200,25 @@ append_all(struct args *dst, const struct args *src)
 
 void
 commit_args(struct commit *cm, const char *sha, const char *lease_key,
-    const char *rev_key, const char *token, const char *rev,
-    const char *stream, const char *group, const char *consumer)
+    const char *token, const char *group, const char *consumer,
+    const char *stream, const char *cstream)
 {
 	struct args *a = &cm->all;
 
 	a->n = 0;
 	args_str(a, "EVALSHA");
 	args_str(a, sha);
-	args_str(a, "2");
+	args_str(a, "1");
 	args_str(a, lease_key);
-	args_str(a, rev_key);
 	args_str(a, arena_strndup(cm->ar, token, strlen(token)));
-	args_str(a, arena_strndup(cm->ar, rev, strlen(rev)));
-	args_str(a, stream);
 	args_str(a, group);
 	args_str(a, consumer);
+	args_str(a, stream);
 	args_num(a, cm->ar, (long long)cm->ids.n);
 	append_all(a, &cm->ids);
+	args_str(a, cstream);
+	args_num(a, cm->ar, (long long)cm->cids.n);
+	append_all(a, &cm->cids);
 	args_num(a, cm->ar, (long long)cm->nguards);
 	append_all(a, &cm->guards);
 	append_all(a, &cm->cmds);
@@ -236,8 +246,6 @@ commit_result(const void *r, const char **other)
 		return CR_FENCED;
 	case -1:
 		return *other != NULL ? CR_FOREIGN : CR_BAD;
-	case -2:
-		return *other != NULL ? CR_REVISION : CR_BAD;
 	}
 	return CR_BAD;
 }

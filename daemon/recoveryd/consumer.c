@@ -5,13 +5,20 @@
  *
  * Phases. A standby only keeps its lease attempts going (owner.c). The
  * daemon that takes the lease drops whatever it had cached (SETUP: loads
- * the apply script, makes sure the group exists, reads the cases
- * revision), makes every pending entry of the group its own (CLAIM:
- * XAUTOCLAIM JUSTID from 0-0, whoever held them: a dead owner's entries
- * are taken here, at once, not after an idle time), decides them in ID
- * order (HISTORY: XREADGROUP of its own pending entries) and then reads
- * new ones (LIVE: ">"). So the stream is decided in stream order, also
- * across a takeover.
+ * the apply script, makes sure the group exists on the input stream and
+ * on the command stream), makes every pending entry of the group its own
+ * (CLAIM: XAUTOCLAIM JUSTID from 0-0, whoever held them: a dead owner's
+ * entries are taken here, at once, not after an idle time), decides them
+ * in ID order (HISTORY: XREADGROUP of its own pending entries) and then
+ * reads new ones (LIVE: ">"). So the stream is decided in stream order,
+ * also across a takeover.
+ *
+ * People's commands (command.h: ack, resolve) come in on the command
+ * stream <prefix>commands, read by the same XREADGROUP as the input
+ * stream (so a command wakes a blocked read at once), in the same
+ * group, claimed and re-read like input entries; a batch decides its
+ * events, then its commands, and commits both with their answers. So a
+ * case has one writer, the owner, and its cache is never stale.
  *
  * Batches. Two slots: while batch k's commit is out, batch k+1 is read,
  * loaded and decided on top of k's (not yet committed) state; its commit
@@ -181,9 +188,10 @@ slot_at(struct consumer *c, enum bstage st)
 static void
 setup_done(struct consumer *c)
 {
-	if (!c->scripts_ready || !c->group_ready || !c->rev_known)
+	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready)
 		return;
 	c->loading = false;
+	c->claim_cmds = false;
 	c->phase = PH_CLAIM;
 	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
 	cons_pump(c);
@@ -213,39 +221,32 @@ script_cb(redisAsyncContext *ac, void *r, void *priv)
 	}
 }
 
+/* group_cb: priv is the flag to set: the input stream's group or the
+ * command stream's. */
 static void
 group_cb(redisAsyncContext *ac, void *r, void *priv)
 {
-	struct consumer *c = priv;
+	bool *ready = priv;
 	redisReply *reply = r;
 
 	(void)ac;
 	if (reply != NULL && (reply->type != REDIS_REPLY_ERROR ||
 	    strncmp(reply->str, "BUSYGROUP", 9) == 0))
-		c->group_ready = true;
+		*ready = true;
 	else if (reply != NULL)
-		log_warnx("XGROUP CREATE %s %s: %s", c->cf->input_stream,
-		    c->cf->input_group, reply->str);
+		log_warnx("XGROUP CREATE: %s", reply->str);
 }
 
 static void
-rev_cb(redisAsyncContext *ac, void *r, void *priv)
+cgroup_cb(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct consumer *c = priv;
-	redisReply *reply = r;
 
-	(void)ac;
+	group_cb(ac, r, &c->cgroup_ready);
 	if (c->phase != PH_SETUP)
 		return;
-	if (reply_ok(reply) && (reply->type == REDIS_REPLY_STRING ||
-	    reply->type == REDIS_REPLY_NIL)) {
-		snprintf(c->rev, sizeof(c->rev), "%s",
-		    reply->type == REDIS_REPLY_STRING ? reply->str : "0");
-		c->rev_known = true;
-	}
-	if (!c->scripts_ready || !c->group_ready || !c->rev_known) {
-		setup_failed(c, "owner setup (script, group, cases "
-		    "revision)", reply);
+	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready) {
+		setup_failed(c, "owner setup (script, consumer groups)", r);
 		return;
 	}
 	setup_done(c);
@@ -253,9 +254,7 @@ rev_cb(redisAsyncContext *ac, void *r, void *priv)
 
 /*
  * setup: three pipelined commands on the write connection; the last
- * reply (the revision) decides. The revision is read before any entity
- * is loaded, so every entity the cache then holds is at least as new as
- * it: a person's change after it raises it, and the fence sees that.
+ * reply decides.
  */
 static void
 setup(struct consumer *c)
@@ -263,14 +262,14 @@ setup(struct consumer *c)
 	const char *sa[] = { "SCRIPT", "LOAD", script_apply };
 	const char *ga[] = { "XGROUP", "CREATE", c->cf->input_stream,
 	    c->cf->input_group, "0", "MKSTREAM" };
-	const char *ra[] = { "GET", c->rev_key };
+	const char *ca[] = { "XGROUP", "CREATE", c->cmd_key,
+	    c->cf->input_group, "0", "MKSTREAM" };
 
 	c->loading = true;
-	c->rev_known = false;
-	c->scripts_ready = false;
+	c->scripts_ready = c->group_ready = c->cgroup_ready = false;
 	if (cons_send(c->wr, script_cb, c, 3, sa, NULL) == -1 ||
-	    cons_send(c->wr, group_cb, c, 6, ga, NULL) == -1 ||
-	    cons_send(c->wr, rev_cb, c, 2, ra, NULL) == -1)
+	    cons_send(c->wr, group_cb, &c->group_ready, 6, ga, NULL) == -1 ||
+	    cons_send(c->wr, cgroup_cb, c, 6, ca, NULL) == -1)
 		c->loading = false;	/* the connection callback retries */
 }
 
@@ -341,6 +340,8 @@ apply_config(struct consumer *c)
 	c->next_cf = NULL;
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    c->cf->state_prefix);
+	snprintf(c->cmd_key, sizeof(c->cmd_key), "%scommands",
+	    c->cf->state_prefix);
 	c->enrich = engine_reads_prefix(c->cf, "customer.");
 	budget_config(c);
 	owner_set_lease(c->owner, c->cf->ha_lease_ms);
@@ -410,6 +411,8 @@ resync(struct consumer *c)
 	c->phase = c->reclaim ? PH_CLAIM : PH_HISTORY;
 	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "0-0");
 	snprintf(c->hist_pos, sizeof(c->hist_pos), "0");
+	snprintf(c->cmd_pos, sizeof(c->cmd_pos), "0");
+	c->claim_cmds = false;
 	c->resync = c->reclaim = false;
 	c->sweep_at = 0;
 }
@@ -738,7 +741,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    cf->state_prefix);
-	snprintf(c->rev_key, sizeof(c->rev_key), "%scases:rev",
+	snprintf(c->cmd_key, sizeof(c->cmd_key), "%scommands",
 	    cf->state_prefix);
 	c->enrich = engine_reads_prefix(cf, "customer.");
 	if (redis_url_parse(cf->redis_url, &c->target, err, sizeof(err)) == -1)
@@ -756,7 +759,6 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	    4 * REPLY_OVERHEAD));
 	budget_config(c);
 	c->phase = PH_STANDBY;
-	snprintf(c->rev, sizeof(c->rev), "0");
 	for (i = 0; i < 2; i++) {
 		c->b[i].slot = (int)i;
 		arena_init(&c->b[i].arena);
@@ -854,6 +856,7 @@ consumer_free(struct consumer *c)
 		for (i = 0; i < b->cap; i++) {
 			evt_free(&b->v[i].ev);
 			arena_free(&b->v[i].raw);
+			command_free(&b->v[i].cmd);
 		}
 		free(b->v);
 		free(b->fires);

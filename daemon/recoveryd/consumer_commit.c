@@ -13,9 +13,6 @@
  *   foreign     another consumer holds pending entries (an old owner
  *               read after it lost the lease): nothing was written;
  *               claim everything again and go on from the oldest.
- *   revision    a person changed a case (recoveryctl ack, resolve): our
- *               cached copy may be stale, nothing was written; drop the
- *               cache and decide the entries again.
  *   refused     for the moment (OOM, BUSY, LOADING, ...): send the same
  *               commit again after a backoff, nothing else changes.
  *   lost/other  outcome unknown (no reply) or not an answer: drop the
@@ -94,7 +91,28 @@ failed_command(struct consumer *c, struct batch *b, long k, const char *err)
 	case CK_STATE:
 		log_warnx("commit: a state write failed: %s", err);
 		break;
+	case CK_ANSWER:
+		log_warnx("command %s: its answer could not be written (%s)",
+		    b->v[ci->ref].id, err);
+		break;
 	}
+}
+
+/* log_command: what a person's command did, once it is in Redis. */
+static void
+log_command(const struct entry *e)
+{
+	const struct command *cm = &e->cmd;
+
+	if (!e->applied)
+		log_info("command %s refused: %.*s", e->id, (int)e->alen,
+		    e->answer != NULL ? e->answer : "");
+	else if (cm->op == CMD_ACK)
+		log_info("case %s acknowledged by %s (command %s)",
+		    cm->case_id, cm->by, e->id);
+	else
+		log_info("case %s resolved%s%s (command %s)", cm->case_id,
+		    cm->by[0] != '\0' ? " by " : "", cm->by, e->id);
 }
 
 /* written: b's commit landed. */
@@ -148,6 +166,10 @@ written(struct consumer *c, struct batch *b, const redisReply *errs)
 
 		if (e->kept)
 			continue;
+		if (e->st == E_CMD) {
+			log_command(e);
+			continue;
+		}
 		redeliv_done(c, e->id);
 		if (e->st == E_INVALID)
 			c->stats->invalid[e->err]++;
@@ -230,15 +252,6 @@ commit_cb(redisAsyncContext *ac, void *r, void *priv)
 		c->reclaim = true;
 		cons_fail(c, b, false, "entries pending on another consumer");
 		return;
-	case CR_REVISION:
-		log_info("a case was changed by a person (cases revision %s "
-		    "-> %s): deciding %zu entries again on fresh state",
-		    c->rev, other, b->n);
-		snprintf(c->rev, sizeof(c->rev), "%s", other);
-		c->stats->retries++;
-		c->backoff_ms = 0;
-		cons_fail(c, b, false, "a case changed");
-		return;
 	case CR_BAD:
 		break;
 	}
@@ -263,9 +276,9 @@ cons_commit(struct consumer *c, struct batch *b)
 	}
 	if (b->cm.all.n == 0)
 		commit_args(&b->cm, c->sha_apply, owner_key(c->owner),
-		    c->rev_key, owner_token(c->owner), c->rev,
+		    owner_token(c->owner), b->cf->input_group, c->name,
 		    b->kind == BK_EVENTS ? b->cf->input_stream : "",
-		    b->cf->input_group, c->name);
+		    b->kind == BK_EVENTS ? c->cmd_key : "");
 	x = reply_ctx(c, b, 0);
 	b->st = BS_COMMIT;
 	if (rconn_cmd(c->wr, commit_cb, x, (int)b->cm.all.n, b->cm.all.v,

@@ -152,8 +152,56 @@ render(struct batch *b, double fired)
 	}
 }
 
+/*
+ * apply_commands: the batch's commands (after its events), each applied
+ * to the store (command.h) and answered; a command the store refuses (no
+ * such case) changes nothing.
+ */
+static void
+apply_commands(struct consumer *c, struct batch *b)
+{
+	size_t i;
+
+	for (i = b->nev; i < b->n; i++) {
+		struct entry *e = &b->v[i];
+
+		if (e->st != E_CMD)
+			continue;
+		buf_reset(&b->scratch);
+		e->applied = command_apply(c->store, &e->cmd, b->now_ms,
+		    &b->scratch) == 0;
+		e->answer = arena_strndup(&b->arena, b->scratch.data,
+		    b->scratch.len);
+		e->alen = b->scratch.len;
+	}
+}
+
+/* answer: a command's ack, and its answer to the list its sender
+ * waits on (command.h), expiring. */
+static void
+answer(struct batch *b, const struct entry *e)
+{
+	char key[400];
+	struct args *a = &b->cm.cmds;
+
+	commit_cid(&b->cm, e->id);
+	if (e->cmd.reply[0] == '\0')
+		return;
+	snprintf(key, sizeof(key), "%sreply:%s", b->cf->state_prefix,
+	    e->cmd.reply);
+	args_num(a, &b->arena, 3);
+	args_str(a, "LPUSH");
+	args_add(a, arena_strndup(&b->arena, key, strlen(key)), strlen(key));
+	args_add(a, e->answer, e->alen);
+	args_num(a, &b->arena, 3);
+	args_str(a, "PEXPIRE");
+	args_add(a, arena_strndup(&b->arena, key, strlen(key)), strlen(key));
+	args_num(a, &b->arena, CMD_REPLY_TTL_MS);
+	commit_added(&b->cm, 2, CK_ANSWER, (size_t)(e - b->v));
+}
+
 /* build: the batch's commit: IDs, the store's changes, per entry its
- * dead letter or its alerts. */
+ * dead letter or its alerts; per command its ack and answer. */
 static void
 build(struct consumer *c, struct batch *b)
 {
@@ -163,6 +211,10 @@ build(struct consumer *c, struct batch *b)
 	for (i = 0; i < b->n; i++) {
 		struct entry *e = &b->v[i];
 
+		if (e->st == E_CMD) {
+			answer(b, e);
+			continue;
+		}
 		idx = commit_id(&b->cm, e->id);
 		if (e->st == E_INVALID || e->st == E_DEAD ||
 		    e->st == E_FAILED)
@@ -192,6 +244,7 @@ cons_decide(struct consumer *c, struct batch *b)
 		if (e->st == E_OK && e->nfires > 0)
 			decide_one(c, b, e);
 	}
+	apply_commands(c, b);
 	render(b, (double)b->now_ms / 1000.0);
 	build(c, b);
 	b->st = BS_READY;

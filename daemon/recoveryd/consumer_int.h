@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "alertcmd.h"
+#include "command.h"
 #include "commit.h"
 #include "config.h"
 #include "consumer.h"
@@ -54,7 +55,8 @@ enum entry_state {
 	E_INVALID,	/* not a valid event: dead letter (err) */
 	E_LOST,		/* deleted from the stream while pending: ack */
 	E_DEAD,		/* over max_deliveries: dead letter */
-	E_FAILED	/* deciding it failed: dead letter (reason) */
+	E_FAILED,	/* deciding it failed: dead letter (reason) */
+	E_CMD		/* a person's command (of the command stream) */
 };
 
 struct entry {
@@ -80,6 +82,11 @@ struct entry {
 	size_t		 mlen;
 	bool		 run;		/* store_step ran it */
 	struct esc_due	 due;
+	/* a command (E_CMD): parsed, and its answer (in the batch arena) */
+	struct command	 cmd;
+	const char	*answer;
+	size_t		 alen;
+	bool		 applied;	/* command_apply said ok */
 };
 
 enum bkind { BK_EVENTS, BK_STEPS };
@@ -108,6 +115,7 @@ struct batch {
 	struct config	*cf;		/* the rules it is judged by */
 	struct entry	*v;
 	size_t		 n, cap;
+	size_t		 nev;		/* v[0..nev) events, then commands */
 	bool		 history;	/* re-delivered: check delivery counts */
 	struct fire	*fires;
 	struct state_cand *cands;	/* parallel to fires */
@@ -138,10 +146,12 @@ struct batch {
 /* The owner's phases, while it holds the lease. */
 enum phase {
 	PH_STANDBY,	/* not the owner */
-	PH_SETUP,	/* scripts, group, the cases revision */
-	PH_CLAIM,	/* XAUTOCLAIM JUSTID: every pending entry becomes ours */
-	PH_HISTORY,	/* our pending entries, in ID order, from hist_pos */
-	PH_LIVE		/* new entries (">") */
+	PH_SETUP,	/* script, the groups */
+	PH_CLAIM,	/* XAUTOCLAIM JUSTID: every pending entry becomes ours
+			 * (the input stream's, then the commands') */
+	PH_HISTORY,	/* our pending entries, in ID order, from hist_pos
+			 * (and commands from cmd_pos) */
+	PH_LIVE		/* new entries and commands (">") */
 };
 
 /* An entry re-read because of our own transient failure: its delivery
@@ -179,6 +189,7 @@ struct consumer {
 	struct store		*store;
 	char			 sha_apply[41];
 	bool			 scripts_ready, group_ready, loading;
+	bool			 cgroup_ready;	/* of the command stream */
 	enum phase		 phase;
 	bool			 resync;	/* drop the cache, re-read ours */
 	bool			 reclaim;	/* ... after claiming all again */
@@ -186,10 +197,10 @@ struct consumer {
 	int			 backoff_ms;
 	double			 sweep_at;	/* entries left pending: 0 none */
 	double			 resend_hold;	/* a refused commit: not before */
-	char			 rev[32];	/* <prefix>cases:rev we decide on */
-	bool			 rev_known;
 	char			 hist_pos[EVENT_ID_MAX];
+	char			 cmd_pos[EVENT_ID_MAX];	/* commands: history */
 	char			 claim_cursor[EVENT_ID_MAX];
+	bool			 claim_cmds;	/* claiming the commands */
 	char			 last_id[EVENT_ID_MAX];	/* last handed out */
 	struct batch		 b[2];
 	int			 prep;		/* slot being read/decided, -1 */
@@ -209,7 +220,7 @@ struct consumer {
 	char			 health[160];
 	char			 outbox_key[300];	/* <prefix>outbox */
 	char			 esc_key[300];		/* store_sched_key */
-	char			 rev_key[300];		/* <prefix>cases:rev */
+	char			 cmd_key[300];		/* <prefix>commands */
 	bool			 enrich;	/* some rule reads customer.* */
 	struct redeliv		*redeliv;	/* sorted by ID */
 	size_t			 nredeliv, capredeliv;

@@ -25,6 +25,13 @@
  * read. After an unusually large batch the arenas it grew and the
  * allocator's free memory are given back.
  *
+ * Commands. The same read takes the command stream's entries (people's
+ * ack and resolve, command.h) after the input stream's; they go to the
+ * end of the batch (v[nev..n)), are parsed here, and are claimed and
+ * re-read like input entries (cmd_pos is their history position). A
+ * command holds a few short fields: one that the budget cut is refused.
+ * Commands have no delivery count: applying one is a few lines of C.
+ *
  * Delivery counts. Redis counts every re-read of a pending entry as a
  * delivery. When the daemon re-reads an entry for its own reasons (a
  * transient refusal, a lost connection, a fenced or refused commit) it
@@ -131,7 +138,7 @@ void
 cons_batch_begin(struct consumer *c, struct batch *b, enum bkind kind,
     bool history)
 {
-	b->n = 0;
+	b->n = b->nev = 0;
 	b->gen++;
 	b->kind = kind;
 	b->history = history;
@@ -307,6 +314,11 @@ entry_add(struct batch *b)
 	e->member = NULL;
 	e->mlen = 0;
 	e->run = false;
+	command_free(&e->cmd);
+	e->cmd.op = CMD_NONE;
+	e->answer = NULL;
+	e->alen = 0;
+	e->applied = false;
 	memset(&e->cr, 0, sizeof(e->cr));
 	return e;
 }
@@ -342,6 +354,24 @@ keep_raw(struct entry *e, const redisReply *f, bool oversize)
 		e->fvals[i] = arena_strndup(&e->raw, v->str ? v->str : "", vl);
 		e->fvlens[i] = vl;
 		e->fvfull[i] = v->str ? full_len(v) : 0;
+	}
+}
+
+/* split_fields: the n field/value pairs of an entry's array f as
+ * pointers into the reply (valid during the callback). */
+static void
+split_fields(const redisReply *f, size_t n, const char **names, size_t *nl,
+    const char **vals, size_t *vl)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const redisReply *k = f->element[2 * i];
+		const redisReply *v = f->element[2 * i + 1];
+		names[i] = k->str ? k->str : "";
+		nl[i] = k->str ? k->len : 0;
+		vals[i] = v->str ? v->str : "";
+		vl[i] = v->str ? v->len : 0;
 	}
 }
 
@@ -419,14 +449,7 @@ parse_entry(struct consumer *c, struct batch *b, const redisReply *r)
 		    "over the limit of %d", n, EVENT_MAX_FIELDS);
 		return true;
 	}
-	for (i = 0; i < n; i++) {
-		const redisReply *k = f->element[2 * i];
-		const redisReply *v = f->element[2 * i + 1];
-		names[i] = k->str ? k->str : "";
-		nl[i] = k->str ? k->len : 0;
-		vals[i] = v->str ? v->str : "";
-		vl[i] = v->str ? v->len : 0;
-	}
+	split_fields(f, n, names, nl, vals, vl);
 	e->err = evt_from_fields(&e->ev, e->id, names, nl, vals, vl, n,
 	    e->errmsg, sizeof(e->errmsg));
 	if (e->err != EVERR_NONE) {
@@ -487,6 +510,67 @@ read_entries(struct consumer *c, struct batch *b, const redisReply *arr)
 		snprintf(c->hist_pos, sizeof(c->hist_pos), "%s", c->last_id);
 }
 
+/*
+ * parse_command: one [id, [field, value, ...]] element of the command
+ * stream into a command entry. A command that does not parse is still
+ * an entry: it is answered with its reason, and acked.
+ */
+static void
+parse_command(struct batch *b, const redisReply *r)
+{
+	const char *names[CMD_MAX_FIELDS], *vals[CMD_MAX_FIELDS];
+	size_t nl[CMD_MAX_FIELDS], vl[CMD_MAX_FIELDS], i, n;
+	const redisReply *f;
+	struct entry *e;
+	bool cut = false;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	f = r->element[1];
+	e = entry_add(b);
+	e->st = E_CMD;
+	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
+	if (f->type != REDIS_REPLY_ARRAY) {
+		/* trimmed while pending: nothing to apply, ack it */
+		snprintf(e->cmd.err, sizeof(e->cmd.err), "deleted");
+		return;
+	}
+	n = f->elements / 2;
+	for (i = 0; i < 2 * n; i++)
+		cut = cut || full_len(f->element[i]) > f->element[i]->len;
+	if (n > CMD_MAX_FIELDS || cut) {
+		snprintf(e->cmd.err, sizeof(e->cmd.err), "command has over "
+		    "%d fields or a value over the read budget",
+		    CMD_MAX_FIELDS);
+		/* its reply token, if one can be read, gets the answer */
+		for (i = 0; i + 1 < f->elements; i += 2)
+			if (f->element[i]->str != NULL &&
+			    strcmp(f->element[i]->str, "reply") == 0 &&
+			    f->element[i + 1]->str != NULL &&
+			    command_token_ok(f->element[i + 1]->str,
+			    f->element[i + 1]->len))
+				snprintf(e->cmd.reply, sizeof(e->cmd.reply),
+				    "%s", f->element[i + 1]->str);
+		return;
+	}
+	split_fields(f, n, names, nl, vals, vl);
+	(void)command_parse(&e->cmd, names, nl, vals, vl, n);
+}
+
+/* read_commands: the command stream's entries of a read reply. */
+static void
+read_commands(struct consumer *c, struct batch *b, const redisReply *arr)
+{
+	size_t i;
+
+	for (i = 0; i < arr->elements; i++)
+		parse_command(b, arr->element[i]);
+	if (b->n > b->nev)
+		snprintf(c->cmd_pos, sizeof(c->cmd_pos), "%s",
+		    b->v[b->n - 1].id);
+}
+
 /* --- the reads ------------------------------------------------------------ */
 
 static void
@@ -525,10 +609,25 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 		cons_pump(c);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
-		streams = reply->element[0];
-		if (streams->type == REDIS_REPLY_ARRAY && streams->elements == 2)
-			read_entries(c, b, streams->element[1]);
+	/* [[stream, entries], ...]: the input stream's first, then the
+	 * commands' (a stream with nothing new is left out) */
+	if (reply->type == REDIS_REPLY_ARRAY) {
+		size_t i;
+
+		for (i = 0; i < reply->elements; i++) {
+			streams = reply->element[i];
+			if (streams->type != REDIS_REPLY_ARRAY ||
+			    streams->elements != 2 ||
+			    streams->element[0]->type != REDIS_REPLY_STRING)
+				continue;
+			if (strcmp(streams->element[0]->str, c->cmd_key) == 0) {
+				b->nev = b->n;
+				read_commands(c, b, streams->element[1]);
+			} else {
+				read_entries(c, b, streams->element[1]);
+				b->nev = b->n;
+			}
+		}
 	}
 	if (b->n == 0) {
 		if (b->history && b->deferred == 0)
@@ -546,7 +645,7 @@ cons_read(struct consumer *c, struct batch *b)
 	char count[24], block[24];
 	bool history = c->phase == PH_HISTORY;
 	struct reply_ctx *x;
-	const char *argv[11];
+	const char *argv[13];
 	int argc = 0;
 
 	cons_batch_begin(c, b, BK_EVENTS, history);
@@ -564,7 +663,9 @@ cons_read(struct consumer *c, struct batch *b)
 	}
 	argv[argc++] = "STREAMS";
 	argv[argc++] = b->cf->input_stream;
+	argv[argc++] = c->cmd_key;
 	argv[argc++] = history ? c->hist_pos : ">";
+	argv[argc++] = history ? c->cmd_pos : ">";
 	x = reply_ctx(c, b, 0);
 	b->st = BS_READ;
 	if (cons_send(c->rd, read_cb, x, argc, argv, NULL) == -1) {
@@ -592,13 +693,11 @@ delconsumer_cb(redisAsyncContext *ac, void *r, void *priv)
  * restart and the commit's check of other consumers stays cheap.
  */
 static void
-consumers_cb(redisAsyncContext *ac, void *r, void *priv)
+forget_consumers(struct consumer *c, const redisReply *reply,
+    const char *stream)
 {
-	struct consumer *c = priv;
-	redisReply *reply = r;
 	size_t i, j;
 
-	(void)ac;
 	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY)
 		return;
 	for (i = 0; i < reply->elements; i++) {
@@ -621,11 +720,37 @@ consumers_cb(redisAsyncContext *ac, void *r, void *priv)
 		if (name != NULL && pending == 0 &&
 		    strcmp(name, c->name) != 0) {
 			const char *argv[] = { "XGROUP", "DELCONSUMER",
-			    c->cf->input_stream, c->cf->input_group, name };
+			    stream, c->cf->input_group, name };
 			(void)cons_send(c->wr, delconsumer_cb, c, 5, argv,
 			    NULL);
 		}
 	}
+}
+
+static void
+consumers_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+
+	(void)ac;
+	forget_consumers(c, r, c->cf->input_stream);
+}
+
+static void
+cmd_consumers_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+
+	(void)ac;
+	forget_consumers(c, r, c->cmd_key);
+}
+
+/* claim_stream: the stream being claimed: the input stream's entries
+ * first, then the commands'. */
+static const char *
+claim_stream(const struct consumer *c)
+{
+	return c->claim_cmds ? c->cmd_key : c->cf->input_stream;
 }
 
 static void
@@ -644,7 +769,7 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 	    reply->elements < 2 ||
 	    (cur = reply->element[0])->type != REDIS_REPLY_STRING) {
 		if (reply != NULL)
-			log_warnx("XAUTOCLAIM %s: %s", c->cf->input_stream,
+			log_warnx("XAUTOCLAIM %s: %s", claim_stream(c),
 			    reply->type == REDIS_REPLY_ERROR ? reply->str :
 			    "unexpected reply");
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
@@ -658,8 +783,8 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 	if (reply->element[1]->type == REDIS_REPLY_ARRAY &&
 	    reply->element[1]->elements > 0)
 		log_info("took over %zu pending entries of %s",
-		    reply->element[1]->elements, c->cf->input_stream);
-	if (reply->elements > 2 &&
+		    reply->element[1]->elements, claim_stream(c));
+	if (!c->claim_cmds && reply->elements > 2 &&
 	    reply->element[2]->type == REDIS_REPLY_ARRAY &&
 	    reply->element[2]->elements > 0) {
 		const redisReply *del = reply->element[2];
@@ -679,12 +804,19 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 			    c->cf->input_stream);
 	}
 	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "%s", cur->str);
-	if (strcmp(c->claim_cursor, "0-0") == 0) {
+	if (strcmp(c->claim_cursor, "0-0") == 0 && !c->claim_cmds) {
 		const char *argv[] = { "XINFO", "CONSUMERS",
 		    c->cf->input_stream, c->cf->input_group };
 		(void)cons_send(c->wr, consumers_cb, c, 4, argv, NULL);
+		c->claim_cmds = true;	/* the commands next, from 0-0 */
+	} else if (strcmp(c->claim_cursor, "0-0") == 0) {
+		const char *argv[] = { "XINFO", "CONSUMERS", c->cmd_key,
+		    c->cf->input_group };
+		(void)cons_send(c->wr, cmd_consumers_cb, c, 4, argv, NULL);
+		c->claim_cmds = false;
 		c->phase = PH_HISTORY;
 		snprintf(c->hist_pos, sizeof(c->hist_pos), "0");
+		snprintf(c->cmd_pos, sizeof(c->cmd_pos), "0");
 	}
 	cons_pump(c);
 }
@@ -693,7 +825,7 @@ void
 cons_claim(struct consumer *c)
 {
 	char count[24];
-	const char *argv[] = { "XAUTOCLAIM", c->cf->input_stream,
+	const char *argv[] = { "XAUTOCLAIM", claim_stream(c),
 	    c->cf->input_group, c->name, "0", c->claim_cursor, "COUNT", count,
 	    "JUSTID" };
 
@@ -735,9 +867,10 @@ counts_cb(redisAsyncContext *ac, void *r, void *priv)
 		if (p->type != REDIS_REPLY_ARRAY || p->elements < 4 ||
 		    p->element[0]->type != REDIS_REPLY_STRING)
 			continue;
-		while (j < b->n && strcmp(b->v[j].id, p->element[0]->str) != 0)
+		while (j < b->nev &&
+		    strcmp(b->v[j].id, p->element[0]->str) != 0)
 			j++;
-		if (j == b->n)
+		if (j == b->nev)
 			break;
 		e = &b->v[j];
 		e->deliveries = p->element[3]->integer -
@@ -764,17 +897,17 @@ cons_counts(struct consumer *c, struct batch *b)
 	const char *argv[7];
 	struct reply_ctx *x;
 
-	if (!b->history || b->n == 0) {
+	if (!b->history || b->nev == 0) {
 		cons_enrich(c, b);
 		return;
 	}
 	b->st = BS_COUNTS;
-	snprintf(n, sizeof(n), "%zu", b->n);
+	snprintf(n, sizeof(n), "%zu", b->nev);
 	argv[0] = "XPENDING";
 	argv[1] = b->cf->input_stream;
 	argv[2] = b->cf->input_group;
 	argv[3] = b->v[0].id;
-	argv[4] = b->v[b->n - 1].id;
+	argv[4] = b->v[b->nev - 1].id;
 	argv[5] = n;
 	argv[6] = c->name;
 	x = reply_ctx(c, b, 0);

@@ -45,28 +45,29 @@ const char script_release[] =
 
 /*
  * apply — the fenced commit of one batch.
- * KEYS: the lease key, the cases revision key (scripts.h).
- * ARGV: token, revision, stream, group, consumer, nids, the nids entry
- * IDs to ack, nguard, nguard pairs (command index, ID index), then the
- * commands, each as argc, arg1..argc, up to the end of ARGV.
+ * KEYS: the lease key.
+ * ARGV: token, group, consumer, then for each of two streams (the input
+ * stream, the command stream) its name and nids followed by the nids
+ * entry IDs to ack, then nguard, nguard pairs (command index, input ID
+ * index), then the commands, each as argc, arg1..argc, up to the end.
  *
  * Nothing is written unless the lease still holds our token (a paused
- * or partitioned old owner commits nothing: {0}) and no person changed
- * a case since our cache was loaded ({-2, revision}). And nothing is
- * written while another consumer holds pending entries of the group
- * ({-1, consumer}): only the owner reads, so such entries were read by
- * an old owner after it lost the lease, and deciding ours first would
- * take the stream out of order; the owner claims them and goes on from
- * the oldest. (The old per-entry XPENDING check of "still pending for
- * me" is not needed any more: under the lease no one else can have
- * claimed or acked our entries, and a commit that was fenced wrote
- * nothing.) The summary form of XPENDING costs O(consumers).
+ * or partitioned old owner commits nothing: {0}). And nothing is
+ * written while another consumer holds pending entries of the group in
+ * either stream ({-1, consumer}): only the owner reads, so such entries
+ * were read by an old owner after it lost the lease, and deciding ours
+ * first would take the stream out of order; the owner claims them and
+ * goes on from the oldest. (Under the lease no one else can have claimed
+ * or acked our entries, and a commit that was fenced wrote nothing.) A
+ * stream named "" is skipped (escalation batches ack nothing). The
+ * summary form of XPENDING costs O(consumers). No person writes a case
+ * directly (command.h), so the cache the owner decided on is current.
  *
  * Then every command runs (redis.pcall: one failing write, a channel
  * key of the wrong type say, does not stop the others); a failed
- * command guarded by an ID (a dead letter) leaves that ID unacked, so
- * the entry stays pending and is tried again later. The other IDs are
- * acked, 1000 per XACK (unpack's limit is far above). Returns {1,
+ * command guarded by an ID (a dead letter) leaves that input ID unacked,
+ * so the entry stays pending and is tried again later. The other IDs
+ * are acked, 1000 per XACK (unpack's limit is far above). Returns {1,
  * {"k error", ...}} with k the 1-based command index.
  * "#!lua" without allow-oom: Redis refuses the whole script up front
  * when it is out of memory, never half way.
@@ -74,19 +75,23 @@ const char script_release[] =
 const char script_apply[] =
 "#!lua\n"
 "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end\n"
-"local rev = redis.call('GET', KEYS[2]) or '0'\n"
-"if rev ~= ARGV[2] then return {-2, rev} end\n"
-"local stream, group, me = ARGV[3], ARGV[4], ARGV[5]\n"
-"local nids = tonumber(ARGV[6])\n"
-"if stream ~= '' then\n"
-"  local p = redis.call('XPENDING', stream, group)\n"
-"  if p[4] then\n"
-"    for _, c in ipairs(p[4]) do\n"
-"      if c[1] ~= me then return {-1, c[1]} end\n"
+"local group, me = ARGV[2], ARGV[3]\n"
+"local streams, i = {}, 4\n"
+"for s = 1, 2 do\n"
+"  local n = tonumber(ARGV[i + 1])\n"
+"  streams[s] = {name = ARGV[i], first = i + 2, n = n}\n"
+"  i = i + 2 + n\n"
+"end\n"
+"for _, st in ipairs(streams) do\n"
+"  if st.name ~= '' then\n"
+"    local p = redis.call('XPENDING', st.name, group)\n"
+"    if p[4] then\n"
+"      for _, c in ipairs(p[4]) do\n"
+"        if c[1] ~= me then return {-1, c[1]} end\n"
+"      end\n"
 "    end\n"
 "  end\n"
 "end\n"
-"local i = 7 + nids\n"
 "local nguard = tonumber(ARGV[i])\n"
 "local guard, keep = {}, {}\n"
 "for g = 0, nguard - 1 do\n"
@@ -104,11 +109,13 @@ const char script_apply[] =
 "  end\n"
 "  i = i + 1 + argc\n"
 "end\n"
-"local ids = {}\n"
-"for j = 1, nids do\n"
-"  if not keep[j] then ids[#ids + 1] = ARGV[6 + j] end\n"
-"end\n"
-"for j = 1, #ids, 1000 do\n"
-"  redis.call('XACK', stream, group, unpack(ids, j, math.min(j + 999, #ids)))\n"
+"for s, st in ipairs(streams) do\n"
+"  local ids = {}\n"
+"  for j = 1, st.n do\n"
+"    if s ~= 1 or not keep[j] then ids[#ids + 1] = ARGV[st.first + j - 1] end\n"
+"  end\n"
+"  for j = 1, #ids, 1000 do\n"
+"    redis.call('XACK', st.name, group, unpack(ids, j, math.min(j + 999, #ids)))\n"
+"  end\n"
 "end\n"
 "return {1, errs}\n";

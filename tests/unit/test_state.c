@@ -534,17 +534,17 @@ test_cases(void)
 	id = store_case_of(sm, "k1");
 	CHECK(id != NULL && strcmp(id, "c-c1") == 0);
 
-	CHECK_INT(store_ack(sm, "c-c1", "alice", 400000), 0);
+	CHECK_INT(store_ack(sm, "c-c1", "alice", NULL, 400000), 0);
 	rating("c5", "case", "k1", "a1", 400, "\"csat\":2");	/* joins */
 	CHECK_STR(cr.case_id, "c-c1");
-	CHECK_INT(store_resolve(sm, "c-c1", 500000), 0);
+	CHECK_INT(store_resolve(sm, "c-c1", NULL, 500000), 0);
 	CHECK(store_case_of(sm, "k1") == NULL);
 	rating("c6", "case", "k1", "a1", 600, "\"csat\":2");
 	CHECK(cr.opened);
 	CHECK_STR(cr.case_id, "c-c6");
 	CHECK_INT(cr.severity, SEV_LOW);
-	CHECK_INT(store_ack(sm, "c-nope", "bob", 0), -1);
-	CHECK_INT(store_resolve(sm, "c-nope", 0), -1);
+	CHECK_INT(store_ack(sm, "c-nope", "bob", NULL, 0), -1);
+	CHECK_INT(store_resolve(sm, "c-nope", NULL, 0), -1);
 
 	/* A firing without a customer makes no case. */
 	direct("c7", rule_named("bad"), "", NULL);
@@ -620,13 +620,13 @@ test_escalation(void)
 	CHECK_INT(store_next_due(sm), 5000000 + 900000);
 	got = store_due(sm, 5000000 + 900000, &d);
 	CHECK(got && strcmp(d.case_id, "c-f1") == 0 && d.step == 1);
-	CHECK_INT(store_ack(sm, "c-f1", "alice", 5000000 + 1000000), 0);
+	CHECK_INT(store_ack(sm, "c-f1", "alice", NULL, 5000000 + 1000000), 0);
 	CHECK_INT(store_next_due(sm), 6000000 + 900000);
 	got = store_due(sm, 6000000 + 900000, &d);
 	CHECK(got && strcmp(d.case_id, "c-g1") == 0 && d.step == 1);
 	got = store_due(sm, 6000000 + 900000, &d);
 	CHECK(got && strcmp(d.case_id, "c-g1") == 0 && d.step == 2);
-	CHECK_INT(store_resolve(sm, "c-g1", 6000000 + 1000000), 0);
+	CHECK_INT(store_resolve(sm, "c-g1", NULL, 6000000 + 1000000), 0);
 	CHECK(!store_due(sm, 100000000, &d));
 	CHECK_INT(store_next_due(sm), -1);
 	/* An acknowledged case joined later gains no steps. */

@@ -773,14 +773,14 @@ test_round_trip(void)
 		}
 		CHECK(call && cu);
 	}
-	CHECK_INT(store_ack(b, "c-c1-0", "bob:{x}", 7000), 0);
-	CHECK_INT(store_ack(b, "c-c1-0", "eve", 7001), 0);	/* no change */
-	CHECK_INT(store_ack(b, "c-nope", "eve", 7001), -1);
+	CHECK_INT(store_ack(b, "c-c1-0", "bob:{x}", NULL, 7000), 0);
+	CHECK_INT(store_ack(b, "c-c1-0", "eve", NULL, 7001), 0);	/* no change */
+	CHECK_INT(store_ack(b, "c-nope", "eve", NULL, 7001), -1);
 	store_committed(b, store_changes(b, 7000, fr_apply, &ra));
 	store_free(b);
 	b = mkstore(true, 0, 0);
 	fill_case(b, &ra, "c-c1-0");
-	CHECK_INT(store_resolve(b, "c-c1-0", 8000), 0);
+	CHECK_INT(store_resolve(b, "c-c1-0", NULL, 8000), 0);
 	CHECK(store_case_of(b, cust) == NULL);
 	(void)store_changes(b, 8000, fr_apply, &ra);
 	{
@@ -1311,11 +1311,11 @@ test_differential(void)
 				snprintf(copy, sizeof(copy), "%s", cid);
 				fill_case(sub, &r, copy);
 				if (pick(2)) {
-					x = store_ack(ref, copy, "bob", now);
-					y = store_ack(sub, copy, "bob", now);
+					x = store_ack(ref, copy, "bob", NULL, now);
+					y = store_ack(sub, copy, "bob", NULL, now);
 				} else {
-					x = store_resolve(ref, copy, now);
-					y = store_resolve(sub, copy, now);
+					x = store_resolve(ref, copy, NULL, now);
+					y = store_resolve(sub, copy, NULL, now);
 				}
 				CHECKF(x == 0 && y == 0, "person on %s: %d %d",
 				    copy, x, y);

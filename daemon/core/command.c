@@ -1,0 +1,211 @@
+/*
+ * command.c — people's changes to cases: parsed, checked and applied to
+ * the store (command.h). No I/O: the daemon reads and answers them, the
+ * test runner makes them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+
+static bool
+is(const char *s, size_t len, const char *lit)
+{
+	return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+static bool
+id_char(unsigned char ch, bool dot)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+	    (dot && ch == '.');
+}
+
+bool
+command_case_ok(const char *id, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= ENGINE_ID_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!id_char((unsigned char)id[i], true))
+			return false;
+	return true;
+}
+
+bool
+command_token_ok(const char *tok, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CMD_TOKEN_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!id_char((unsigned char)tok[i], false))
+			return false;
+	return true;
+}
+
+/* text_ok: no NUL, and with ctl false no control character either. */
+static bool
+text_ok(const char *s, size_t len, bool ctl)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || (!ctl && ((unsigned char)s[i] < 0x20 ||
+		    s[i] == 0x7f)))
+			return false;
+	return true;
+}
+
+static int
+refuse(struct command *c, const char *why)
+{
+	snprintf(c->err, sizeof(c->err), "%s", why);
+	c->op = CMD_NONE;
+	return -1;
+}
+
+int
+command_parse(struct command *c, const char *const *names,
+    const size_t *nlens, const char *const *vals, const size_t *vlens,
+    size_t n)
+{
+	const char *op = NULL, *cid = NULL, *by = NULL, *note = NULL;
+	size_t opl = 0, cidl = 0, byl = 0, notel = 0, i;
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < n; i++) {
+		const char *k = names[i], *v = vals[i];
+		size_t kl = nlens[i], vl = vlens[i];
+
+		if (is(k, kl, "op")) {
+			op = v;
+			opl = vl;
+		} else if (is(k, kl, "case")) {
+			cid = v;
+			cidl = vl;
+		} else if (is(k, kl, "by")) {
+			by = v;
+			byl = vl;
+		} else if (is(k, kl, "note")) {
+			note = v;
+			notel = vl;
+		} else if (is(k, kl, "reply")) {
+			if (command_token_ok(v, vl))
+				memcpy(c->reply, v, vl);
+			else
+				rc = refuse(c, "reply is not a token of "
+				    "1 to 64 letters, digits, '-' or '_'");
+		} else if (is(k, kl, "at")) {
+			;	/* informative */
+		} else if (rc == 0) {
+			snprintf(c->err, sizeof(c->err), "unknown field "
+			    "'%.*s'", (int)(kl < 64 ? kl : 64), k);
+			rc = -1;
+		}
+	}
+	if (n > CMD_MAX_FIELDS && rc == 0)
+		rc = refuse(c, "too many fields");
+	if (cid != NULL && command_case_ok(cid, cidl))
+		memcpy(c->case_id, cid, cidl);
+	if (rc != 0) {
+		c->op = CMD_NONE;
+		return -1;
+	}
+	if (op == NULL)
+		return refuse(c, "missing op");
+	if (is(op, opl, "ack"))
+		c->op = CMD_ACK;
+	else if (is(op, opl, "resolve"))
+		c->op = CMD_RESOLVE;
+	else
+		return refuse(c, "op is not ack or resolve");
+	if (cid == NULL)
+		return refuse(c, "missing case");
+	if (c->case_id[0] == '\0')
+		return refuse(c, "case is not an ID of letters, digits, "
+		    "'.', '-' or '_'");
+	if (by != NULL && (byl == 0 || byl > CMD_BY_MAX ||
+	    !text_ok(by, byl, false)))
+		return refuse(c, "by is not a name of 1 to 128 bytes without "
+		    "control characters");
+	if (by != NULL)
+		memcpy(c->by, by, byl);
+	else if (c->op == CMD_ACK)
+		return refuse(c, "missing by (who acknowledges)");
+	if (note != NULL && (notel > CMD_NOTE_MAX ||
+	    !text_ok(note, notel, true)))
+		return refuse(c, "note is over 4096 bytes or holds a NUL");
+	if (note != NULL)
+		c->note = xstrndup(note, notel);
+	return 0;
+}
+
+void
+command_free(struct command *c)
+{
+	free(c->note);
+	c->note = NULL;
+}
+
+static int
+answer(struct buf *out, const struct command *c, const char *code,
+    const char *err, const char *was, const char *state,
+    const char *resolved_at)
+{
+	buf_puts(out, code == NULL ? "{\"ok\":true" : "{\"ok\":false");
+	buf_puts(out, ",\"case_id\":");
+	buf_json_string(out, c->case_id, strlen(c->case_id));
+	if (code != NULL) {
+		buf_puts(out, ",\"code\":");
+		buf_json_string(out, code, strlen(code));
+		buf_puts(out, ",\"error\":");
+		buf_json_string(out, err, strlen(err));
+	} else {
+		buf_puts(out, ",\"was\":");
+		buf_json_string(out, was, strlen(was));
+		buf_puts(out, ",\"state\":");
+		buf_json_string(out, state, strlen(state));
+	}
+	if (resolved_at != NULL) {
+		buf_puts(out, ",\"resolved_at\":");
+		buf_json_string(out, resolved_at, strlen(resolved_at));
+	}
+	buf_putc(out, '}');
+	return code == NULL ? 0 : -1;
+}
+
+int
+command_apply(struct store *st, const struct command *c, int64_t now_ms,
+    struct buf *out)
+{
+	const char *was, *now;
+	char msg[ENGINE_ID_MAX + 64], was_copy[16];
+
+	if (c->op == CMD_NONE)
+		return answer(out, c, "invalid", c->err, NULL, NULL, NULL);
+	if ((was = store_case_state(st, c->case_id)) == NULL) {
+		snprintf(msg, sizeof(msg), "no case '%s'", c->case_id);
+		return answer(out, c, "nocase", msg, NULL, NULL, NULL);
+	}
+	snprintf(was_copy, sizeof(was_copy), "%s", was);
+	if (c->op == CMD_ACK && strcmp(was_copy, "resolved") == 0) {
+		snprintf(msg, sizeof(msg), "case %s is already resolved",
+		    c->case_id);
+		return answer(out, c, "resolved", msg, NULL, NULL,
+		    store_case_resolved_at(st, c->case_id));
+	}
+	if (c->op == CMD_ACK)
+		(void)store_ack(st, c->case_id, c->by, c->note, now_ms);
+	else
+		(void)store_resolve(st, c->case_id, c->note, now_ms);
+	now = store_case_state(st, c->case_id);
+	return answer(out, c, NULL, NULL, was_copy, now != NULL ? now : "",
+	    store_case_resolved_at(st, c->case_id));
+}
