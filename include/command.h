@@ -11,12 +11,15 @@
  * once.
  *
  * A command entry's fields (any other field is refused):
- *   op      "ack" or "resolve"
+ *   op      ack, resolve, assign, note or reopen
  *   case    the case ID: 1..ENGINE_ID_MAX-1 bytes of [A-Za-z0-9._-]
  *           (so that "<prefix>case:<ID>" names nothing but a case)
- *   by      who: 1..CMD_BY_MAX bytes without control characters;
- *           required for ack (acked_by)
- *   note    optional: at most CMD_NOTE_MAX bytes, no NUL
+ *   by      who (required): 1..CMD_BY_MAX bytes without control
+ *           characters; recorded as acked_by, resolved_by, in the history
+ *   code    resolve: the reason, one of resolution_codes (required)
+ *   to      assign: the new owner (a name as by; required)
+ *   note    at most CMD_NOTE_MAX bytes, no NUL: optional for ack and
+ *           resolve, the text of a note (required, not empty)
  *   reply   optional token, 1..CMD_TOKEN_MAX bytes of [A-Za-z0-9_-]: the
  *           answer is pushed to the list <prefix>reply:<token>, which
  *           expires CMD_REPLY_TTL_MS after
@@ -25,9 +28,12 @@
  * The answer is one JSON object:
  *   {"ok":true,"case_id":ID,"was":STATE,"state":STATE[,"resolved_at":T]}
  *   {"ok":false,"case_id":ID,"code":CODE,"error":TEXT[,"resolved_at":T]}
- * with CODE "invalid" (the command itself is wrong), "nocase" or
- * "resolved" (ack of a resolved case). Resolving a resolved case is ok
- * and changes nothing ("was":"resolved").
+ * with CODE "invalid" (the command itself is wrong), "nocase",
+ * "resolved" (ack of a resolved case), "code" (resolve without a known
+ * reason code), "not_resolved" (reopen of a case that is not resolved)
+ * or "other_open" (reopen while its customer has another open case).
+ * Resolving a resolved case is ok and changes nothing
+ * ("was":"resolved"), as is assigning a case to its owner.
  */
 #ifndef RECOVERYD_COMMAND_H
 #define RECOVERYD_COMMAND_H
@@ -45,13 +51,17 @@
 #define CMD_TOKEN_MAX		64
 #define CMD_REPLY_TTL_MS	60000
 #define CMD_MAX_FIELDS		8
+#define CMD_CODE_MAX		64
 
-enum cmd_op { CMD_NONE, CMD_ACK, CMD_RESOLVE };
+enum cmd_op { CMD_NONE, CMD_ACK, CMD_RESOLVE, CMD_ASSIGN, CMD_NOTE,
+	CMD_REOPEN };
 
 struct command {
 	enum cmd_op	 op;
 	char		 case_id[ENGINE_ID_MAX];
 	char		 by[CMD_BY_MAX + 1];
+	char		 to[CMD_BY_MAX + 1];
+	char		 code[CMD_CODE_MAX + 1];
 	char		 reply[CMD_TOKEN_MAX + 1];	/* "" none */
 	char		*note;		/* NULL: none; owned, command_free */
 	char		 err[256];	/* command_parse's refusal */
@@ -73,13 +83,14 @@ bool	 command_case_ok(const char *id, size_t len);
 bool	 command_token_ok(const char *tok, size_t len);
 
 /*
- * command_apply: apply c (parsed) to the store at now_ms (the case
+ * command_apply: apply c (parsed) to the store at now_ms, judged by cf's
+ * resolution codes (the case
  * resident: store_needs_case first in a backed store) and append the
  * answer to out. A command that command_parse refused is answered with
  * its reason (code "invalid") and changes nothing. Returns 0 when the
  * answer is ok, else -1.
  */
-int	 command_apply(struct store *, const struct command *c,
-	    int64_t now_ms, struct buf *out);
+int	 command_apply(struct store *, const struct config *cf,
+	    const struct command *c, int64_t now_ms, struct buf *out);
 
 #endif

@@ -47,6 +47,8 @@ struct channel {
 	int		 line, col;
 	/* stream, list */
 	char		*key;
+	bool		 contact;	/* list: it reaches the customer (limits:
+					 * callbacks, do_not_call) */
 	long		 maxlen;	/* stream: MAXLEN ~ (default 100000) */
 	/* webhook */
 	char		*url;
@@ -173,6 +175,9 @@ struct config {
 	long		 history_max;		/* entries kept per case: 200 */
 	char		**resolution_codes;
 	size_t		 nresolution_codes;
+	/* limits.callbacks: contact alerts per customer (0: no limit) */
+	long		 contact_max;
+	int64_t		 contact_within_ms;
 
 	int64_t		 ha_lease_ms;	/* ha.lease: the owner lease, 3s
 					 * (500ms .. 1h) */
@@ -225,6 +230,12 @@ size_t		 config_keep_restart(struct config *next,
 
 const struct channel	*config_channel(const struct config *, const char *name);
 const struct rule	*config_rule(const struct config *, const char *name);
+/* config_has_contact: some channel is marked contact: true (so the CRM
+ * hash is read for do_not_call). */
+bool			 config_has_contact(const struct config *);
+/* config_resolution_code: code is one of resolution_codes. */
+bool			 config_resolution_code(const struct config *,
+			    const char *code);
 const struct vlist	*config_list(const struct config *, const char *name);
 
 /* A parsed redis.url: redis://[[user]:password@]host[:port][/db] or

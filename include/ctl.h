@@ -88,6 +88,14 @@ int	ctl_ack(const struct config *cf, int argc, char **argv);
  * then kept 30 days for reports and expires. Resolving a resolved case
  * changes nothing and exits 0. */
 int	ctl_resolve(const struct config *cf, int argc, char **argv);
+/* ctl_assign, ctl_note, ctl_reopen: "assign CASE (--to NAME | --take)",
+ * "note CASE TEXT", "reopen CASE", applied by the owner as ack is. */
+int	ctl_assign(const struct config *cf, int argc, char **argv);
+int	ctl_note(const struct config *cf, int argc, char **argv);
+int	ctl_reopen(const struct config *cf, int argc, char **argv);
+/* ctl_report: "report [--since DURATION] [--by rule|queue|agent|owner]
+ * [--json]" (ctl_report.c). */
+int	ctl_report(const struct config *cf, int argc, char **argv);
 
 /* stats [--json]: what the running daemons report. Each daemon refreshes
  * the hash P.."daemon:"..CONSUMER every 5 s (expiring after 30 s); print

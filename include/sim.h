@@ -75,6 +75,13 @@ size_t		 sim_advance(struct sim *, int64_t t_ms);
  * -1 when there is no such case or it is resolved.
  */
 int		 sim_ack(struct sim *, const char *id, int64_t t_ms);
+/* sim_command: the same for any person's command op ("ack", "resolve",
+ * "reopen") with code and note (may be NULL), by "recoveryctl"; the
+ * customer's case is its open case, or for resolve and reopen its last
+ * one. Returns 0, or -1 with the owner's refusal in err. */
+int		 sim_command(struct sim *, const char *op, const char *id,
+		    const char *code, const char *note, int64_t t_ms,
+		    char *err, size_t errlen);
 /* sim_finish: nothing runs by itself; releases the last call's alerts.
  * The simulator stays usable. */
 void		 sim_finish(struct sim *);

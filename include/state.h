@@ -79,6 +79,13 @@ struct state_req {
 	const char		*call_id, *agent_id, *queue;	/* case snapshot */
 	struct state_cand	*c;
 	size_t			 n;
+	/* The closed loop (SPEC section 8): a rating or contact event of a
+	 * customer reaches the store even when no rule fires (it may be a
+	 * case's outcome, or a contact attempt). */
+	const struct evt	*ev;
+	bool			 loop;
+	bool			 contact;	/* a contact event */
+	const char		*case_hint;	/* contact: its case_id, "" */
 };
 
 /*

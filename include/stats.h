@@ -14,6 +14,14 @@
 #include "event.h"
 
 #define STATS_LAT_BUCKETS 14
+#define STATS_CASE_BUCKETS 11	/* a minute .. a week */
+
+/* A histogram of case durations, seconds (cumulative buckets). */
+struct stats_hist {
+	uint64_t	 b[STATS_CASE_BUCKETS];
+	uint64_t	 count;
+	double		 sum;
+};
 
 struct named_counter {
 	char		*name;
@@ -48,6 +56,13 @@ struct stats {
 	uint64_t		 redis_reconnects;
 	int64_t			 cases_open;		/* -1: unknown */
 	int64_t			 stream_lag;		/* -1: unknown */
+	/* The closed loop, counted when the commits carrying it landed. */
+	struct named_counters	 cases_opened;		/* rule */
+	struct named_counters	 cases_resolved;	/* code */
+	struct named_counters	 outcomes;		/* rule, outcome */
+	struct named_counters	 suppressed;		/* channel, reason */
+	struct stats_hist	 to_ack, to_contact, to_resolve;
+	int64_t			 cases_overdue;		/* -1: unknown */
 	/* Histogram of entry time to ack, seconds. */
 	uint64_t		 lat_bucket[STATS_LAT_BUCKETS];
 	uint64_t		 lat_count;
@@ -55,6 +70,8 @@ struct stats {
 };
 
 extern const double stats_lat_bounds[STATS_LAT_BUCKETS];
+extern const double stats_case_bounds[STATS_CASE_BUCKETS];
+void	 stats_hist_add(struct stats_hist *, double seconds);
 
 void	 stats_init(struct stats *);
 void	 stats_free(struct stats *);

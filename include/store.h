@@ -214,8 +214,9 @@ const char	*store_case_event_get(const struct store *,
  * due. O(log pending) amortised.
  */
 bool		 store_due(struct store *, int64_t now_ms, struct esc_due *out);
-/* store_next_due: unbacked: the earliest pending step's due time, or -1
- * (drops steps that can no longer run from the schedule first). */
+/* store_next_due: unbacked: the earliest pending step's due time (or a
+ * resolved case's outcome deadline, which store_due decides without a
+ * step: "unknown"), or -1 (drops what can no longer run first). */
 int64_t		 store_next_due(struct store *);
 /*
  * store_step: backed stores: run the step a schedule member names (parsed
@@ -239,6 +240,9 @@ int		 store_parse_member(const char *member, size_t mlen,
 /* store_case_of: the customer's open (not resolved) case ID, or NULL
  * (also when its CUST or CASE entity is not resident). */
 const char	*store_case_of(const struct store *, const char *customer_id);
+/* store_last_case: the customer's latest case, also when resolved (for
+ * cases.reopen_within), or NULL. */
+const char	*store_last_case(const struct store *, const char *customer_id);
 /* store_case_state: the case's state ("open", "acknowledged",
  * "resolved"), or NULL when there is no such case (or, backed, it is not
  * resident). */
@@ -247,19 +251,105 @@ const char	*store_case_state(const struct store *, const char *case_id);
 const char	*store_case_resolved_at(const struct store *,
 		    const char *case_id);
 /*
- * store_ack / store_resolve: the case (resident in a backed store)
- * acknowledged by by / resolved, at now_ms, with note (NULL: the note
- * stays as it is); its pending steps are dropped (ZREM). Returns 0, or
- * -1 when there is no such case. Acknowledging an acknowledged or
- * resolved case, or resolving a resolved one, changes nothing (not the
- * note either); resolving releases the customer's CUST entity when it is
- * resident and names this case. The daemon's owner applies these only as
- * people's commands (command.h), so that a case has one writer.
+ * People's changes (the daemon's owner applies them only as commands,
+ * command.h, so that a case has one writer; each appends to the case's
+ * history with who and when). The case must be resident in a backed
+ * store (store_needs_case). Each returns 0, or -1 when there is no such
+ * case.
+ * store_ack: acknowledged by by at now_ms, with note (NULL: the note
+ * stays); its pending steps are dropped (ZREM). Acknowledging a case that
+ * is not open or reopened changes nothing.
+ * store_resolve: resolved by by (may be NULL) with the reason code
+ * (checked by the caller) and note; resolving a resolved case changes
+ * nothing. The customer's CUST entity keeps naming it for
+ * cases.reopen_within (then expires), or lets go of it when that is 0.
+ * store_assign: the case's owner is to (assigned by by).
+ * store_note: a note by by: history, and the case's note field.
+ * store_reopen: a resolved case reopened by by (-2: it is not resolved;
+ * -3: its customer has another open case).
  */
 int		 store_ack(struct store *, const char *case_id, const char *by,
 		    const char *note, int64_t now_ms);
 int		 store_resolve(struct store *, const char *case_id,
-		    const char *note, int64_t now_ms);
+		    const char *by, const char *code, const char *note,
+		    int64_t now_ms);
+int		 store_assign(struct store *, const char *case_id,
+		    const char *to, const char *by, int64_t now_ms);
+int		 store_note(struct store *, const char *case_id,
+		    const char *text, const char *by, int64_t now_ms);
+int		 store_reopen(struct store *, const char *case_id,
+		    const char *by, int64_t now_ms);
+
+/*
+ * store_case_history: append an entry of kind to the case's history:
+ * {"at":..,"kind":kind, then n text pairs kv (key, value; a NULL value
+ * is left out), then "raw_key": raw (raw_key NULL: none), a JSON value
+ * given as it is}. A case that is not resident is left alone.
+ * store_case_alert: the entry of an alert sent for its case (kind
+ * "alert", or "step" for an escalation step's): alert_id, channel,
+ * rule, step, message.
+ */
+void		 store_case_history(struct store *, const char *case_id,
+		    int64_t at_ms, const char *kind, const char *const *kv,
+		    size_t n, const char *raw_key, const char *raw,
+		    size_t rawlen);
+void		 store_case_alert(struct store *, const struct alert *,
+		    int64_t at_ms);
+/* store_case_joined: the event (its ID, type and fields, the flat JSON
+ * of tmpl_fields_save) that store_decide put into case cr (opened or
+ * joined) enters the case's history; the event that opened it is also
+ * kept for its steps (store_case_event). */
+/*
+ * Notes: what the closed loop did, for the daemon's metrics (a backed
+ * store keeps them; an unbacked one does not). store_take_notes hands
+ * over (the caller frees *out) the notes since the last call: the shell
+ * takes them with the batch's changes and counts them once its commit
+ * landed, so that a batch decided again counts once.
+ */
+enum store_note_kind {
+	SN_OPENED,	/* rule: the rule that opened it */
+	SN_ACKED,	/* dur_ms: time to acknowledge */
+	SN_CONTACT,	/* dur_ms: time to first contact */
+	SN_RESOLVED,	/* word: the reason code; dur_ms: time to resolve */
+	SN_OUTCOME,	/* rule: the case's first rule; word: the outcome */
+	SN_SUPPRESSED	/* rule: the channel; word: the reason */
+};
+struct store_note {
+	enum store_note_kind	 kind;
+	char			 rule[128];
+	char			 word[64];
+	int64_t			 dur_ms;
+};
+size_t		 store_take_notes(struct store *, struct store_note **out);
+
+/*
+ * store_contact_filter: the contact policy (SPEC section 9) over alerts
+ * v[0..n) rendered for customer (ev: the event they render over, for its
+ * customer.do_not_call): an alert of a channel marked contact: true is
+ * suppressed (keep[i] false) when the customer's CRM says do_not_call,
+ * or when limits.callbacks already let max through within its window
+ * (those that go out are counted, in the customer's CUST entity); each
+ * suppressed alert is recorded in its case's history with the reason
+ * ("do_not_call", "limit") and noted. Returns how many are kept.
+ */
+size_t		 store_contact_filter(struct store *, const struct evt *ev,
+		    const char *customer, const struct alert *v, size_t n,
+		    bool *keep, int64_t now_ms);
+
+/* store_outcomes: the outcomes decided since store_new: recovered,
+ * not_recovered, unknown (for the metrics). */
+void		 store_outcomes(const struct store *, uint64_t out[3]);
+/* store_case_outcome: the case's outcome (NULL: pending or none), and
+ * when it was first reached (0: never). */
+const char	*store_case_outcome(const struct store *, const char *case_id,
+		    int64_t *first_contact_ms);
+/* store_case_hist: the case's history entries not handed over yet (an
+ * unbacked store's: the newest cases.history of them), oldest first. */
+const char *const *store_case_hist(const struct store *,
+		    const char *case_id, size_t *n);
+void		 store_case_joined(struct store *, const struct case_ref *cr,
+		    const char *event_id, const char *type, int64_t at_ms,
+		    const char *json, size_t len);
 
 /* --- writing back (backed stores) ---------------------------------------- */
 
@@ -271,8 +361,10 @@ enum store_op {
 			 * n is 0), then PEXPIRE key ttl_ms when ttl_ms > 0 */
 	SO_ZADD,	/* ZADD key score member (key: the sorted set) */
 	SO_ZREM,	/* ZREM key member */
-	SO_APPEND	/* APPEND key val, then PEXPIRE key ttl_ms when
+	SO_APPEND,	/* APPEND key val, then PEXPIRE key ttl_ms when
 			 * ttl_ms > 0 (opts.appends only) */
+	SO_RPUSH	/* RPUSH key vals..., LTRIM key -max -1, then
+			 * PEXPIRE key ttl_ms when ttl_ms > 0 */
 };
 
 struct store_change {
@@ -288,6 +380,7 @@ struct store_change {
 	const char *const	*vals;
 	const size_t		*vlens;
 	size_t			 n;
+	long			 max;		/* SO_RPUSH: entries kept */
 };
 
 typedef void	(*store_change_fn)(void *ctx, const struct store_change *);

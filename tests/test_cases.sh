@@ -50,6 +50,9 @@ run() {
 }
 out_has() { grep -q -- "$1" "$T_DIR/out"; }
 err_has() { grep -q -- "$1" "$T_DIR/err"; }
+# steps_pending: escalation steps in the schedule (a resolved case's
+# outcome timer, "<case>|~outcome|1", is not a step).
+steps_pending() { $R ZRANGE ivr:escalations 0 -1 | grep '|' | grep -vc '|~outcome|'; }
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 
 # --- a case written by hand, with one step overdue ---------------------------
@@ -80,12 +83,11 @@ check "show: step due later" out_has 'step 2  low-csat  after 1d  to supervisors
 # --- cases opened by the daemon ------------------------------------------------
 # (ack and resolve are commands the running daemon applies: command.h)
 t_daemon "$CONF" "$LOG"
+# --by defaults to the login name (not $USER, which anyone can set)
 USER=bob run "ack without --by" 0 ack c-hand
-check_eq "ack: acked_by defaults to \$USER" "$($R HGET ivr:case:c-hand acked_by)" bob
-check_eq "ack removes the hand-made steps" "$($R ZCARD ivr:escalations)" 0
-env -u USER $C ack c-hand >"$T_DIR/out" 2>/dev/null
-check_eq "ack without \$USER: recoveryctl" "$(cat "$T_DIR/out")" \
-    "case c-hand acknowledged by recoveryctl"
+check_eq "ack: acked_by defaults to the login name" \
+    "$($R HGET ivr:case:c-hand acked_by)" "$(logname 2>/dev/null || id -un)"
+check_eq "ack removes the hand-made steps" "$(steps_pending)" 0
 
 $C push rating call_id=C1 customer_id=K1 csat=1 >/dev/null
 sleep 0.01
@@ -94,7 +96,7 @@ check "events drained" t_wait 10 drained
 C1=$($R GET ivr:opencase:K1)
 C2=$($R GET ivr:opencase:K2)
 check "daemon opened two cases" [ -n "$C1" ] && [ -n "$C2" ] && [ "$C1" != "$C2" ]
-check_eq "four steps pending" "$($R ZCARD ivr:escalations)" 4
+check_eq "four steps pending" "$(steps_pending)" 4
 
 # --- cases -------------------------------------------------------------------
 run "cases" 0 cases
@@ -145,7 +147,7 @@ run "show unknown case" 1 show nope
 check_eq "show unknown: message" "$(tail -n 1 "$T_DIR/err")" "recoveryctl: no case 'nope'"
 
 # --- ack ---------------------------------------------------------------------
-Z0=$($R ZCARD ivr:escalations)
+Z0=$(steps_pending)
 run "ack" 0 ack "$C1" --by alice --note "called back, refund"
 check_eq "ack: message" "$(cat "$T_DIR/out")" "case $C1 acknowledged by alice"
 check_eq "ack: state" "$($R HGET "ivr:case:$C1" state)" acknowledged
@@ -153,7 +155,7 @@ check_eq "ack: acked_by" "$($R HGET "ivr:case:$C1" acked_by)" alice
 check_eq "ack: note" "$($R HGET "ivr:case:$C1" note)" "called back, refund"
 check "ack: acked_at is RFC 3339" sh -c "redis-cli -s '$T_REDIS_SOCK' HGET \
     'ivr:case:$C1' acked_at | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\$'"
-check_eq "ack removes the case's pending steps" "$($R ZCARD ivr:escalations)" $((Z0 - 2))
+check_eq "ack removes the case's pending steps" "$(steps_pending)" $((Z0 - 2))
 check_eq "ack leaves the other case's steps" \
     "$($R ZRANGE ivr:escalations 0 -1 | cut -d'|' -f1 | sort -u)" "$C2"
 run "show after ack" 0 show "$C1"
@@ -164,7 +166,7 @@ check_eq "ack unknown: message" "$(tail -n 1 "$T_DIR/err")" "recoveryctl: no cas
 check_eq "ack unknown: nothing written" "$($R EXISTS ivr:case:nope)" 0
 
 # --- resolve -------------------------------------------------------------------
-run "resolve" 0 resolve "$C1" --note "refunded"
+run "resolve" 0 resolve "$C1" --code refund --by bob --note "refunded"
 check_eq "resolve: message" "$(cat "$T_DIR/out")" "case $C1 resolved"
 check_eq "resolve: state" "$($R HGET "ivr:case:$C1" state)" resolved
 check_eq "resolve: note" "$($R HGET "ivr:case:$C1" note)" refunded
@@ -173,7 +175,16 @@ check "resolve: resolved_at set" sh -c "redis-cli -s '$T_REDIS_SOCK' HGET \
 check_eq "resolve: out of cases:open" "$($R ZSCORE ivr:cases:open "$C1")" ""
 check_eq "resolve: still in cases" "$($R ZSCORE ivr:cases "$C1")" \
     "$($R HGET "ivr:case:$C1" opened_ms)"
-check_eq "resolve: opencase released" "$($R EXISTS ivr:opencase:K1)" 0
+check_eq "resolve: resolved_by" "$($R HGET "ivr:case:$C1" resolved_by)" bob
+check_eq "resolve: resolution_code" "$($R HGET "ivr:case:$C1" resolution_code)" refund
+check_eq "resolve: the customer's case kept while it may reopen" "$($R GET ivr:opencase:K1)" "$C1"
+CTTL=$($R TTL ivr:opencase:K1)
+check "resolve: ... for cases.reopen_within and a day ($CTTL s)" [ "$CTTL" -gt 690000 ] && [ "$CTTL" -le 691200 ]
+run "resolve without --code" 2 resolve "$C2"
+check "resolve without --code: says a reason is needed" err_has 'a resolution needs a reason: --code CODE'
+run "resolve with an unknown code" 1 resolve "$C2" --code bribe
+check "unknown code: says so" err_has "unknown resolution code 'bribe'"
+check_eq "unknown code: still open" "$($R HGET "ivr:case:$C2" state)" open
 check_eq "resolve: schedule deleted" "$($R EXISTS "ivr:case:$C1:steps")" 0
 TTL=$($R TTL "ivr:case:$C1")
 check "resolve: kept 30 days ($TTL s)" [ "$TTL" -gt 2591000 ] && [ "$TTL" -le 2592000 ]
@@ -182,32 +193,68 @@ check "show: kept_until" out_has '^kept_until .* (in 29d23h)$'
 run "ack a resolved case" 1 ack "$C1"
 check "ack resolved: message" err_has "case $C1 is already resolved"
 check_eq "ack resolved: state unchanged" "$($R HGET "ivr:case:$C1" acked_by)" alice
-run "resolve again" 0 resolve "$C1" --note other
+run "resolve again" 0 resolve "$C1" --code duplicate --note other
 check "resolve again: says so" out_has "case $C1 was already resolved (at 20"
 check_eq "resolve again: note unchanged" "$($R HGET "ivr:case:$C1" note)" refunded
 
-run "resolve an open case" 0 resolve "$C2"
-check_eq "resolve: its pending steps gone" "$($R ZCARD ivr:escalations)" 0
+run "resolve an open case" 0 resolve "$C2" --code no-action-needed
+check_eq "resolve: its pending steps gone" "$(steps_pending)" 0
+check "resolve: the outcome's timer, due in cases.outcome_within (30d)" sh -c \
+    "[ \$(( \$($R ZSCORE ivr:escalations '$C2|~outcome|1' | cut -d. -f1) - $(now_ms) )) -gt 2591000000 ]"
 check_eq "resolve: no note without --note" "$($R HEXISTS "ivr:case:$C2" note)" 0
-run "resolve a case not the customer's open one" 0 resolve c-hand
+run "resolve a case not the customer's open one" 0 resolve c-hand --code duplicate
 check_eq "resolve: another case's opencase left alone" \
     "$($R GET ivr:opencase:K9)" c-other
-run "resolve unknown case" 1 resolve nope
+run "resolve unknown case" 1 resolve nope --code refund
 check_eq "resolve unknown: message" "$(tail -n 1 "$T_DIR/err")" "recoveryctl: no case 'nope'"
 run "cases after resolving everything" 0 cases
 check_eq "cases: nothing open" "$(cat "$T_DIR/out")" ""
 check "cases: says none is open" err_has 'no open cases'
 
-# A new firing for the customer opens a new case.
+# A new firing within cases.reopen_within (7 days) of the resolution
+# reopens the customer's case: open again, escalating from now.
 $C push rating call_id=C3 customer_id=K1 csat=1 >/dev/null
 check "new event drained" t_wait 10 drained
 C3=$($R GET ivr:opencase:K1)
-check "new firing opens a new case" [ -n "$C3" ] && [ "$C3" != "$C1" ]
-check_eq "new case is open" "$($R HGET "ivr:case:$C3" state)" open
-check_eq "new case escalates" "$($R ZCARD ivr:escalations)" 2
-check_eq "resolved case unchanged" "$($R HGET "ivr:case:$C1" events | tr ',' '\n' | wc -l)" 1
-run "cases lists the new case" 0 cases
-check_eq "cases: the new case only" "$(sed 1d "$T_DIR/out" | awk '{ print $1 }')" "$C3"
+check_eq "a new firing reopens the resolved case" "$C3" "$C1"
+check_eq "reopened state" "$($R HGET "ivr:case:$C3" state)" reopened
+check_eq "reopened once" "$($R HGET "ivr:case:$C3" reopened)" 1
+check_eq "reopened case escalates again" "$(steps_pending)" 2
+check_eq "both events in the case" "$($R HGET "ivr:case:$C1" events | tr ',' '\n' | wc -l)" 2
+run "cases lists the reopened case" 0 cases
+check_eq "cases: the reopened case only" "$(sed 1d "$T_DIR/out" | awk '{ print $1, $2 }')" "$C3 reopened"
+run "reopen a case that is not resolved" 1 reopen "$C3"
+check "reopen: not resolved" err_has "case $C3 is not resolved (it is reopened)"
+
+# --- the history ------------------------------------------------------------------
+run "show prints the history" 0 show "$C1"
+check "history: opened" out_has '^  20[0-9T:.-]*Z  opened    rules=low-csat'
+check "history: the event with its fields" out_has '^      call_id: C1$'
+check "history: the alert" out_has '  alert     .*channel=supervisors.*message=low CSAT 1 from K1'
+check "history: the ack with who" out_has '  ack       by=alice  note=called back, refund'
+check "history: the resolution" out_has '  resolve   by=bob  code=refund  note=refunded'
+check "history: reopened by a firing" out_has '  reopened  rules=low-csat'
+run "show --json" 0 show "$C1" --json
+check "show --json: the hash and the history in order" python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["case_id"] == sys.argv[2] and o["state"] == "reopened", o
+kinds = [h["kind"] for h in o["history"]]
+assert kinds[:3] == ["opened", "event", "alert"], kinds
+assert kinds.index("ack") < kinds.index("resolve") < kinds.index("reopened"), kinds
+ev = [h for h in o["history"] if h["kind"] == "event"][0]
+assert ev["fields"]["customer_id"] == "K1" and ev["fields"]["csat"] == "1", ev
+' "$T_DIR/out" "$C1"
+run "assign --take" 0 assign "$C1" --take --by dana
+check_eq "assign: owner" "$($R HGET "ivr:case:$C1" owner)" dana
+run "assign --to" 0 assign "$C1" --to erik --by dana
+check_eq "assign --to: owner" "$($R HGET "ivr:case:$C1" owner)" erik
+run "note" 0 note "$C1" "left a voicemail" --by erik
+check "note in the history with who" sh -c "$R LRANGE ivr:case:$C1:history -1 -1 | grep -q '\"kind\":\"note\",\"by\":\"erik\",\"text\":\"left a voicemail\"'"
+usage assign "$C1"
+usage assign "$C1" --to x --take
+usage note "$C1"
+usage note "$C1" ""
 
 # --- usage errors, help ----------------------------------------------------------
 usage cases --bogus
@@ -224,15 +271,16 @@ usage ack "$C3" --by ''
 usage ack "$C3" --who me
 usage resolve
 usage resolve "$C3" --by me
-check_eq "usage errors change nothing" "$($R HGET "ivr:case:$C3" state)" open
+usage resolve "$C3" --code
+check_eq "usage errors change nothing" "$($R HGET "ivr:case:$C3" state)" reopened
 run "cases -h" 0 cases -h
 check "cases -h prints the usage" out_has '^usage: recoveryctl .* cases \[--state'
 run "ack a case given after --" 0 ack --by carol -- "$C3"
 check_eq "ack after --" "$($R HGET "ivr:case:$C3" acked_by)" carol
-check "help lists the case commands" sh -c "$CTL -h | grep -q 'resolve CASE \[--note TEXT\]'"
+check "help lists the case commands" sh -c "$CTL -h | grep -q 'resolve CASE --code CODE \[--by NAME\] \[--note TEXT\]'"
 
 # --- Redis down ----------------------------------------------------------------
-for cmd in "cases" "cases --json" "show $C3" "ack $C3" "resolve $C3"; do
+for cmd in "cases" "cases --json" "show $C3" "ack $C3" "resolve $C3 --code refund"; do
 	# shellcheck disable=SC2086
 	$CTL -c "$DOWN" $cmd >/dev/null 2>"$T_DIR/err"
 	check_eq "Redis down: $cmd exits 3" $? 3
@@ -257,7 +305,7 @@ $R XADD ivr:commands '*' op ack case "$C4" reply 'ivr:x' >/dev/null
 $R XADD ivr:commands '*' op ack >/dev/null
 check "hostile commands answered" t_wait 5 sh -c "[ \"\$($R LLEN ivr:reply:tok2)\" = 1 ]"
 check "bad case ID refused" sh -c "$R LPOP ivr:reply:tok1 | grep -q '\"code\":\"invalid\"'"
-check "unknown op refused" sh -c "$R LPOP ivr:reply:tok2 | grep -q 'op is not ack or resolve'"
+check "unknown op refused" sh -c "$R LPOP ivr:reply:tok2 | grep -q 'op is not ack, resolve, assign, note or reopen'"
 check_eq "no reply key for a bad token" "$($R KEYS 'ivr:reply:*' | grep -c .)" 0
 check_eq "nothing pending on the command stream" \
     "$($R XPENDING ivr:commands recoveryd | head -n 1)" 0
@@ -274,13 +322,13 @@ check_eq "daemon exits 0" $? 0
 
 # --- no daemon: the command waits in the stream ---------------------------------
 START=$(now_ms)
-run "resolve with no daemon" 1 resolve "$C4" --note later --wait 1
+run "resolve with no daemon" 1 resolve "$C4" --code refund --note later --wait 1
 END=$(now_ms)
 check "no daemon: says so" err_has 'no recoveryd answered within 1 s'
 check "no daemon: names the queued command" err_has 'stays queued as [0-9]*-[0-9]* in ivr:commands'
 check "no daemon: gave up after --wait ($((END - START)) ms)" [ $((END - START)) -lt 3000 ]
 check_eq "no daemon: not applied yet" "$($R HGET "ivr:case:$C4" state)" acknowledged
-usage resolve "$C4" --wait 0
+usage resolve "$C4" --code refund --wait 0
 t_daemon "$CONF" "$LOG"
 check "queued command applied once a daemon runs" t_wait 10 sh -c \
     "[ \"\$($R HGET ivr:case:$C4 state)\" = resolved ]"

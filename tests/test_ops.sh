@@ -81,7 +81,7 @@ wait "$WATCH"
 check_eq "watch exits 0 on SIGTERM" "$?" 0
 exit_is "ack works" 0 $C ack "$CASE" --by ops
 check_eq "the case is acknowledged" "$($R HGET "ivr:case:$CASE" state)" acknowledged
-exit_is "resolve works" 0 $C resolve "$CASE"
+exit_is "resolve works" 0 $C resolve "$CASE" --code refund
 check_eq "the case is resolved" "$($R HGET "ivr:case:$CASE" state)" resolved
 sed -i "s|^redis: .*|redis: {url: \"http://nowhere\"}|" "$CONF"
 exit_is "a broken redis section stops cases (exit 1)" 1 $C cases

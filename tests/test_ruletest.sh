@@ -50,6 +50,38 @@ YAML
 exit_is "a YAML syntax error fails" 1 $C test "$T_DIR/syntax.yaml"
 check "syntax error has FILE:LINE:COL" grep -q "^$T_DIR/syntax.yaml:[0-9]*:[0-9]*: " "$T_DIR/out"
 
+# --- the closed loop in tests: resolves, reopens, outcomes --------------------
+cat >"$T_DIR/loop.yaml" <<YAML
+rule_files: [$PWD/rules/recoveryd.yaml]
+tests:
+  - name: a wrong outcome fails
+    events:
+      - {at: 0s, type: rating, call_id: c1, customer_id: k1, csat: 1}
+      - {at: 1d, type: rating, call_id: c2, customer_id: k1, csat: 5}
+    resolves: [{at: 1h, case_of: k1, code: refund}]
+    expect: [{at: 0s, rule: low-csat, channel: supervisors}]
+    outcomes: [{case_of: k1, outcome: not_recovered}]
+  - name: a reopen of an open case is reported
+    events: [{at: 0s, type: rating, call_id: c1, customer_id: k2, csat: 1}]
+    reopens: [{at: 1m, case_of: k2}]
+    expect: [{at: 0s, rule: low-csat, channel: supervisors}]
+YAML
+exit_is "a wrong outcome fails" 1 $C test "$T_DIR/loop.yaml"
+check "the outcome's difference is shown" grep -q "outcome of case_of=k1 (line 9): want not_recovered, got recovered" "$T_DIR/out"
+check "a refused reopen is shown" grep -q "reopen at=1m case_of=k2: case c-t1 is not resolved (it is open)" "$T_DIR/out"
+cat >"$T_DIR/loopbad.yaml" <<YAML
+rule_files: [$PWD/rules/recoveryd.yaml]
+tests:
+  - name: broken
+    events: [{at: 0s, type: rating, call_id: c1, customer_id: k1, csat: 1}]
+    resolves: [{at: 1h, case_of: k1}, {at: 2h, case_of: k1, code: bribe}]
+    outcomes: [{case_of: k1, outcome: happy}]
+YAML
+exit_is "a resolve without a code is a file error" 1 $C test "$T_DIR/loopbad.yaml"
+check "... at its line" grep -q "loopbad.yaml:5:16: a resolve needs a 'code'" "$T_DIR/out"
+check "an unknown code is a file error" grep -q "loopbad.yaml:5:.*unknown resolution code 'bribe'" "$T_DIR/out"
+check "an unknown outcome word is a file error" grep -q "loopbad.yaml:6:.*unknown outcome 'happy'" "$T_DIR/out"
+
 cat >"$T_DIR/norules.yaml" <<'YAML'
 rule_files: [no-such-file.yaml]
 tests: []

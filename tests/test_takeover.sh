@@ -137,14 +137,21 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
   end
 end
 return r" 1 ivr:alerts > "$T_DIR/a-times"
-late=$(python3 - "$T_DIR/holders" "$T_DIR/a-times" "$T_PASSED" "$A_TOKEN" "$PA" <<'PY'
+# The lease's epoch counter says whether anyone took the lease after B:
+# when no one did (2: A, then B), no alert of A may follow the pause at
+# all; when A took it back (under load B can miss a renewal), A's alerts
+# count from the first sample that shows A holding it again, less a
+# second for the sampler's own lag on a loaded machine.
+EPOCH=$($R GET "$LEASE_KEY:epoch")
+late=$(python3 - "$T_DIR/holders" "$T_DIR/a-times" "$T_PASSED" "$A_TOKEN" "$PA" "$EPOCH" <<'PY'
 import sys
 passed, old, pa = int(sys.argv[3]), sys.argv[4], sys.argv[5]
+epoch = int(sys.argv[6] or 0)
 back = None
 for l in open(sys.argv[1]):
     t, _, v = l.strip().partition(" ")
-    if t.isdigit() and int(t) > passed and v.endswith(":" + pa) and v != old:
-        back = int(t) - 60
+    if epoch > 2 and t.isdigit() and int(t) > passed and v.endswith(":" + pa) and v != old:
+        back = int(t) - 1000
         break
 late = [t for t in (int(x) for x in open(sys.argv[2]) if x.strip())
         if t > passed and (back is None or t < back)]

@@ -76,7 +76,8 @@ command_parse(struct command *c, const char *const *names,
     size_t n)
 {
 	const char *op = NULL, *cid = NULL, *by = NULL, *note = NULL;
-	size_t opl = 0, cidl = 0, byl = 0, notel = 0, i;
+	const char *code = NULL, *to = NULL;
+	size_t opl = 0, cidl = 0, byl = 0, notel = 0, codel = 0, tol = 0, i;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -96,6 +97,12 @@ command_parse(struct command *c, const char *const *names,
 		} else if (is(k, kl, "note")) {
 			note = v;
 			notel = vl;
+		} else if (is(k, kl, "code")) {
+			code = v;
+			codel = vl;
+		} else if (is(k, kl, "to")) {
+			to = v;
+			tol = vl;
 		} else if (is(k, kl, "reply")) {
 			if (command_token_ok(v, vl))
 				memcpy(c->reply, v, vl);
@@ -124,8 +131,15 @@ command_parse(struct command *c, const char *const *names,
 		c->op = CMD_ACK;
 	else if (is(op, opl, "resolve"))
 		c->op = CMD_RESOLVE;
+	else if (is(op, opl, "assign"))
+		c->op = CMD_ASSIGN;
+	else if (is(op, opl, "note"))
+		c->op = CMD_NOTE;
+	else if (is(op, opl, "reopen"))
+		c->op = CMD_REOPEN;
 	else
-		return refuse(c, "op is not ack or resolve");
+		return refuse(c, "op is not ack, resolve, assign, note or "
+		    "reopen");
 	if (cid == NULL)
 		return refuse(c, "missing case");
 	if (c->case_id[0] == '\0')
@@ -135,10 +149,27 @@ command_parse(struct command *c, const char *const *names,
 	    !text_ok(by, byl, false)))
 		return refuse(c, "by is not a name of 1 to 128 bytes without "
 		    "control characters");
-	if (by != NULL)
-		memcpy(c->by, by, byl);
-	else if (c->op == CMD_ACK)
-		return refuse(c, "missing by (who acknowledges)");
+	if (by == NULL)
+		return refuse(c, "missing by (who makes the change)");
+	memcpy(c->by, by, byl);
+	if (c->op == CMD_ASSIGN && to == NULL)
+		return refuse(c, "missing to (whom to assign the case to)");
+	if (to != NULL && (tol == 0 || tol > CMD_BY_MAX ||
+	    !text_ok(to, tol, false)))
+		return refuse(c, "to is not a name of 1 to 128 bytes without "
+		    "control characters");
+	if (to != NULL)
+		memcpy(c->to, to, tol);
+	if (c->op == CMD_RESOLVE && code == NULL)
+		return refuse(c, "missing code (the reason for the "
+		    "resolution)");
+	if (code != NULL && (codel == 0 || codel > CMD_CODE_MAX ||
+	    !text_ok(code, codel, false)))
+		return refuse(c, "code is not a resolution code");
+	if (code != NULL)
+		memcpy(c->code, code, codel);
+	if (c->op == CMD_NOTE && (note == NULL || notel == 0))
+		return refuse(c, "missing note (its text)");
 	if (note != NULL && (notel > CMD_NOTE_MAX ||
 	    !text_ok(note, notel, true)))
 		return refuse(c, "note is over 4096 bytes or holds a NUL");
@@ -182,11 +213,12 @@ answer(struct buf *out, const struct command *c, const char *code,
 }
 
 int
-command_apply(struct store *st, const struct command *c, int64_t now_ms,
-    struct buf *out)
+command_apply(struct store *st, const struct config *cf,
+    const struct command *c, int64_t now_ms, struct buf *out)
 {
 	const char *was, *now;
-	char msg[ENGINE_ID_MAX + 64], was_copy[16];
+	char msg[ENGINE_ID_MAX + 160], was_copy[16];
+	int rc;
 
 	if (c->op == CMD_NONE)
 		return answer(out, c, "invalid", c->err, NULL, NULL, NULL);
@@ -201,10 +233,42 @@ command_apply(struct store *st, const struct command *c, int64_t now_ms,
 		return answer(out, c, "resolved", msg, NULL, NULL,
 		    store_case_resolved_at(st, c->case_id));
 	}
-	if (c->op == CMD_ACK)
+	if (c->op == CMD_RESOLVE && strcmp(was_copy, "resolved") != 0 &&
+	    (cf == NULL || !config_resolution_code(cf, c->code))) {
+		snprintf(msg, sizeof(msg), "unknown resolution code '%s' "
+		    "(see resolution_codes)", c->code);
+		return answer(out, c, "code", msg, NULL, NULL, NULL);
+	}
+	switch (c->op) {
+	case CMD_ACK:
 		(void)store_ack(st, c->case_id, c->by, c->note, now_ms);
-	else
-		(void)store_resolve(st, c->case_id, c->note, now_ms);
+		break;
+	case CMD_RESOLVE:
+		(void)store_resolve(st, c->case_id, c->by, c->code, c->note,
+		    now_ms);
+		break;
+	case CMD_ASSIGN:
+		(void)store_assign(st, c->case_id, c->to, c->by, now_ms);
+		break;
+	case CMD_NOTE:
+		(void)store_note(st, c->case_id, c->note, c->by, now_ms);
+		break;
+	case CMD_REOPEN:
+		if ((rc = store_reopen(st, c->case_id, c->by, now_ms)) == -2) {
+			snprintf(msg, sizeof(msg), "case %s is not resolved "
+			    "(it is %s)", c->case_id, was_copy);
+			return answer(out, c, "not_resolved", msg, NULL, NULL,
+			    NULL);
+		} else if (rc == -3) {
+			snprintf(msg, sizeof(msg), "case %s: its customer has "
+			    "another open case", c->case_id);
+			return answer(out, c, "other_open", msg, NULL, NULL,
+			    NULL);
+		}
+		break;
+	case CMD_NONE:
+		break;
+	}
 	now = store_case_state(st, c->case_id);
 	return answer(out, c, NULL, NULL, was_copy, now != NULL ? now : "",
 	    store_case_resolved_at(st, c->case_id));

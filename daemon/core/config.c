@@ -118,6 +118,27 @@ static const struct kspec defaults_keys[] = {
 	    NULL, 0 },
 	{ "severity", K_SEV, CF(default_severity), 0, 0, 0, 0, NULL, NULL,
 	    NULL, 0 },
+	{ "sla", K_DUR, CF(default_sla_ms), 1, 0, 0, 0, NULL, NULL, NULL, 0 },
+};
+static const struct kspec callbacks_keys[] = {
+	{ "max", K_LONG, CF(contact_max), 0, 1000, KF_REQUIRED, 0, NULL, NULL,
+	    NULL, 0 },
+	{ "within", K_DUR, CF(contact_within_ms), 1, 0, KF_REQUIRED, 0, NULL,
+	    NULL, NULL, 0 },
+};
+static const struct kspec limits_keys[] = {
+	{ "callbacks", K_SECTION, 0, 0, 0, 0, 0, NULL, NULL, callbacks_keys,
+	    ARRAY_LEN(callbacks_keys) },
+};
+static const struct kspec cases_keys[] = {
+	{ "reopen_within", K_DUR, CF(reopen_within_ms), 0, 0, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "outcome_within", K_DUR, CF(outcome_within_ms), 1, 0, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "recovered_if", K_CUSTOM, 0, 0, 0, 0, 0, apply_recovered_if, NULL,
+	    NULL, 0 },
+	{ "history", K_LONG, CF(history_max), 10, 100000, 0, 0, NULL, NULL,
+	    NULL, 0 },
 };
 static const struct kspec enrich_keys[] = {
 	{ "customer_key", K_STR, CF(enrich_customer_key), 0, 0, 0, 0, NULL,
@@ -142,6 +163,10 @@ static const struct kspec top_keys[] = {
 	SECTION("enrich", enrich_keys),
 	SECTION("state", state_keys),
 	SECTION("ha", ha_keys),
+	SECTION("cases", cases_keys),
+	SECTION("limits", limits_keys),
+	{ "resolution_codes", K_CUSTOM, 0, 0, 0, KF_MAIN_ONLY, 0,
+	    apply_resolution_codes, NULL, NULL, 0 },
 	{ "include", K_CUSTOM, 0, 0, 0, 0, 0, apply_include, NULL, NULL, 0 },
 	{ "lists", K_CUSTOM, 0, 0, 0, 0, 0, apply_lists, NULL, NULL, 0 },
 	{ "channels", K_CUSTOM, 0, 0, 0, 0, 0, apply_channels, NULL, NULL, 0 },
@@ -397,6 +422,7 @@ set_defaults(struct config *cf)
 	cf->state_prefix = xstrdup("ivr:");
 	cf->state_cache = 10000;
 	cf->ha_lease_ms = 3000;
+	config_cases_defaults(cf);
 }
 
 /* unused_warnings: relayd's "unused table" check, as warnings. */
@@ -538,6 +564,7 @@ config_load(const char *path, struct diags *d)
 		link_after(cf);
 		cf->rindex = rindex_build(cf);
 	}
+	config_cases_finish(cf);
 
 	loader_release(&ld, n0);
 	if (d->errors > ld.errors0) {
@@ -736,6 +763,9 @@ config_free(struct config *cf)
 	if (cf == NULL)
 		return;
 	rindex_free(cf->rindex);
+	expr_free(cf->recovered_if);
+	free(cf->recovered_src);
+	config_free_codes(cf);
 	for (i = 0; i < cf->nrules; i++)
 		rule_free(&cf->rules[i]);
 	free(cf->rules);

@@ -98,6 +98,8 @@ static const struct kspec chan_keys[] = {
 	    NULL, 0 },
 	{ "maxlen", K_LONG, CH(maxlen), 1, LONG_MAX, 0, T_STREAM, NULL, NULL,
 	    NULL, 0 },
+	{ "contact", K_BOOL, CH(contact), 0, 0, 0, T_LIST, NULL, NULL, NULL,
+	    0 },
 	{ "url", K_NESTR, CH(url), 0, 0, 0, T_WEBHOOK, NULL, check_url, NULL,
 	    0 },
 	{ "headers", K_CUSTOM, 0, 0, 0, 0, T_WEBHOOK, apply_headers, NULL,

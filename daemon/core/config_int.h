@@ -130,6 +130,20 @@ int	check_redis_url(const char *, char *err, size_t errlen);
 int	check_listen(const char *, char *err, size_t errlen);
 /* input.max_past_skew ("auto", a duration, 0) and input.batch_bytes
  * (bytes, or with KiB/MiB/GiB), into the struct config target. */
+/* config_compile_expr: an expression from scalar node n, or NULL after an
+ * error placed on the offending token. */
+struct expr *config_compile_expr(struct loader *, const struct ynode *n,
+	    const char *what);
+/* config_cases.c */
+void	apply_resolution_codes(struct loader *, const struct ynode *,
+	    const struct ynode *, void *);
+void	apply_recovered_if(struct loader *, const struct ynode *,
+	    const struct ynode *, void *);
+void	apply_case_policy(struct loader *, const struct ynode *,
+	    const struct ynode *, void *);
+void	config_cases_defaults(struct config *);
+void	config_cases_finish(struct config *);
+void	config_free_codes(struct config *);
 void	apply_past_skew(struct loader *, const struct ynode *key,
 	    const struct ynode *val, void *target);
 void	apply_batch_bytes(struct loader *, const struct ynode *key,

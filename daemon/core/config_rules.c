@@ -251,7 +251,7 @@ on_one(struct loader *ld, struct rule *r, const struct ynode *n)
 		    n->str, dym);
 	else
 		cwarn(ld, n, "unknown event type '%s' (known types: rating, "
-		    "call, complaint); its fields are not checked", n->str);
+		    "call, complaint, contact); its fields are not checked", n->str);
 }
 
 static void
@@ -281,10 +281,8 @@ apply_on(struct loader *ld, const struct ynode *k, const struct ynode *v,
 		on_one(ld, r, v->items[i]);
 }
 
-/* compile_expr: an expression from scalar node n, or NULL after an error
- * placed on the offending token. */
-static struct expr *
-compile_expr(struct loader *ld, const struct ynode *n, const char *what)
+struct expr *
+config_compile_expr(struct loader *ld, const struct ynode *n, const char *what)
 {
 	struct expr_error err;
 	struct expr *e;
@@ -310,7 +308,7 @@ apply_if(struct loader *ld, const struct ynode *k, const struct ynode *v,
 	struct rule *r = target;
 
 	(void)k;
-	if ((r->cond = compile_expr(ld, v, "if")) != NULL) {
+	if ((r->cond = config_compile_expr(ld, v, "if")) != NULL) {
 		r->cond_src = xstrdup(v->str);
 		ld->if_node = v;
 	}
@@ -478,6 +476,8 @@ static const struct kspec rule_keys[] = {
 	SUB("aggregate", agg_keys),
 	SUB("after", after_keys),
 	{ "cooldown", K_DUR, RU(cooldown_ms), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ "case", K_CUSTOM, 0, 0, 0, 0, 0, apply_case_policy, NULL, NULL, 0 },
+	{ "sla", K_DUR, RU(sla_ms), 1, 0, 0, 0, NULL, NULL, NULL, 0 },
 	{ "actions", K_CUSTOM, 0, 0, 0, 0, 0, apply_actions, NULL, NULL, 0 },
 	{ "escalate", K_CUSTOM, 0, 0, 0, 0, 0, apply_escalate, NULL, NULL, 0 },
 };
@@ -510,7 +510,7 @@ agg_alert_if(struct loader *ld, const struct ynode *k, const struct ynode *v,
 
 	(void)k;
 	expr_free(r->aggregate.alert_if);
-	if ((r->aggregate.alert_if = compile_expr(ld, v, "alert_if")) ==
+	if ((r->aggregate.alert_if = config_compile_expr(ld, v, "alert_if")) ==
 	    NULL)
 		return;
 	ac.ld = ld;
@@ -583,6 +583,7 @@ rule_parse(struct loader *ld, const struct ynode *map, size_t idx)
 	r.col = map->col;
 	r.severity = cf->default_severity;
 	r.cooldown_ms = cf->default_cooldown_ms;
+	r.sla_ms = cf->default_sla_ms;
 	r.aggregate.min_samples = 1;
 	ld->if_node = ld->after_node = NULL;
 

@@ -36,7 +36,8 @@ enum fkind {
 	F_INT,		/* integer in [min, max]; max < min: no maximum */
 	F_NUM,		/* number, the same bounds */
 	F_BOOL,		/* true/false/yes/no/1/0 */
-	F_SEVERITY	/* low/medium/high/critical */
+	F_SEVERITY,	/* low/medium/high/critical */
+	F_RESULT	/* a contact's result (contact_results) */
 };
 
 struct fspec {
@@ -93,19 +94,34 @@ static const char *const complaint_names[] = {
 	"severity", "text", NULL
 };
 
+static const struct fspec contact_spec[] = {
+	{ "customer_id",  F_TEXT,     true,  false, 0, 0 },
+	{ "result",	  F_RESULT,   true,  false, 0, 0 },
+};
+static const char *const contact_names[] = {
+	"type", "ts", "customer_id", "result", "case_id", "agent_id",
+	"call_id", "note", NULL
+};
+static const char *const contact_results[] = {
+	"reached", "no_answer", "voicemail", "refused", "wrong_number"
+};
+
 static const struct tspec types[] = {
 	{ "rating", rating_spec, ARRAY_LEN(rating_spec), rating_names,
 	  "rating: needs at least one of csat, nps, ces" },
 	{ "call", call_spec, ARRAY_LEN(call_spec), call_names, NULL },
 	{ "complaint", complaint_spec, ARRAY_LEN(complaint_spec),
 	  complaint_names, NULL },
+	{ "contact", contact_spec, ARRAY_LEN(contact_spec), contact_names,
+	  NULL },
 };
 
 static const char *const severities[] = {
 	"low", "medium", "high", "critical"
 };
 
-const char *const evt_known_types[] = { "rating", "call", "complaint", NULL };
+const char *const evt_known_types[] = { "rating", "call", "complaint",
+    "contact", NULL };
 
 static const struct tspec *
 find_type(const char *type)
@@ -553,6 +569,14 @@ check_value(const char *type, const struct fspec *fs, const struct value *v,
 		problem = "is not one of low, medium, high, critical";
 		for (i = 0; v->kind == V_STR && i < ARRAY_LEN(severities); i++)
 			if (strcmp(v->s, severities[i]) == 0)
+				problem = NULL;
+		break;
+	case F_RESULT:
+		problem = "is not one of reached, no_answer, voicemail, "
+		    "refused, wrong_number";
+		for (i = 0; v->kind == V_STR && i < ARRAY_LEN(contact_results);
+		    i++)
+			if (strcmp(v->s, contact_results[i]) == 0)
 				problem = NULL;
 		break;
 	}

@@ -10,9 +10,12 @@
  * agent_id, queue) fills whatever the saved event lacks, and the alert
  * fields ({{case_id}}, {{step}}, {{severity}}...) come on top.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "command.h"
 #include "sim.h"
@@ -67,10 +70,21 @@ begin(struct sim *s)
  * customer of each.
  */
 static void
-rendered(struct sim *s, size_t from, const char *customer)
+rendered(struct sim *s, size_t from, const char *customer,
+    const struct evt *ev)
 {
 	const char *cust;
-	size_t i;
+	size_t i, k, n = s->nalerts - from;
+	bool keep[64];
+
+	/* the contact policy (store_contact_filter), as the daemon's */
+	if (n > 0 && n <= ARRAY_LEN(keep) && store_contact_filter(s->st, ev,
+	    customer, &s->alerts[from], n, keep, s->now_ms) != n) {
+		for (i = k = 0; i < n; i++)
+			if (keep[i])
+				s->alerts[from + k++] = s->alerts[from + i];
+		s->nalerts = from + k;
+	}
 
 	if (s->nalerts > s->capcust) {
 		s->capcust = s->capalerts > s->nalerts ? s->capalerts :
@@ -86,6 +100,8 @@ rendered(struct sim *s, size_t from, const char *customer)
 			a->event_id = arena_strndup(&s->arena, a->event_id,
 			    strlen(a->event_id));
 		s->customers[i] = cust;
+		store_case_alert(s->st, a, (int64_t)llround(a->fired_ts *
+		    1000));
 	}
 	s->total_alerts += s->nalerts - from;
 }
@@ -138,7 +154,7 @@ run_due(struct sim *s, int64_t t_ms)
 		engine_render(s->cf, &s->stepev, &f, &cr, esc.step,
 		    (double)esc.due_ms / 1000.0, &s->arena, &s->scratch,
 		    &s->alerts, &s->nalerts, &s->capalerts);
-		rendered(s, from, esc.customer_id);
+		rendered(s, from, esc.customer_id, &s->stepev);
 		s->nsteps++;
 	}
 }
@@ -158,16 +174,18 @@ sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
 	run_due(s, t_ms);
 	s->nevents++;
 	n = engine_match(s->cf, ev, s->fires, s->maxfires, &overflow);
-	if (n == 0)
-		return s->nalerts;
 	state_prepare(&req, ev, s->fires, n, s->cands, s->now_ms);
+	if (n == 0 && !req.loop)
+		return s->nalerts;
 	memset(&cr, 0, sizeof(cr));
 	(void)store_decide(s->st, &req, &cr, NULL, 0);	/* unbacked */
-	if (cr.opened) {
+	if (cr.opened)
 		s->ncases++;
+	if (cr.case_id[0] != '\0') {
 		buf_reset(&s->scratch);
 		tmpl_fields_save(ev, &s->scratch);
-		store_case_event(s->st, cr.case_id, s->scratch.data,
+		store_case_joined(s->st, &cr, ev->id, ev->type,
+		    (int64_t)llround(ev->ts * 1000), s->scratch.data,
 		    s->scratch.len);
 	}
 	cv = evt_get(ev, "customer_id");
@@ -182,7 +200,7 @@ sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
 		from = s->nalerts;
 		engine_render(s->cf, ev, &f, &cr, 0, ev->ts, &s->arena,
 		    &s->scratch, &s->alerts, &s->nalerts, &s->capalerts);
-		rendered(s, from, customer);
+		rendered(s, from, customer, ev);
 	}
 	return s->nalerts;
 }
@@ -196,22 +214,57 @@ sim_advance(struct sim *s, int64_t t_ms)
 }
 
 int
-sim_ack(struct sim *s, const char *id, int64_t t_ms)
+sim_command(struct sim *s, const char *op, const char *id, const char *code,
+    const char *note, int64_t t_ms, char *err, size_t errlen)
 {
-	const char *open = store_case_of(s->st, id);
+	const char *names[5], *vals[5], *last, *open = store_case_of(s->st, id);
+	size_t nl[5], vl[5], n = 0, i;
 	struct command c;
 	struct buf answer;
+	char case_id[ENGINE_ID_MAX];
+	json_t *o;
 	int rc;
 
-	/* What the daemon's owner does with "recoveryctl ack" (command.h). */
-	memset(&c, 0, sizeof(c));
-	c.op = CMD_ACK;
-	snprintf(c.case_id, sizeof(c.case_id), "%s", open != NULL ? open : id);
-	snprintf(c.by, sizeof(c.by), "recoveryctl");
+	/* What the daemon's owner does with "recoveryctl OP" (command.h). */
+	last = open != NULL ? open : store_last_case(s->st, id);
+	snprintf(case_id, sizeof(case_id), "%s", last != NULL ? last : id);
+	names[n] = "op";
+	vals[n++] = op;
+	names[n] = "case";
+	vals[n++] = case_id;
+	names[n] = "by";
+	vals[n++] = "recoveryctl";
+	if (code != NULL) {
+		names[n] = "code";
+		vals[n++] = code;
+	}
+	if (note != NULL) {
+		names[n] = "note";
+		vals[n++] = note;
+	}
+	for (i = 0; i < n; i++) {
+		nl[i] = strlen(names[i]);
+		vl[i] = strlen(vals[i]);
+	}
+	(void)command_parse(&c, names, nl, vals, vl, n);
 	buf_init(&answer);
-	rc = command_apply(s->st, &c, t_ms, &answer);
+	rc = command_apply(s->st, s->cf, &c, t_ms, &answer);
+	if (rc != 0 && err != NULL && errlen > 0) {
+		o = json_loadb(answer.data, answer.len, 0, NULL);
+		snprintf(err, errlen, "%s", o != NULL &&
+		    json_string_value(json_object_get(o, "error")) != NULL ?
+		    json_string_value(json_object_get(o, "error")) : "refused");
+		json_decref(o);
+	}
 	buf_free(&answer);
+	command_free(&c);
 	return rc;
+}
+
+int
+sim_ack(struct sim *s, const char *id, int64_t t_ms)
+{
+	return sim_command(s, "ack", id, NULL, NULL, t_ms, NULL, 0);
 }
 
 void

@@ -39,6 +39,11 @@ state_prepare(struct state_req *req, const struct evt *ev,
 	req->queue = text(ev, "queue");
 	req->c = cands;
 	req->n = nfires;
+	req->ev = ev;
+	req->contact = ev->type != NULL && strcmp(ev->type, "contact") == 0;
+	req->loop = req->customer_id[0] != '\0' && (req->contact ||
+	    (ev->type != NULL && strcmp(ev->type, "rating") == 0));
+	req->case_hint = req->contact ? text(ev, "case_id") : "";
 	for (i = 0; i < nfires; i++) {
 		const struct rule *r = fires[i].rule;
 		struct state_cand *c = &cands[i];

@@ -176,6 +176,15 @@ key_cust(const struct store *st, struct buf *b, const char *cust)
 	store_key_part(b, cust, strlen(cust));
 }
 
+void
+key_contacts(const struct store *st, struct buf *b, const char *cust)
+{
+	buf_reset(b);
+	buf_append(b, st->prefix, st->plen);
+	buf_append(b, "contacts:", 9);
+	store_key_part(b, cust, strlen(cust));
+}
+
 /* Case IDs are generated ("c-" + an entry ID) and named as they are, as
  * recoveryctl names them. */
 void
@@ -205,6 +214,7 @@ key_kind(const struct store *st, const char *key, size_t klen)
 		int		 kind;
 	} kinds[] = {
 		{ "k:", EK_KEY }, { "opencase:", EK_CUST }, { "case:", EK_CASE },
+		{ "contacts:", EK_CONTACTS },
 	};
 	size_t i, l;
 
@@ -253,6 +263,16 @@ case_clear(struct scase *cs)
 	free(cs->acked_at);
 	free(cs->resolved_at);
 	free(cs->note);
+	free(cs->owner);
+	free(cs->resolved_by);
+	free(cs->code);
+	free(cs->outcome);
+	buf_free(&cs->outcomes);
+	free(cs->before);
+	free(cs->after);
+	for (i = 0; i < cs->nhist; i++)
+		free(cs->hist[i]);
+	free(cs->hist);
 	buf_free(&cs->rules);
 	buf_free(&cs->events);
 	for (i = 0; i < cs->nst; i++) {
@@ -333,6 +353,11 @@ ent_free(struct ent *e)
 		break;
 	case EK_CUST:
 		free(e->u.cust);
+		break;
+	case EK_CONTACTS:
+		free(e->contacts);
+		e->contacts = NULL;
+		e->ncontacts = 0;
 		break;
 	case EK_CASE:
 		case_clear(&e->u.cs);
@@ -499,6 +524,7 @@ store_free(struct store *st)
 		return;
 	store_heap_clear(st);
 	free(st->heap);
+	free(st->notes);
 	hm_free(&st->ents, ent_free_v);
 	hm_free(&st->done, store_done_free);
 	zops_clear(st);
@@ -566,12 +592,25 @@ store_walk(struct store *st, const struct state_req *req, walk_fn visit,
 				return false;
 		}
 	}
-	if (req->n == 0 || req->customer_id == NULL ||
+	if ((req->n == 0 && !req->loop) || req->customer_id == NULL ||
 	    req->customer_id[0] == '\0')
 		return true;
+	if (req->case_hint != NULL && req->case_hint[0] != '\0' &&
+	    strlen(req->case_hint) < ENGINE_ID_MAX &&
+	    strchr(req->case_hint, ':') == NULL) {
+		key_case(st, &st->kb, req->case_hint);
+		if (!visit(st, &st->kb, EK_CASE, ctx))
+			return false;
+	}
 	key_cust(st, &st->kb, req->customer_id);
 	if (!visit(st, &st->kb, EK_CUST, ctx))
 		return false;
+	/* the contact policy counts what reaches the customer */
+	if (req->n > 0 && st->o.cf != NULL && st->o.cf->contact_max > 0) {
+		key_contacts(st, &st->kb, req->customer_id);
+		if (!visit(st, &st->kb, EK_CONTACTS, ctx))
+			return false;
+	}
 	cu = ent_find(st, st->kb.data, st->kb.len);
 	if (cu == NULL || !cu->resident || cu->u.cust == NULL)
 		return true;
@@ -622,6 +661,41 @@ store_needs_case(struct store *st, const char *case_id, store_need_fn fn,
 		return;
 	key_cust(st, &st->kb, e->u.cs.customer);
 	need(st, &st->kb, EK_CUST, fn, ctx);
+	if (st->o.cf != NULL && st->o.cf->contact_max > 0) {
+		key_contacts(st, &st->kb, e->u.cs.customer);
+		need(st, &st->kb, EK_CONTACTS, fn, ctx);
+	}
+}
+
+/* cust_contacts: "<ms>,<ms>..." into e's contact times; -1 when it is
+ * not that (at most 1000 of them). */
+static int
+cust_contacts(struct ent *e, const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	char num[24], *q;
+	size_t n;
+
+	while (p < end) {
+		for (n = 0; p + n < end && p[n] != ',' && n < sizeof(num) - 1;
+		    n++)
+			num[n] = p[n];
+		num[n] = '\0';
+		if (n == 0 || e->ncontacts >= 1000)
+			return -1;
+		e->contacts = xreallocarray(e->contacts, e->ncontacts + 1,
+		    sizeof(*e->contacts));
+		e->contacts[e->ncontacts] = strtoll(num, &q, 10);
+		if (*q != '\0')
+			return -1;
+		e->ncontacts++;
+		p += n;
+		if (p < end && *p == ',')
+			p++;
+		else if (p < end)
+			return -1;
+	}
+	return 0;
 }
 
 /* loadable: the entity under key, created if need be, when it is not
@@ -675,6 +749,18 @@ store_load_string(struct store *st, const char *key, size_t klen,
 			return -1;
 		}
 		e->u.cust = xstrndup(val, vlen);
+		return 0;
+	}
+	if (e->kind == EK_CONTACTS) {
+		if (cust_contacts(e, val, vlen) == -1) {
+			log_warnx("state: %.*s does not hold contact times; "
+			    "taken as none", (int)(klen > 200 ? 200 : klen),
+			    key);
+			free(e->contacts);
+			e->contacts = NULL;
+			e->ncontacts = 0;
+			return -1;
+		}
 		return 0;
 	}
 	if (ks_decode(st, &e->u.ks, val, vlen) == -1) {

@@ -23,6 +23,10 @@
 
 /* --- the unbacked schedule ------------------------------------------------- */
 
+static int64_t	outcome_timer(const struct store *, const struct scase *);
+static void	outcome_set(struct store *, struct ent *, const char *word,
+		    int64_t at_ms, const char *event_id, const char *after);
+
 static bool
 pend_before(const struct pend *a, const struct pend *b)
 {
@@ -113,16 +117,213 @@ static bool
 live(struct store *st)
 {
 	struct pend p;
+	struct cstep *s;
 
 	while (st->nheap > 0) {
 		p = st->heap[0];
-		if (p.cs->u.cs.exists && p.cs->u.cs.state == CASE_OPEN &&
-		    pending(&p.cs->u.cs, p.rule, p.step) != NULL)
+		/* (a step of a case that was resolved and reopened is
+		 * pending again, due from the reopening: not this entry) */
+		if (p.cs->u.cs.exists && CASE_LIVE(p.cs->u.cs.state) &&
+		    (s = pending(&p.cs->u.cs, p.rule, p.step)) != NULL &&
+		    tadd(p.cs->u.cs.base_ms, s->after_ms) == p.due)
+			return true;
+		if (strcmp(p.rule, OUTCOME_RULE) == 0 &&
+		    outcome_timer(st, &p.cs->u.cs) == p.due)
 			return true;
 		p = heap_pop(st);
 		free(p.rule);
 	}
 	return false;
+}
+
+/* --- history --------------------------------------------------------------- */
+
+/*
+ * A case's history is append-only: each change adds one JSON object
+ * {"at": RFC 3339, "kind": ..., ...}, kept here until store_changes
+ * hands it over (SO_RPUSH to <case key>:history, the newest
+ * cases.history kept). Nothing reads it back to decide.
+ */
+
+/* hist_begin: '{"at":"...","kind":"KIND"' into b (reset). */
+static void
+hist_begin(struct buf *b, int64_t at_ms, const char *kind)
+{
+	char when[48];
+
+	format_rfc3339((double)at_ms / 1000.0, when, sizeof(when));
+	buf_reset(b);
+	buf_puts(b, "{\"at\":\"");
+	buf_puts(b, when);
+	buf_puts(b, "\",\"kind\":\"");
+	buf_puts(b, kind);
+	buf_putc(b, '"');
+}
+
+/* hist_str: ',"key":"val"' (val JSON-escaped; NULL: nothing). */
+static void
+hist_str(struct buf *b, const char *key, const char *val)
+{
+	if (val == NULL)
+		return;
+	buf_printf(b, ",\"%s\":", key);
+	buf_json_string(b, val, strlen(val));
+}
+
+/* hist_end: close b and append it to the case's history. */
+static void
+hist_end(struct store *st, struct ent *e, struct buf *b)
+{
+	struct scase *cs = &e->u.cs;
+
+	size_t max = st->o.cf != NULL && st->o.cf->history_max > 0 ?
+	    (size_t)st->o.cf->history_max : 200;
+
+	buf_putc(b, '}');
+	/* The list keeps the newest max; so does memory until they are
+	 * handed over (an unbacked store never hands them over). */
+	if (cs->nhist >= max) {
+		free(cs->hist[0]);
+		memmove(cs->hist, cs->hist + 1, (cs->nhist - 1) *
+		    sizeof(*cs->hist));
+		cs->nhist--;
+	}
+	cs->hist = xreallocarray(cs->hist, cs->nhist + 1, sizeof(*cs->hist));
+	cs->hist[cs->nhist++] = xstrndup(b->data, b->len);
+	ent_dirty(st, e);
+}
+
+/* hist: one entry of kind with n key/value text pairs kv. */
+static void
+hist(struct store *st, struct ent *e, int64_t at_ms, const char *kind,
+    const char *const *kv, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	hist_begin(&b, at_ms, kind);
+	for (i = 0; i < n; i++)
+		hist_str(&b, kv[2 * i], kv[2 * i + 1]);
+	hist_end(st, e, &b);
+	buf_free(&b);
+}
+
+/* --- outcomes ---------------------------------------------------------------- */
+
+/* first_rule: the first of the case's rules, into out. */
+static void
+first_rule(const struct scase *cs, char *out, size_t cap)
+{
+	const char *p = cs->rules.data != NULL ? cs->rules.data : "";
+	const char *q = strchr(p, ',');
+
+	snprintf(out, cap, "%.*s", (int)(q != NULL ? (size_t)(q - p) :
+	    strlen(p)), p);
+}
+
+static void	member(const struct scase *, const char *rule, int step,
+		    char *out, size_t cap);
+
+/* outcome_timer: when the resolved case cs's outcome becomes unknown,
+ * or -1 when it is not pending. */
+static int64_t
+outcome_timer(const struct store *st, const struct scase *cs)
+{
+	int64_t w = st->o.cf != NULL ? st->o.cf->outcome_within_ms :
+	    30 * 86400000LL;
+
+	if (!cs->exists || cs->state != CASE_RESOLVED || cs->outcome != NULL ||
+	    cs->resolved_ms <= 0)
+		return -1;
+	return tadd(cs->resolved_ms, w);
+}
+
+/* outcome_pending: a rating at now_ms is the outcome of cs. */
+static bool
+outcome_pending(const struct store *st, const struct scase *cs,
+    int64_t now_ms)
+{
+	int64_t end = outcome_timer(st, cs);
+
+	return end >= 0 && now_ms >= cs->resolved_ms && now_ms <= end;
+}
+
+/* rating_text: "csat=1 nps=3" of an event's scores ("" without). */
+static void
+rating_text(const struct evt *ev, struct buf *b)
+{
+	static const char *const scores[] = { "csat", "nps", "ces" };
+	const struct value *v;
+	size_t i;
+
+	buf_reset(b);
+	for (i = 0; ev != NULL && i < ARRAY_LEN(scores); i++)
+		if ((v = evt_get(ev, scores[i])) != NULL && v->has_num) {
+			if (b->len > 0)
+				buf_putc(b, ' ');
+			buf_printf(b, "%s=%.15g", scores[i], v->num);
+		}
+	if (b->data == NULL)
+		buf_append(b, "", 0);
+}
+
+/*
+ * outcome_set: the resolution's outcome of case e (recovered,
+ * not_recovered, unknown), at at_ms, from event event_id with the
+ * rating after (NULL: none); recorded in the hash (outcome, outcome_at,
+ * rating_after, and appended to outcomes, one word per resolution), the
+ * history, and the store's outcome counts.
+ */
+static void
+outcome_set(struct store *st, struct ent *e, const char *word,
+    int64_t at_ms, const char *event_id, const char *after)
+{
+	struct scase *cs = &e->u.cs;
+	const char *kv[] = { "outcome", word, "event_id", event_id, "rating",
+	    after };
+	char m[ENGINE_ID_MAX + 160];
+
+	if (outcome_timer(st, cs) >= 0 && st->o.backed) {
+		member(cs, OUTCOME_RULE, 1, m, sizeof(m));
+		zop_push(st, false, Z_SCHED, m, 0);
+	}
+	free(cs->outcome);
+	cs->outcome = xstrdup(word);
+	cs->outcome_ms = at_ms;
+	free(cs->after);
+	cs->after = after != NULL ? xstrdup(after) : NULL;
+	if (cs->outcomes.len > 0)
+		buf_putc(&cs->outcomes, ',');
+	buf_puts(&cs->outcomes, word);
+	cs->dirty |= CF_OUTCOME;
+	hist(st, e, at_ms, "outcome", kv, 3);
+	{
+		char r[128];
+
+		first_rule(cs, r, sizeof(r));
+		store_note_add(st, SN_OUTCOME, r, word, 0);
+	}
+	st->outcomes[strcmp(word, "recovered") == 0 ? 0 :
+	    strcmp(word, "not_recovered") == 0 ? 1 : 2]++;
+}
+
+/* outcome_clear: a resolution starts a new outcome window (or a reopened
+ * case waits for its next one): no outcome in the hash. */
+static void
+outcome_clear(struct store *st, struct ent *e)
+{
+	struct scase *cs = &e->u.cs;
+
+	(void)st;
+	if (cs->outcome == NULL && cs->after == NULL)
+		return;
+	free(cs->outcome);
+	cs->outcome = NULL;
+	free(cs->after);
+	cs->after = NULL;
+	cs->outcome_ms = 0;
+	cs->dirty |= CF_OUTCOME;
 }
 
 /* --- cases --------------------------------------------------------------- */
@@ -185,7 +386,7 @@ schedule(struct store *st, struct ent *e, const struct rule *r)
 		s->step = (int)i + 1;
 		s->run = false;
 		cs->dirty |= CF_STEPS;
-		due = tadd(cs->opened_ms, s->after_ms);
+		due = tadd(cs->base_ms, s->after_ms);
 		if (st->o.backed) {
 			member(cs, r->name, s->step, m, sizeof(m));
 			zop_push(st, true, Z_SCHED, m, (double)due);
@@ -270,6 +471,7 @@ open_case(struct store *st, const struct state_req *req, struct ent *cu)
 	struct scase *cs;
 	char id[ENGINE_ID_MAX];
 	double opened;
+	struct buf rt;
 
 	snprintf(id, sizeof(id), "c-%s", req->entry_id);
 	key_case(st, &st->kb, id);
@@ -288,7 +490,13 @@ open_case(struct store *st, const struct state_req *req, struct ent *cu)
 	cs->queue = xstrdup(N(req->queue));
 	cs->entry = xstrdup(req->entry_id);
 	cs->state = CASE_OPEN;
-	cs->opened_ms = req->now_ms;
+	cs->opened_ms = cs->base_ms = req->now_ms;
+	if (req->ev != NULL && !req->contact) {
+		buf_init(&rt);
+		rating_text(req->ev, &rt);
+		cs->before = rt.len > 0 ? xstrdup(rt.data) : NULL;
+		buf_free(&rt);
+	}
 	cs->dirty = CF_OPEN;
 	ent_dirty(st, e);
 	free(cu->u.cust);
@@ -300,23 +508,210 @@ open_case(struct store *st, const struct state_req *req, struct ent *cu)
 	return e;
 }
 
+/* casing: candidate i fired and opens or joins a case (not case: none). */
+static bool
+casing(const struct state_req *req, size_t i)
+{
+	return req->c[i].fired && !req->c[i].rule->no_case;
+}
+
+/* rules_text: the fired rules' names, comma-separated, into b. */
+static void
+rules_text(const struct state_req *req, struct buf *b)
+{
+	size_t i;
+
+	buf_reset(b);
+	for (i = 0; i < req->n; i++)
+		if (casing(req, i)) {
+			if (b->len > 0)
+				buf_putc(b, ',');
+			buf_puts(b, req->c[i].rule->name);
+		}
+	if (b->data == NULL)
+		buf_append(b, "", 0);
+}
+
+/*
+ * reopen: the resolved case e comes back (a firing within
+ * cases.reopen_within of its resolution, or a person's reopen): state
+ * reopened, counted, its escalation starting over from now with the
+ * steps of its rules, open again in the index and the customer's case.
+ */
+static void
+reopen(struct store *st, struct ent *e, struct ent *cu, int64_t now_ms)
+{
+	struct scase *cs = &e->u.cs;
+	const struct rule *r;
+	struct buf names;
+	const char *p, *q, *end;
+	char name[128];
+	size_t i;
+
+	/* the resolution did not hold (SPEC: a bad rating that reopens the
+	 * case is that resolution's outcome) */
+	if (outcome_timer(st, cs) >= 0)
+		outcome_set(st, e, "not_recovered", now_ms, NULL, NULL);
+	outcome_clear(st, e);
+	cs->state = CASE_REOPENED;
+	cs->reopened++;
+	if (cs->due_ms > 0) {
+		/* its SLA again, from the reopening */
+		cs->due_ms = tadd(now_ms, cs->due_ms - cs->base_ms);
+		cs->dirty |= CF_DUE;
+		zop_push(st, true, Z_DUE, cs->id, (double)cs->due_ms);
+	}
+	cs->base_ms = now_ms;
+	cs->dirty |= CF_STATE | CF_REOPEN | CF_STEPS;
+	for (i = 0; i < cs->nst; i++) {
+		free(cs->st[i].chans);
+		free(cs->st[i].rule);
+	}
+	cs->nst = 0;
+	/* its rules' steps again, once each (the once-per-case rule) */
+	buf_init(&names);
+	buf_append(&names, cs->rules.data != NULL ? cs->rules.data : "",
+	    cs->rules.len);
+	p = names.data;
+	end = p + names.len;
+	while (p != NULL && p < end) {
+		if ((q = memchr(p, ',', (size_t)(end - p))) == NULL)
+			q = end;
+		snprintf(name, sizeof(name), "%.*s", (int)(q - p), p);
+		if (st->o.cf != NULL && (r = config_rule(st->o.cf, name)) !=
+		    NULL)
+			schedule(st, e, r);
+		p = q + 1;
+	}
+	buf_free(&names);
+	zop_push(st, true, Z_OPEN, cs->id, (double)cs->opened_ms);
+	if (cu != NULL && (cu->u.cust == NULL ||
+	    strcmp(cu->u.cust, cs->id) != 0)) {
+		free(cu->u.cust);
+		cu->u.cust = xstrdup(cs->id);
+	}
+	if (cu != NULL)
+		ent_dirty(st, cu);
+	ent_dirty(st, e);
+}
+
+/* may_reopen: a firing at now_ms reopens the resolved case cs. */
+static bool
+may_reopen(const struct store *st, const struct scase *cs, int64_t now_ms)
+{
+	int64_t w = st->o.cf != NULL ? st->o.cf->reopen_within_ms : 0;
+
+	return cs->state == CASE_RESOLVED && w > 0 && cs->resolved_ms > 0 &&
+	    now_ms >= cs->resolved_ms && now_ms - cs->resolved_ms <= w;
+}
+
+/* sla_due: the earliest due time the fired rules' sla give, or 0. */
+static int64_t
+sla_due(const struct state_req *req)
+{
+	int64_t due = 0, d;
+	size_t i;
+
+	for (i = 0; i < req->n; i++)
+		if (casing(req, i) && req->c[i].rule->sla_ms > 0) {
+			d = tadd(req->now_ms, req->c[i].rule->sla_ms);
+			if (due == 0 || d < due)
+				due = d;
+		}
+	return due;
+}
+
+/*
+ * loop_event: what a rating or a contact means for the customer's case
+ * e (may be NULL): a rating after a resolution is its outcome (a rating
+ * that reopens the case, fires, is not_recovered; else cases.recovered_if
+ * decides); a contact joins the open case's history (its case_id's case
+ * when that one is open), the first "reached" setting first_contact_at.
+ */
+static void
+loop_event(struct store *st, const struct state_req *req, struct ent *e,
+    bool fires)
+{
+	const struct config *cf = st->o.cf;
+	struct scase *cs;
+	struct ent *t = NULL;
+	struct buf b;
+	const char *word, *result;
+
+	if (!req->contact) {
+		if (e == NULL || !e->u.cs.exists ||
+		    !outcome_pending(st, &e->u.cs, req->now_ms))
+			return;
+		if (fires && may_reopen(st, &e->u.cs, req->now_ms))
+			word = "not_recovered";
+		else
+			word = cf != NULL && cf->recovered_if != NULL &&
+			    expr_eval(cf->recovered_if, evt_lookup,
+			    (void *)req->ev) ? "recovered" : "not_recovered";
+		buf_init(&b);
+		rating_text(req->ev, &b);
+		outcome_set(st, e, word, req->now_ms, req->entry_id, b.data);
+		buf_free(&b);
+		return;
+	}
+	if (req->case_hint != NULL && req->case_hint[0] != '\0' &&
+	    strchr(req->case_hint, ':') == NULL) {
+		key_case(st, &st->kb, req->case_hint);
+		t = ent_find(st, st->kb.data, st->kb.len);
+		if (t != NULL && (!t->resident || t->kind != EK_CASE ||
+		    !t->u.cs.exists || t->u.cs.state == CASE_RESOLVED ||
+		    t->u.cs.customer == NULL ||
+		    strcmp(t->u.cs.customer, req->customer_id) != 0))
+			t = NULL;
+	}
+	if (t == NULL && e != NULL && e->u.cs.exists &&
+	    e->u.cs.state != CASE_RESOLVED)
+		t = e;
+	if (t == NULL)
+		return;
+	cs = &t->u.cs;
+	result = evt_get(req->ev, "result") != NULL &&
+	    evt_get(req->ev, "result")->kind == V_STR ?
+	    evt_get(req->ev, "result")->s : "";
+	{
+		const struct value *ag = evt_get(req->ev, "agent_id"),
+		    *no = evt_get(req->ev, "note");
+		const char *kv[] = { "result", result, "event_id",
+		    req->entry_id, "agent_id", ag != NULL && ag->kind == V_STR ?
+		    ag->s : NULL, "note", no != NULL && no->kind == V_STR ?
+		    no->s : NULL };
+
+		hist(st, t, req->now_ms, "contact", kv, 4);
+	}
+	if (strcmp(result, "reached") == 0 && cs->contact_ms == 0) {
+		cs->contact_ms = req->now_ms;
+		cs->dirty |= CF_CONTACT;
+		store_note_add(st, SN_CONTACT, NULL, NULL, req->now_ms -
+		    cs->opened_ms);
+	}
+}
+
 void
 case_decide(struct store *st, const struct state_req *req,
     struct case_ref *cr)
 {
 	struct ent *cu, *e = NULL;
 	struct scase *cs;
+	struct buf b;
 	size_t i;
 	int sev = 0;
+	int64_t due;
 	bool any = false;
+	const char *kv[4];
 
 	for (i = 0; i < req->n; i++)
-		if (req->c[i].fired) {
+		if (casing(req, i)) {
 			any = true;
 			if (req->c[i].rule->severity > sev)
 				sev = req->c[i].rule->severity;
 		}
-	if (!any || req->customer_id == NULL || req->customer_id[0] == '\0')
+	if ((!any && !req->loop) || req->customer_id == NULL ||
+	    req->customer_id[0] == '\0')
 		return;
 	key_cust(st, &st->kb, req->customer_id);
 	cu = ent_use(st, EK_CUST, st->kb.data, st->kb.len);
@@ -324,17 +719,50 @@ case_decide(struct store *st, const struct state_req *req,
 		key_case(st, &st->kb, cu->u.cust);
 		e = ent_use(st, EK_CASE, st->kb.data, st->kb.len);
 	}
-	if (e == NULL || !e->u.cs.exists || e->u.cs.state == CASE_RESOLVED) {
+	if (req->loop)
+		loop_event(st, req, e, any);
+	if (!any)
+		return;
+	buf_init(&b);
+	rules_text(req, &b);
+	kv[0] = "rules";
+	kv[1] = b.data;
+	kv[2] = "event_id";
+	kv[3] = req->entry_id;
+	if (e != NULL && e->u.cs.exists && may_reopen(st, &e->u.cs,
+	    req->now_ms)) {
+		reopen(st, e, cu, req->now_ms);
+		hist(st, e, req->now_ms, "reopened", kv, 2);
+	} else if (e == NULL || !e->u.cs.exists ||
+	    e->u.cs.state == CASE_RESOLVED) {
 		e = open_case(st, req, cu);
 		cr->opened = true;
+		e->u.cs.due_ms = sla_due(req);
+		if (e->u.cs.due_ms > 0)
+			zop_push(st, true, Z_DUE, e->u.cs.id,
+			    (double)e->u.cs.due_ms);
+		hist(st, e, req->now_ms, "opened", kv, 2);
+		for (i = 0; i < req->n; i++)
+			if (casing(req, i)) {
+				store_note_add(st, SN_OPENED,
+				    req->c[i].rule->name, NULL, 0);
+				break;
+			}
+	} else if ((due = sla_due(req)) > 0 && (e->u.cs.due_ms == 0 ||
+	    due < e->u.cs.due_ms)) {
+		e->u.cs.due_ms = due;
+		e->u.cs.dirty |= CF_DUE;
+		if (CASE_LIVE(e->u.cs.state) || e->u.cs.state == CASE_ACKED)
+			zop_push(st, true, Z_DUE, e->u.cs.id, (double)due);
 	}
+	buf_free(&b);
 	cs = &e->u.cs;
 	if (sev > cs->severity) {
 		cs->severity = sev;
 		cs->dirty |= CF_SEVERITY;
 	}
 	for (i = 0; i < req->n; i++)
-		if (req->c[i].fired && !list_has(&cs->rules,
+		if (casing(req, i) && !list_has(&cs->rules,
 		    req->c[i].rule->name)) {
 			if (cs->rules.len > 0)
 				buf_putc(&cs->rules, ',');
@@ -343,9 +771,9 @@ case_decide(struct store *st, const struct state_req *req,
 	add_event(cs, req->entry_id);
 	cs->dirty |= CF_RULES;
 	/* An acknowledged case never escalates: nothing to add. */
-	if (cs->state == CASE_OPEN)
+	if (CASE_LIVE(cs->state))
 		for (i = 0; i < req->n; i++)
-			if (req->c[i].fired)
+			if (casing(req, i))
 				schedule(st, e, req->c[i].rule);
 	ent_dirty(st, e);
 	snprintf(cr->case_id, sizeof(cr->case_id), "%s", cs->id);
@@ -434,7 +862,7 @@ run(struct store *st, struct ent *e, struct cstep *s, struct esc_due *out)
 	snprintf(out->case_id, sizeof(out->case_id), "%s", cs->id);
 	snprintf(out->rule, sizeof(out->rule), "%s", s->rule);
 	out->step = s->step;
-	out->due_ms = tadd(cs->opened_ms, s->after_ms);
+	out->due_ms = tadd(cs->base_ms, s->after_ms);
 	snprintf(out->customer_id, sizeof(out->customer_id), "%s",
 	    N(cs->customer));
 	snprintf(out->call_id, sizeof(out->call_id), "%s", N(cs->call));
@@ -453,11 +881,21 @@ store_due(struct store *st, int64_t now_ms, struct esc_due *out)
 	if (st->o.backed || now_ms < 0 || !live(st) ||
 	    st->heap[0].due > now_ms)
 		return false;
-	p = heap_pop(st);
-	s = pending(&p.cs->u.cs, p.rule, p.step);
-	free(p.rule);
-	run(st, p.cs, s, out);
-	return true;
+	for (;;) {
+		p = heap_pop(st);
+		if (strcmp(p.rule, OUTCOME_RULE) == 0) {
+			/* no rating within cases.outcome_within */
+			free(p.rule);
+			outcome_set(st, p.cs, "unknown", p.due, NULL, NULL);
+			if (!live(st) || st->heap[0].due > now_ms)
+				return false;
+			continue;
+		}
+		s = pending(&p.cs->u.cs, p.rule, p.step);
+		free(p.rule);
+		run(st, p.cs, s, out);
+		return true;
+	}
 }
 
 int64_t
@@ -519,7 +957,6 @@ store_step(struct store *st, const char *m, size_t mlen, int64_t now_ms,
 	int step;
 	bool ok;
 
-	(void)now_ms;
 	if (store_parse_member(m, mlen, id, sizeof(id), &step, rule,
 	    sizeof(rule)) == -1) {
 		/* not a member this store writes: obsolete */
@@ -536,10 +973,15 @@ store_step(struct store *st, const char *m, size_t mlen, int64_t now_ms,
 	if (e == NULL || !e->resident || e->kind != EK_CASE)
 		return false;
 	s = NULL;
-	ok = e->u.cs.exists && e->u.cs.state == CASE_OPEN &&
+	ok = e->u.cs.exists && CASE_LIVE(e->u.cs.state) &&
 	    (s = pending(&e->u.cs, rule, step)) != NULL;
 	if (ok)
 		run(st, e, s, out);
+	else if (strcmp(rule, OUTCOME_RULE) == 0 &&
+	    outcome_timer(st, &e->u.cs) >= 0)
+		/* no rating within cases.outcome_within (its member goes
+		 * below; nothing to render) */
+		outcome_set(st, e, "unknown", now_ms, NULL, NULL);
 	buf_init(&k);
 	buf_append(&k, m, mlen);
 	zop_push(st, false, Z_SCHED, k.data, 0);
@@ -598,11 +1040,12 @@ store_ack(struct store *st, const char *case_id, const char *by,
 	struct ent *e = case_ent(st, case_id);
 	struct scase *cs;
 	char when[48];
+	const char *kv[] = { "by", N(by), "note", note };
 
 	if (e == NULL)
 		return -1;
 	cs = &e->u.cs;
-	if (cs->state != CASE_OPEN)
+	if (!CASE_LIVE(cs->state))
 		return 0;
 	cs->state = CASE_ACKED;
 	free(cs->acked_by);
@@ -614,30 +1057,56 @@ store_ack(struct store *st, const char *case_id, const char *by,
 	set_note(cs, note);
 	ent_dirty(st, e);
 	unschedule(st, cs);
+	hist(st, e, now_ms, "ack", kv, 2);
+	store_note_add(st, SN_ACKED, NULL, NULL, now_ms - cs->opened_ms);
 	return 0;
 }
 
 int
-store_resolve(struct store *st, const char *case_id, const char *note,
-    int64_t now_ms)
+store_resolve(struct store *st, const char *case_id, const char *by,
+    const char *code, const char *note, int64_t now_ms)
 {
 	struct ent *e = case_ent(st, case_id), *cu, *ev;
 	struct scase *cs;
 	char when[48];
+	const char *kv[] = { "by", by, "code", code, "note", note };
+	bool keep_cust;
 
 	if (e == NULL)
 		return -1;
 	cs = &e->u.cs;
 	if (cs->state == CASE_RESOLVED)
 		return 0;
-	if (cs->state == CASE_OPEN)
+	if (CASE_LIVE(cs->state))
 		unschedule(st, cs);
 	cs->state = CASE_RESOLVED;
+	cs->resolved_ms = now_ms;
 	format_rfc3339((double)now_ms / 1000.0, when, sizeof(when));
 	free(cs->resolved_at);
 	cs->resolved_at = xstrdup(when);
+	free(cs->resolved_by);
+	cs->resolved_by = by != NULL ? xstrdup(by) : NULL;
+	free(cs->code);
+	cs->code = code != NULL ? xstrdup(code) : NULL;
 	cs->dirty |= CF_STATE | CF_RESOLVED | CF_TTL;
 	set_note(cs, note);
+	hist(st, e, now_ms, "resolve", kv, 3);
+	store_note_add(st, SN_RESOLVED, NULL, code, now_ms - cs->opened_ms);
+	if (cs->due_ms > 0)
+		zop_push(st, false, Z_DUE, cs->id, 0);
+	/* its outcome: the customer's next rating, or unknown after
+	 * cases.outcome_within */
+	outcome_clear(st, e);
+	{
+		char m[ENGINE_ID_MAX + 160];
+		int64_t due = outcome_timer(st, cs);
+
+		if (st->o.backed) {
+			member(cs, OUTCOME_RULE, 1, m, sizeof(m));
+			zop_push(st, true, Z_SCHED, m, (double)due);
+		} else
+			heap_push(st, e, OUTCOME_RULE, 1, due);
+	}
 	ent_dirty(st, e);
 	zop_push(st, false, Z_OPEN, cs->id, 0);
 	/* its opening event goes with it */
@@ -649,15 +1118,254 @@ store_resolve(struct store *st, const char *case_id, const char *note,
 		zop_push(st, false, Z_EXPIRE, st->kb.data,
 		    (double)CASE_KEEP_MS);
 	}
+	/* The customer's entity keeps naming it while it may reopen (it
+	 * then expires, store_write.c), else lets go. */
+	keep_cust = st->o.cf != NULL && st->o.cf->reopen_within_ms > 0;
 	if (cs->customer != NULL) {
 		key_cust(st, &st->kb, cs->customer);
 		cu = ent_find(st, st->kb.data, st->kb.len);
 		if (cu != NULL && cu->resident && cu->u.cust != NULL &&
 		    strcmp(cu->u.cust, cs->id) == 0) {
-			free(cu->u.cust);
-			cu->u.cust = NULL;
+			if (!keep_cust) {
+				free(cu->u.cust);
+				cu->u.cust = NULL;
+			}
 			ent_dirty(st, cu);
 		}
 	}
 	return 0;
+}
+
+int
+store_assign(struct store *st, const char *case_id, const char *to,
+    const char *by, int64_t now_ms)
+{
+	struct ent *e = case_ent(st, case_id);
+	struct scase *cs;
+	const char *kv[] = { "to", to, "by", by };
+
+	if (e == NULL)
+		return -1;
+	cs = &e->u.cs;
+	if (cs->owner != NULL && strcmp(cs->owner, to) == 0)
+		return 0;
+	free(cs->owner);
+	cs->owner = xstrdup(to);
+	cs->dirty |= CF_OWNER;
+	hist(st, e, now_ms, "assign", kv, 2);
+	return 0;
+}
+
+int
+store_note(struct store *st, const char *case_id, const char *text,
+    const char *by, int64_t now_ms)
+{
+	struct ent *e = case_ent(st, case_id);
+	const char *kv[] = { "by", by, "text", text };
+
+	if (e == NULL)
+		return -1;
+	set_note(&e->u.cs, text);
+	hist(st, e, now_ms, "note", kv, 2);
+	return 0;
+}
+
+int
+store_reopen(struct store *st, const char *case_id, const char *by,
+    int64_t now_ms)
+{
+	struct ent *e = case_ent(st, case_id), *cu = NULL, *other;
+	struct scase *cs;
+	const char *kv[] = { "by", by };
+
+	if (e == NULL)
+		return -1;
+	cs = &e->u.cs;
+	if (cs->state != CASE_RESOLVED)
+		return -2;
+	if (cs->customer != NULL && cs->customer[0] != '\0') {
+		key_cust(st, &st->kb, cs->customer);
+		cu = ent_find(st, st->kb.data, st->kb.len);
+		if (cu != NULL && !cu->resident)
+			cu = NULL;
+		/* one open case per customer */
+		if (cu != NULL && cu->u.cust != NULL &&
+		    strcmp(cu->u.cust, cs->id) != 0 &&
+		    (other = case_ent(st, cu->u.cust)) != NULL &&
+		    other->u.cs.state != CASE_RESOLVED)
+			return -3;
+	}
+	reopen(st, e, cu, now_ms);
+	hist(st, e, now_ms, "reopen", kv, 1);
+	return 0;
+}
+
+void
+store_case_history(struct store *st, const char *case_id, int64_t at_ms,
+    const char *kind, const char *const *kv, size_t n, const char *raw_key,
+    const char *raw, size_t rawlen)
+{
+	struct ent *e = case_ent(st, case_id);
+	struct buf b;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	buf_init(&b);
+	hist_begin(&b, at_ms, kind);
+	for (i = 0; i < n; i++)
+		hist_str(&b, kv[2 * i], kv[2 * i + 1]);
+	if (raw_key != NULL && raw != NULL && rawlen > 0) {
+		buf_printf(&b, ",\"%s\":", raw_key);
+		buf_append(&b, raw, rawlen);
+	}
+	hist_end(st, e, &b);
+	buf_free(&b);
+}
+
+void
+store_case_alert(struct store *st, const struct alert *al, int64_t at_ms)
+{
+	char step[16];
+	const char *kv[] = { "alert_id", al->alert_id, "channel",
+	    al->channel != NULL ? al->channel->name : "", "rule",
+	    al->rule != NULL ? al->rule->name : "", "step", step, "message",
+	    al->message };
+
+	if (al->case_id[0] == '\0')
+		return;
+	snprintf(step, sizeof(step), "%d", al->step);
+	store_case_history(st, al->case_id, at_ms, al->step > 0 ? "step" :
+	    "alert", kv, 5, NULL, NULL, 0);
+}
+
+void
+store_case_joined(struct store *st, const struct case_ref *cr,
+    const char *event_id, const char *type, int64_t at_ms, const char *json,
+    size_t len)
+{
+	const char *kv[] = { "event_id", event_id, "type", type };
+
+	if (cr->case_id[0] == '\0')
+		return;
+	if (cr->opened)
+		store_case_event(st, cr->case_id, json, len);
+	store_case_history(st, cr->case_id, at_ms, "event", kv, 2, "fields",
+	    json, len);
+}
+
+const char *const *
+store_case_hist(const struct store *st, const char *case_id, size_t *n)
+{
+	const struct ent *e = case_ent(st, case_id);
+
+	*n = e != NULL ? e->u.cs.nhist : 0;
+	return e != NULL ? (const char *const *)e->u.cs.hist : NULL;
+}
+
+void
+store_outcomes(const struct store *st, uint64_t out[3])
+{
+	memcpy(out, st->outcomes, sizeof(st->outcomes));
+}
+
+const char *
+store_case_outcome(const struct store *st, const char *case_id,
+    int64_t *first_contact_ms)
+{
+	const struct ent *e = case_ent(st, case_id);
+
+	if (first_contact_ms != NULL)
+		*first_contact_ms = e != NULL ? e->u.cs.contact_ms : 0;
+	return e != NULL ? e->u.cs.outcome : NULL;
+}
+
+/* --- contact policy -------------------------------------------------------- */
+
+/*
+ * contact_ok: may one more contact alert reach the customer at now_ms
+ * under limits.callbacks (max within)? When it may, it is counted. The
+ * times older than the window are dropped; the customer's CUST entity
+ * keeps them (resident: store_needs loaded it with the event's or the
+ * case's entities).
+ */
+static bool
+contact_ok(struct store *st, const char *customer, int64_t now_ms)
+{
+	const struct config *cf = st->o.cf;
+	struct ent *cu;
+	size_t i, k;
+
+	if (cf == NULL || cf->contact_max <= 0 || customer == NULL ||
+	    customer[0] == '\0')
+		return true;
+	key_contacts(st, &st->kb, customer);
+	cu = ent_use(st, EK_CONTACTS, st->kb.data, st->kb.len);
+	for (i = k = 0; i < cu->ncontacts; i++)
+		if (cu->contacts[i] > now_ms - cf->contact_within_ms)
+			cu->contacts[k++] = cu->contacts[i];
+	cu->ncontacts = k;
+	if ((long)cu->ncontacts >= cf->contact_max) {
+		ent_dirty(st, cu);
+		return false;
+	}
+	cu->contacts = xreallocarray(cu->contacts, cu->ncontacts + 1,
+	    sizeof(*cu->contacts));
+	cu->contacts[cu->ncontacts++] = now_ms;
+	ent_dirty(st, cu);
+	return true;
+}
+
+/* truthy: a CRM value that says yes. */
+static bool
+truthy(const struct value *v)
+{
+	if (v == NULL || v->kind == V_MISSING || v->kind == V_NULL)
+		return false;
+	if (v->kind == V_BOOL || v->has_num)
+		return v->num != 0;
+	return v->kind == V_STR && (strcmp(v->s, "true") == 0 ||
+	    strcmp(v->s, "yes") == 0 || strcmp(v->s, "1") == 0);
+}
+
+size_t
+store_contact_filter(struct store *st, const struct evt *ev,
+    const char *customer, const struct alert *v, size_t n, bool *keep,
+    int64_t now_ms)
+{
+	size_t i, kept = 0;
+	const char *why;
+	char step[16];
+
+	for (i = 0; i < n; i++) {
+		const struct alert *al = &v[i];
+
+		keep[i] = true;
+		if (al->channel == NULL || !al->channel->contact) {
+			kept++;
+			continue;
+		}
+		why = NULL;
+		if (ev != NULL && truthy(evt_get(ev, "customer.do_not_call")))
+			why = "do_not_call";
+		else if (!contact_ok(st, customer, now_ms))
+			why = "limit";
+		if (why == NULL) {
+			kept++;
+			continue;
+		}
+		keep[i] = false;
+		snprintf(step, sizeof(step), "%d", al->step);
+		{
+			const char *kv[] = { "channel", al->channel->name,
+			    "rule", al->rule != NULL ? al->rule->name : "",
+			    "step", step, "reason", why, "alert_id",
+			    al->alert_id };
+
+			store_case_history(st, al->case_id, now_ms,
+			    "suppressed", kv, 5, NULL, NULL, 0);
+		}
+		store_note_add(st, SN_SUPPRESSED, al->channel->name, why, 0);
+	}
+	return kept;
 }

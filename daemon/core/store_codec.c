@@ -437,7 +437,7 @@ bad:
 /* --- CASE entities ------------------------------------------------------- */
 
 static const char *const state_names[] = { "open", "acknowledged",
-    "resolved" };
+    "resolved", "reopened" };
 
 const char *
 case_state_name(enum case_state s)
@@ -557,7 +557,7 @@ case_decode(struct scase *cs, const char *const *fields, const size_t *flens,
 	const char *f, *v;
 	size_t i, fl, vl, k;
 	double when;
-	int64_t x;
+	int64_t x, reopened = 0;
 	bool ok = true, have_ms = false;
 	int sev;
 	char tmp[64];
@@ -586,8 +586,43 @@ case_decode(struct scase *cs, const char *const *fields, const size_t *flens,
 			set_text(&cs->acked_by, v, vl);
 		else if (is(f, fl, "acked_at"))
 			set_text(&cs->acked_at, v, vl);
-		else if (is(f, fl, "resolved_at"))
+		else if (is(f, fl, "resolved_at")) {
 			set_text(&cs->resolved_at, v, vl);
+			if (vl > 0 && parse_rfc3339(v, vl, &when) == 0)
+				cs->resolved_ms = (int64_t)llround(when * 1000);
+		} else if (is(f, fl, "owner"))
+			set_text(&cs->owner, v, vl);
+		else if (is(f, fl, "resolved_by"))
+			set_text(&cs->resolved_by, v, vl);
+		else if (is(f, fl, "resolution_code"))
+			set_text(&cs->code, v, vl);
+		else if (is(f, fl, "reopened")) {
+			if (int_of(v, vl, 0, 1000000, &x))
+				cs->reopened = (int)x;
+			else
+				ok = false;
+		} else if (is(f, fl, "reopened_at")) {
+			if (vl > 0 && parse_rfc3339(v, vl, &when) == 0)
+				reopened = (int64_t)llround(when * 1000);
+		} else if (is(f, fl, "due_at")) {
+			if (vl > 0 && parse_rfc3339(v, vl, &when) == 0)
+				cs->due_ms = (int64_t)llround(when * 1000);
+		} else if (is(f, fl, "outcome")) {
+			if (vl > 0)
+				set_text(&cs->outcome, v, vl);
+		} else if (is(f, fl, "outcome_at")) {
+			if (vl > 0 && parse_rfc3339(v, vl, &when) == 0)
+				cs->outcome_ms = (int64_t)llround(when * 1000);
+		} else if (is(f, fl, "first_contact_at")) {
+			if (vl > 0 && parse_rfc3339(v, vl, &when) == 0)
+				cs->contact_ms = (int64_t)llround(when * 1000);
+		} else if (is(f, fl, "outcomes")) {
+			buf_reset(&cs->outcomes);
+			buf_append(&cs->outcomes, v, vl);
+		} else if (is(f, fl, "rating_before"))
+			set_text(&cs->before, v, vl);
+		else if (is(f, fl, "rating_after"))
+			set_text(&cs->after, v, vl);
 		else if (is(f, fl, "rules")) {
 			buf_reset(&cs->rules);
 			buf_append(&cs->rules, v, vl);
@@ -632,6 +667,7 @@ case_decode(struct scase *cs, const char *const *fields, const size_t *flens,
 				ok = false;
 		}
 	}
+	cs->base_ms = reopened > 0 ? reopened : cs->opened_ms;
 	return ok ? 0 : -1;
 }
 
@@ -704,6 +740,44 @@ case_fields(const struct scase *cs, struct arena *ar, const char **f,
 		    TEXT(cs->resolved_at));
 	if ((d & CF_NOTE) && cs->note != NULL)
 		field(ar, f, fl, v, vl, &n, "note", TEXT(cs->note));
+	if ((d & CF_RESOLVED) && cs->resolved_by != NULL)
+		field(ar, f, fl, v, vl, &n, "resolved_by",
+		    TEXT(cs->resolved_by));
+	if ((d & CF_RESOLVED) && cs->code != NULL)
+		field(ar, f, fl, v, vl, &n, "resolution_code", TEXT(cs->code));
+	if ((d & CF_OWNER) || ((d & CF_OPEN) && cs->owner != NULL))
+		field(ar, f, fl, v, vl, &n, "owner", TEXT(cs->owner));
+	if (d & CF_REOPEN) {
+		snprintf(num, sizeof(num), "%d", cs->reopened);
+		field(ar, f, fl, v, vl, &n, "reopened", TEXT(num));
+		format_rfc3339((double)cs->base_ms / 1000.0, when,
+		    sizeof(when));
+		field(ar, f, fl, v, vl, &n, "reopened_at", TEXT(when));
+	}
+	if ((d & CF_OPEN) && cs->before != NULL)
+		field(ar, f, fl, v, vl, &n, "rating_before", TEXT(cs->before));
+	if (d & CF_OUTCOME) {
+		field(ar, f, fl, v, vl, &n, "outcome", TEXT(cs->outcome));
+		if (cs->outcome != NULL && cs->outcome_ms > 0)
+			format_rfc3339((double)cs->outcome_ms / 1000.0, when,
+			    sizeof(when));
+		else
+			when[0] = '\0';
+		field(ar, f, fl, v, vl, &n, "outcome_at", TEXT(when));
+		field(ar, f, fl, v, vl, &n, "rating_after", TEXT(cs->after));
+		field(ar, f, fl, v, vl, &n, "outcomes", cs->outcomes.data,
+		    cs->outcomes.len);
+	}
+	if ((d & CF_CONTACT) && cs->contact_ms > 0) {
+		format_rfc3339((double)cs->contact_ms / 1000.0, when,
+		    sizeof(when));
+		field(ar, f, fl, v, vl, &n, "first_contact_at", TEXT(when));
+	}
+	if (((d & CF_DUE) || (d & CF_OPEN)) && cs->due_ms > 0) {
+		format_rfc3339((double)cs->due_ms / 1000.0, when,
+		    sizeof(when));
+		field(ar, f, fl, v, vl, &n, "due_at", TEXT(when));
+	}
 	if (d & CF_STEPS) {
 		buf_init(&b);
 		case_steps_text(cs, &b);

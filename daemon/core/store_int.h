@@ -107,7 +107,9 @@ struct kstate {
 
 /* --- CASE entities -------------------------------------------------------- */
 
-enum case_state { CASE_OPEN, CASE_ACKED, CASE_RESOLVED };
+enum case_state { CASE_OPEN, CASE_ACKED, CASE_RESOLVED, CASE_REOPENED };
+/* A case that escalates and counts as open: open or reopened. */
+#define CASE_LIVE(s)	((s) == CASE_OPEN || (s) == CASE_REOPENED)
 
 struct cstep {
 	int64_t		 after_ms;
@@ -128,6 +130,12 @@ struct cstep {
 #define CF_NOTE		0x080	/* note */
 #define CF_STEPS	0x100
 #define CF_TTL		0x200	/* set the expiry (resolved) */
+#define CF_OWNER	0x400	/* owner */
+#define CF_REOPEN	0x800	/* reopened, reopened_at */
+#define CF_DUE		0x1000	/* due_at */
+#define CF_OUTCOME	0x2000	/* outcome, outcome_at, rating_after */
+#define CF_CONTACT	0x4000	/* first_contact_at */
+#define OUTCOME_RULE	"~outcome"	/* schedule member of an outcome's end */
 
 #define CASE_EVENTS_MAX	1024	/* bytes of the events list kept */
 #define CASE_KEEP_MS	(30LL * 86400 * 1000)
@@ -138,6 +146,17 @@ struct scase {
 	char		*customer, *call, *agent, *queue, *entry;
 	char		*acked_by, *acked_at, *resolved_at;
 	char		*note;		/* to write (CF_NOTE); not loaded */
+	char		*owner, *resolved_by, *code;
+	int		 reopened;	/* times */
+	int64_t		 base_ms;	/* steps count from: opened or reopened */
+	int64_t		 resolved_ms;	/* 0: never resolved */
+	int64_t		 due_ms;	/* sla: 0 none */
+	char		*outcome;	/* NULL pending, else the word */
+	int64_t		 outcome_ms, contact_ms;	/* 0: none */
+	char		*before, *after; /* ratings: "csat=1 nps=3" */
+	struct buf	 outcomes;	/* every resolution's, comma-separated */
+	char		**hist;		/* history entries to append (JSON) */
+	size_t		 nhist;
 	enum case_state	 state;
 	int		 severity;
 	int64_t		 opened_ms;
@@ -152,7 +171,7 @@ struct scase {
 
 /* --- entities ----------------------------------------------------------- */
 
-enum ent_kind { EK_KEY, EK_CUST, EK_CASE, EK_EVENT };
+enum ent_kind { EK_KEY, EK_CUST, EK_CASE, EK_EVENT, EK_CONTACTS };
 
 struct ent {
 	enum ent_kind	 kind;
@@ -174,12 +193,16 @@ struct ent {
 	} u;
 	size_t		 klen;
 	char		*key;		/* the map's copy */
+	/* EK_CONTACTS: the times (ms) of the contact alerts sent to the
+	 * customer within limits.callbacks.within, oldest first */
+	int64_t		*contacts;
+	size_t		 ncontacts;
 };
 
 /* A sorted-set update waiting for store_changes; Z_EXPIRE: an expiry
  * (member: the key, score: the TTL in ms), handed over as an SO_HSET
  * without fields. */
-enum zset { Z_SCHED, Z_CASES, Z_OPEN, Z_EXPIRE };
+enum zset { Z_SCHED, Z_CASES, Z_OPEN, Z_EXPIRE, Z_DUE };
 
 struct zop {
 	bool		 add;
@@ -216,6 +239,9 @@ struct store {
 	struct buf		 kb, kb2;	/* key scratch */
 	struct arena		 out;		/* store_changes texts */
 	struct buf		 enc;
+	uint64_t		 outcomes[3];	/* recovered, not_recovered, unknown */
+	struct store_note	*notes;	/* backed: for store_take_notes */
+	size_t			 nnotes, capnotes;
 };
 
 /* --- store.c ------------------------------------------------------------- */
@@ -244,6 +270,11 @@ void	 zops_clear(struct store *);
 void	 zop_push(struct store *, bool add, enum zset, const char *member,
 	    double score);
 void	 case_clear(struct scase *);
+/* key_contacts: "<prefix>contacts:<enc customer>" into b. */
+void	 key_contacts(const struct store *, struct buf *b, const char *cust);
+/* store_note: record a note (backed stores only). */
+void	 store_note_add(struct store *, enum store_note_kind, const char *rule,
+	    const char *word, int64_t dur_ms);
 /* case_state_name: "open", "acknowledged", "resolved". */
 const char *case_state_name(enum case_state);
 void	 kstate_clear(struct kstate *);
@@ -284,7 +315,7 @@ int	 case_decode(struct scase *, const char *const *fields,
 	    const size_t *vlens, size_t n);
 /* case_fields: the fields of cs to write (cs->dirty), texts in ar;
  * returns how many (at most CASE_NFIELDS). */
-#define CASE_NFIELDS	24
+#define CASE_NFIELDS	40
 size_t	 case_fields(const struct scase *, struct arena *ar,
 	    const char **f, size_t *fl, const char **v, size_t *vl);
 /* case_sigs: fill the signature (delay, channels) of each scheduled step

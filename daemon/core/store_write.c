@@ -54,11 +54,70 @@ zset_key(struct store *st, enum zset z)
 		buf_reset(&st->kb2);
 		buf_printf(&st->kb2, "%scases", st->prefix);
 		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+	case Z_DUE:
+		buf_reset(&st->kb2);
+		buf_printf(&st->kb2, "%scases:due", st->prefix);
+		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
 	default:
 		buf_reset(&st->kb2);
 		buf_printf(&st->kb2, "%scases:open", st->prefix);
 		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
 	}
+}
+
+/*
+ * emit_history: the case's new history entries, appended to its list
+ * <key>:history (RPUSH), which keeps the newest cases.history entries
+ * (LTRIM) and expires with the case (ttl_ms, when resolved).
+ */
+static void
+emit_history(struct store *st, struct ent *e, int64_t ttl_ms,
+    store_change_fn fn, void *ctx)
+{
+	struct scase *cs = &e->u.cs;
+	struct store_change ch;
+	const char **v;
+	size_t *vl, i;
+
+	if (cs->nhist == 0)
+		return;
+	memset(&ch, 0, sizeof(ch));
+	v = arena_alloc(&st->out, cs->nhist * sizeof(*v));
+	vl = arena_alloc(&st->out, cs->nhist * sizeof(*vl));
+	for (i = 0; i < cs->nhist; i++) {
+		vl[i] = strlen(cs->hist[i]);
+		v[i] = arena_strndup(&st->out, cs->hist[i], vl[i]);
+		free(cs->hist[i]);
+	}
+	buf_reset(&st->kb);
+	buf_append(&st->kb, e->key, e->klen);
+	buf_puts(&st->kb, ":history");
+	ch.op = SO_RPUSH;
+	ch.key = arena_strndup(&st->out, st->kb.data, st->kb.len);
+	ch.klen = st->kb.len;
+	ch.vals = v;
+	ch.vlens = vl;
+	ch.n = cs->nhist;
+	ch.max = st->o.cf != NULL ? st->o.cf->history_max : 200;
+	ch.ttl_ms = ttl_ms;
+	cs->nhist = 0;
+	fn(ctx, &ch);
+}
+
+/* cust_ttl: a CUST entity naming a resolved case is kept as long as the
+ * case may reopen; one naming an open case does not expire. */
+static int64_t
+cust_ttl(struct store *st, const char *case_id)
+{
+	const struct ent *c;
+
+	key_case(st, &st->kb, case_id);
+	c = ent_find(st, st->kb.data, st->kb.len);
+	if (c == NULL || !c->resident || !c->u.cs.exists ||
+	    c->u.cs.state != CASE_RESOLVED)
+		return 0;
+	return st->o.cf != NULL && st->o.cf->reopen_within_ms > 0 ?
+	    st->o.cf->reopen_within_ms + 86400000LL : 86400000LL;
 }
 
 /* emit: the write of one dirty entity. */
@@ -71,6 +130,7 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 	struct store_change ch;
 	struct kstate *ks;
 	int64_t ttl;
+	size_t i;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.key = e->key;
@@ -122,6 +182,24 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		ch.op = SO_SET;
 		ch.val = e->u.cust;
 		ch.vlen = strlen(e->u.cust);
+		/* naming a resolved case: kept while it may reopen */
+		ch.ttl_ms = cust_ttl(st, e->u.cust);
+		break;
+	case EK_CONTACTS:
+		if (e->ncontacts == 0) {
+			ch.op = SO_DEL;
+			break;
+		}
+		ch.op = SO_SET;
+		buf_reset(&st->enc);
+		for (i = 0; i < e->ncontacts; i++)
+			buf_printf(&st->enc, "%s%lld", i == 0 ? "" : ",",
+			    (long long)e->contacts[i]);
+		ch.val = arena_strndup(&st->out, st->enc.data, st->enc.len);
+		ch.vlen = st->enc.len;
+		/* while they count */
+		ch.ttl_ms = (st->o.cf != NULL ? st->o.cf->contact_within_ms :
+		    0) + 86400000LL;
 		break;
 	case EK_EVENT:
 		if (e->u.ev.json == NULL)
@@ -132,7 +210,8 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		ch.ttl_ms = e->u.ev.keep ? CASE_KEEP_MS : 0;
 		break;
 	case EK_CASE:
-		if (!e->u.cs.exists || e->u.cs.dirty == 0)
+		if (!e->u.cs.exists || (e->u.cs.dirty == 0 &&
+		    e->u.cs.nhist == 0))
 			return;
 		ch.op = SO_HSET;
 		ch.n = case_fields(&e->u.cs, &st->out, f, fl, v, vl);
@@ -143,9 +222,10 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		if (e->u.cs.dirty & CF_TTL)
 			ch.ttl_ms = CASE_KEEP_MS;
 		e->u.cs.dirty = 0;
-		if (ch.n == 0)
-			return;
-		break;
+		if (ch.n > 0)
+			fn(ctx, &ch);
+		emit_history(st, e, ch.ttl_ms, fn, ctx);
+		return;
 	}
 	fn(ctx, &ch);
 }
@@ -258,6 +338,9 @@ ent_bytes(const struct ent *e)
 	case EK_CUST:
 		b += e->u.cust != NULL ? strlen(e->u.cust) : 0;
 		break;
+	case EK_CONTACTS:
+		b += e->ncontacts * sizeof(*e->contacts);
+		break;
 	case EK_CASE:
 		b += e->u.cs.rules.cap + e->u.cs.events.cap + e->u.cs.eventlen +
 		    e->u.cs.nst * (sizeof(struct cstep) + 32) + 128;
@@ -301,4 +384,49 @@ store_case_of(const struct store *st, const char *customer_id)
 	    cs->u.cs.state == CASE_RESOLVED)
 		return NULL;
 	return cs->u.cs.id;
+}
+
+const char *
+store_last_case(const struct store *st, const char *customer_id)
+{
+	struct buf k;
+	const struct ent *cu;
+
+	buf_init(&k);
+	key_cust(st, &k, customer_id);
+	cu = ent_find(st, k.data, k.len);
+	buf_free(&k);
+	return cu != NULL && cu->resident ? cu->u.cust : NULL;
+}
+
+void
+store_note_add(struct store *st, enum store_note_kind kind, const char *rule,
+    const char *word, int64_t dur_ms)
+{
+	struct store_note *n;
+
+	if (!st->o.backed)
+		return;
+	if (st->nnotes == st->capnotes) {
+		st->capnotes = st->capnotes ? st->capnotes * 2 : 16;
+		st->notes = xreallocarray(st->notes, st->capnotes,
+		    sizeof(*st->notes));
+	}
+	n = &st->notes[st->nnotes++];
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	snprintf(n->rule, sizeof(n->rule), "%s", rule != NULL ? rule : "");
+	snprintf(n->word, sizeof(n->word), "%s", word != NULL ? word : "");
+	n->dur_ms = dur_ms < 0 ? 0 : dur_ms;
+}
+
+size_t
+store_take_notes(struct store *st, struct store_note **out)
+{
+	size_t n = st->nnotes;
+
+	*out = st->notes;
+	st->notes = NULL;
+	st->nnotes = st->capnotes = 0;
+	return n;
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -243,6 +244,63 @@ struct case_rows {
 	size_t		 n;
 };
 
+/* What "cases" keeps of the cases it reads (NULL: any). */
+struct case_filter {
+	const char	*state;		/* one state, or NULL for the index's */
+	const char	*severity, *rule, *queue, *agent, *owner;
+	bool		 overdue;	/* past due_at and not resolved */
+	int64_t		 now_ms;
+};
+
+/* in_list: name is one of the comma-separated items of list. */
+static bool
+in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list, *q;
+
+	while (p != NULL && *p != '\0') {
+		q = strchr(p, ',');
+		if ((q != NULL ? (size_t)(q - p) : strlen(p)) == n &&
+		    strncmp(p, name, n) == 0)
+			return true;
+		p = q != NULL ? q + 1 : NULL;
+	}
+	return false;
+}
+
+static bool
+field_is(const redisReply *h, const char *field, const char *want)
+{
+	const char *v = ctl_hash_get(h, field);
+
+	return want == NULL || (v != NULL && strcmp(v, want) == 0);
+}
+
+/* case_match: the case hash h passes every filter of f. */
+static bool
+case_match(const struct case_filter *f, const redisReply *h)
+{
+	const char *v;
+	double due;
+
+	if (!field_is(h, "state", f->state) ||
+	    !field_is(h, "severity", f->severity) ||
+	    !field_is(h, "queue", f->queue) ||
+	    !field_is(h, "agent_id", f->agent) ||
+	    !field_is(h, "owner", f->owner))
+		return false;
+	if (f->rule != NULL && ((v = ctl_hash_get(h, "rules")) == NULL ||
+	    !in_list(v, f->rule)))
+		return false;
+	if (f->overdue && ((v = ctl_hash_get(h, "due_at")) == NULL ||
+	    v[0] == '\0' || parse_rfc3339(v, strlen(v), &due) != 0 ||
+	    due * 1000.0 >= (double)f->now_ms || field_is(h, "state",
+	    "resolved")))
+		return false;
+	return true;
+}
+
 static void
 case_rows_free(struct case_rows *rows)
 {
@@ -267,11 +325,14 @@ case_rows_free(struct case_rows *rows)
  */
 static int
 cases_fetch(redisContext *c, const char *prefix, const char *key,
-    const char *filter, size_t limit, struct case_rows *rows)
+    const struct case_filter *f, size_t limit, struct case_rows *rows)
 {
 	char max[64] = "+inf", skips[32], pages[32];
 	size_t skip = 0, page, got, i;
-	const char *st, *score;
+	const char *score;
+	bool filter = f->state != NULL || f->severity != NULL ||
+	    f->rule != NULL || f->queue != NULL || f->agent != NULL ||
+	    f->owner != NULL || f->overdue;
 	redisReply *r, *h;
 	void *reply;
 	bool last;
@@ -280,7 +341,7 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 	rows->v = xcalloc(limit, sizeof(*rows->v));
 	rows->n = 0;
 	while (rows->n < limit) {
-		page = filter != NULL ? CASES_PAGE : limit - rows->n;
+		page = filter ? CASES_PAGE : limit - rows->n;
 		if (page > CASES_PAGE)
 			page = CASES_PAGE;
 		snprintf(skips, sizeof(skips), "%zu", skip);
@@ -321,10 +382,8 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 					freeReplyObject(h);
 				goto fail;
 			}
-			st = ctl_hash_get(h, "state");
 			if (h->elements == 0 || rows->n == limit ||
-			    (filter != NULL && (st == NULL ||
-			    strcmp(st, filter) != 0))) {
+			    !case_match(f, h)) {
 				freeReplyObject(h);
 				continue;
 			}
@@ -417,26 +476,98 @@ cases_table(struct case_rows *rows)
 	}
 }
 
-#define CASES_ARGS	"[--state open|acknowledged|resolved|all] " \
-			"[--limit N] [--json]"
+#define CASES_ARGS	"[--state open|acknowledged|resolved|reopened|all] " \
+			"[--severity S] [--rule R] [--queue Q] [--agent A] " \
+			"[--owner NAME] [--overdue] [--sort age|severity] " \
+			"[--limit N] [--page N] [--json]"
+
+static int
+sev_rank(const redisReply *h)
+{
+	const char *v = ctl_hash_get(h, "severity");
+
+	return v != NULL ? severity_parse(v) : 0;
+}
+
+/* id_order: case IDs "c-<ms>-<seq>" in stream order (others by text). */
+static int
+id_order(const char *a, const char *b)
+{
+	unsigned long long am, as, bm, bs;
+
+	if (sscanf(a, "c-%llu-%llu", &am, &as) == 2 &&
+	    sscanf(b, "c-%llu-%llu", &bm, &bs) == 2) {
+		if (am != bm)
+			return (am > bm) - (am < bm);
+		return (as > bs) - (as < bs);
+	}
+	return strcmp(a, b);
+}
+
+/* by_severity: highest severity first, then the oldest first. */
+static int
+by_severity(const void *a, const void *b)
+{
+	const struct case_row *x = a, *y = b;
+	const char *ox = ctl_hash_get(x->h, "opened_ms");
+	const char *oy = ctl_hash_get(y->h, "opened_ms");
+	long long tx = ox != NULL ? strtoll(ox, NULL, 10) : 0;
+	long long ty = oy != NULL ? strtoll(oy, NULL, 10) : 0;
+	int d = sev_rank(y->h) - sev_rank(x->h);
+
+	if (d != 0)
+		return d;
+	if (tx != ty)
+		return (tx > ty) - (tx < ty);
+	/* cases of one batch open at one instant: stream order ("c-<ID>") */
+	return id_order(x->id, y->id);
+}
+
+static int
+positive(const char *opt, const char *arg, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 ||
+	    v > CASES_LIMIT_MAX) {
+		fprintf(stderr, "recoveryctl: cases: --%s must be a number "
+		    "from 1 to %d\n", opt, CASES_LIMIT_MAX);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
 
 int
 ctl_cases(const struct config *cf, int argc, char **argv)
 {
 	const char *state = "open", *slimit = NULL, *json = NULL;
+	const char *spage = NULL, *sort = "age", *overdue = NULL;
+	struct case_filter f;
 	const struct copt opts[] = {
 		{ "state", true, &state },
 		{ "limit", true, &slimit },
+		{ "page", true, &spage },
 		{ "json", false, &json },
+		{ "severity", true, &f.severity },
+		{ "rule", true, &f.rule },
+		{ "queue", true, &f.queue },
+		{ "agent", true, &f.agent },
+		{ "owner", true, &f.owner },
+		{ "overdue", false, &overdue },
+		{ "sort", true, &sort },
 	};
 	struct case_rows rows = { NULL, 0 };
-	const char *filter = NULL;
-	char *key, *end;
+	char *key;
 	redisContext *c;
-	size_t npos;
-	long limit = 50;
+	size_t npos, skip, want;
+	long limit = 50, page = 1;
 	int rc;
 
+	memset(&f, 0, sizeof(f));
 	switch (copts_parse("cases", opts, ARRAY_LEN(opts), argc, argv, NULL,
 	    0, &npos)) {
 	case 1:
@@ -446,41 +577,62 @@ ctl_cases(const struct config *cf, int argc, char **argv)
 	default:
 		break;
 	}
-	if (strcmp(state, "acknowledged") == 0 || strcmp(state, "resolved") == 0)
-		filter = state;
+	if (strcmp(state, "acknowledged") == 0 ||
+	    strcmp(state, "resolved") == 0 || strcmp(state, "reopened") == 0)
+		f.state = state;
 	else if (strcmp(state, "open") != 0 && strcmp(state, "all") != 0) {
 		fprintf(stderr, "recoveryctl: cases: unknown state '%s'\n",
 		    state);
 		return case_usage("cases", CASES_ARGS, stderr);
 	}
-	if (slimit != NULL) {
-		errno = 0;
-		limit = strtol(slimit, &end, 10);
-		if (errno != 0 || end == slimit || *end != '\0' || limit < 1 ||
-		    limit > CASES_LIMIT_MAX) {
-			fprintf(stderr, "recoveryctl: cases: --limit must be "
-			    "a number from 1 to %d\n", CASES_LIMIT_MAX);
-			return case_usage("cases", CASES_ARGS, stderr);
-		}
+	if (f.severity != NULL && severity_parse(f.severity) == 0) {
+		fprintf(stderr, "recoveryctl: cases: unknown severity '%s'\n",
+		    f.severity);
+		return case_usage("cases", CASES_ARGS, stderr);
 	}
+	if (strcmp(sort, "age") != 0 && strcmp(sort, "severity") != 0) {
+		fprintf(stderr, "recoveryctl: cases: --sort is age or "
+		    "severity\n");
+		return case_usage("cases", CASES_ARGS, stderr);
+	}
+	if ((slimit != NULL && positive("limit", slimit, &limit) == -1) ||
+	    (spage != NULL && positive("page", spage, &page) == -1))
+		return case_usage("cases", CASES_ARGS, stderr);
+	f.overdue = overdue != NULL;
+	f.now_ms = (int64_t)(now_wall() * 1000.0);
 
 	if ((c = ctl_connect(cf)) == NULL)
 		return EXIT_REDIS;
-	/* Open and acknowledged cases are indexed apart; resolved ones
-	 * only in the index of all cases. */
+	/* Open, acknowledged and reopened cases are indexed apart;
+	 * resolved ones only in the index of all cases. By severity, every
+	 * matching case is read to sort them (up to CASES_LIMIT_MAX). */
 	key = xasprintf("%s%s", cf->state_prefix, strcmp(state, "all") == 0 ||
 	    strcmp(state, "resolved") == 0 ? "cases" : "cases:open");
-	rc = cases_fetch(c, cf->state_prefix, key, filter, (size_t)limit,
-	    &rows);
+	skip = (size_t)(page - 1) * (size_t)limit;
+	want = strcmp(sort, "severity") == 0 ? CASES_LIMIT_MAX :
+	    skip + (size_t)limit;
+	if (want > CASES_LIMIT_MAX)
+		want = CASES_LIMIT_MAX;
+	rc = cases_fetch(c, cf->state_prefix, key, &f, want, &rows);
+	if (rc == EXIT_OK && strcmp(sort, "severity") == 0)
+		qsort(rows.v, rows.n, sizeof(*rows.v), by_severity);
 	if (rc == EXIT_OK) {
+		/* the page: rows [skip, skip + limit) */
+		struct case_rows shown;
+
+		shown.v = rows.v + (skip < rows.n ? skip : rows.n);
+		shown.n = skip < rows.n ? rows.n - skip : 0;
+		if (shown.n > (size_t)limit)
+			shown.n = (size_t)limit;
 		if (json != NULL)
-			cases_json(&rows);
-		else if (rows.n > 0)
-			cases_table(&rows);
+			cases_json(&shown);
+		else if (shown.n > 0)
+			cases_table(&shown);
 		else
-			fprintf(stderr, "recoveryctl: no %s%scases\n",
+			fprintf(stderr, "recoveryctl: no %s%scases%s\n",
 			    strcmp(state, "all") == 0 ? "" : state,
-			    strcmp(state, "all") == 0 ? "" : " ");
+			    strcmp(state, "all") == 0 ? "" : " ",
+			    page > 1 ? " on this page" : "");
 		if (fflush(stdout) != 0)
 			rc = EXIT_CHECK;
 	}
@@ -546,7 +698,8 @@ show_steps(redisContext *c, const struct config *cf, const char *id,
 		const struct rule *ru;
 
 		if (m == NULL || strncmp(m, id, idl) != 0 || m[idl] != '|' ||
-		    (bar = strrchr(m + idl + 1, '|')) == NULL)
+		    (bar = strrchr(m + idl + 1, '|')) == NULL ||
+		    m[idl + 1] == '~')	/* an outcome's timer, not a step */
 			continue;
 		*bar = '\0';
 		p[np].rule = m + idl + 1;
@@ -596,10 +749,11 @@ done:
 /* The fields of a case in the order show prints them; others follow in
  * the hash's order. */
 static const char *const case_fields[] = {
-	"case_id", "customer_id", "state", "severity", "opened_at",
-	"opened_ms", "rules", "events", "step", "acked_by", "acked_at",
-	"resolved_at", "note", "call_id", "agent_id", "queue", "entry",
-	"updated_at", "escalated_at",
+	"case_id", "customer_id", "state", "severity", "owner", "opened_at",
+	"opened_ms", "due_at", "rules", "events", "step", "acked_by",
+	"acked_at", "resolved_at", "resolved_by", "resolution_code",
+	"reopened", "reopened_at", "note", "call_id", "agent_id", "queue",
+	"entry", "updated_at", "escalated_at",
 };
 
 /* Fields for the daemon only: the schedule is printed below instead. */
@@ -619,31 +773,118 @@ known_field(const char *f)
 	return false;
 }
 
+/*
+ * show_history: the case's history (P.."case:"..ID..":history", oldest
+ * first), one line an entry: its time, kind and who, then its other
+ * texts; an event's fields indented below it. With json, the entries are
+ * appended to out as a JSON array instead.
+ */
+static int
+show_history(redisContext *c, const struct config *cf, const char *id,
+    json_t *out)
+{
+	redisReply *r;
+	size_t i;
+	int rc;
+
+	r = redisCommand(c, "LRANGE %scase:%s:history 0 -1", cf->state_prefix,
+	    id);
+	if ((rc = ctl_reply_check(c, r, "LRANGE", REDIS_REPLY_ARRAY)) !=
+	    EXIT_OK)
+		return rc;
+	if (out == NULL)
+		printf("history (%zu entries%s)\n", r->elements,
+		    (long)r->elements >= cf->history_max ? ", the oldest "
+		    "dropped beyond cases.history" : "");
+	for (i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		json_error_t je;
+		json_t *o, *v;
+		const char *k;
+
+		if (e->type != REDIS_REPLY_STRING ||
+		    (o = json_loadb(e->str, e->len, 0, &je)) == NULL ||
+		    !json_is_object(o)) {
+			if (out == NULL)
+				printf("  (an entry that is not JSON)\n");
+			continue;
+		}
+		if (out != NULL) {
+			json_array_append_new(out, o);
+			continue;
+		}
+		{
+			char line[2048];
+			int off;
+
+			off = snprintf(line, sizeof(line), "  %s  %-8s",
+			    json_string_value(json_object_get(o, "at")) ?
+			    json_string_value(json_object_get(o, "at")) : "-",
+			    json_string_value(json_object_get(o, "kind")) ?
+			    json_string_value(json_object_get(o, "kind")) :
+			    "-");
+			json_object_foreach(o, k, v) {
+				if (strcmp(k, "at") == 0 ||
+				    strcmp(k, "kind") == 0 ||
+				    !json_is_string(v) || off < 0 ||
+				    (size_t)off >= sizeof(line))
+					continue;
+				off += snprintf(line + off, sizeof(line) -
+				    (size_t)off, "  %s=%s", k,
+				    json_string_value(v));
+			}
+			ctl_one_line(line);
+			printf("%s\n", line);
+		}
+		if ((v = json_object_get(o, "fields")) != NULL &&
+		    json_is_object(v)) {
+			json_t *fv;
+			char line[1200];
+
+			json_object_foreach(v, k, fv) {
+				if (!json_is_string(fv))
+					continue;
+				snprintf(line, sizeof(line), "      %s: %s", k,
+				    json_string_value(fv));
+				ctl_one_line(line);
+				printf("%s\n", line);
+			}
+		}
+		json_decref(o);
+	}
+	freeReplyObject(r);
+	return EXIT_OK;
+}
+
 int
 ctl_show(const struct config *cf, int argc, char **argv)
 {
 	const char *const what[] = { "HGETALL", "PTTL" };
 	const int want[] = { REDIS_REPLY_ARRAY, REDIS_REPLY_INTEGER };
+	const char *json = NULL;
+	const struct copt opts[] = { { "json", false, &json } };
 	redisReply *r[2] = { NULL, NULL };
 	redisContext *c;
 	void *reply;
 	const char *v;
 	char *id, when[64], in[32];
+	const char *s_state;
 	int64_t now_ms;
 	size_t npos, i;
 	int rc = EXIT_OK;
 
-	switch (copts_parse("show", NULL, 0, argc, argv, &id, 1, &npos)) {
+	switch (copts_parse("show", opts, ARRAY_LEN(opts), argc, argv, &id, 1,
+	    &npos)) {
 	case 1:
-		return case_usage("show", "CASE", stdout);
+		return case_usage("show", "CASE [--json]", stdout);
 	case -1:
-		return case_usage("show", "CASE", stderr);
+		return case_usage("show", "CASE [--json]", stderr);
 	default:
 		break;
 	}
 	if (npos != 1 || id[0] == '\0') {
 		fprintf(stderr, "recoveryctl: show: missing the CASE\n");
-		return case_usage("show", "CASE", stderr);
+		return case_usage("show", "CASE [--json]", stderr);
 	}
 	if ((c = ctl_connect(cf)) == NULL)
 		return EXIT_REDIS;
@@ -673,6 +914,33 @@ ctl_show(const struct config *cf, int argc, char **argv)
 		rc = EXIT_CHECK;
 		goto done;
 	}
+	if (json != NULL) {
+		struct buf b;
+		json_t *o, *h;
+		json_error_t je;
+		char *text;
+
+		buf_init(&b);
+		ctl_hash_json(r[0], &b);
+		o = json_loadb(b.data, b.len, 0, &je);
+		buf_free(&b);
+		h = json_array();
+		if (o == NULL || h == NULL ||
+		    (rc = show_history(c, cf, id, h)) != EXIT_OK) {
+			json_decref(o);
+			json_decref(h);
+			rc = rc != EXIT_OK ? rc : EXIT_CHECK;
+			goto done;
+		}
+		json_object_set_new(o, "history", h);
+		text = json_dumps(o, JSON_COMPACT);
+		printf("%s\n", text != NULL ? text : "{}");
+		free(text);
+		json_decref(o);
+		if (fflush(stdout) != 0)
+			rc = EXIT_CHECK;
+		goto done;
+	}
 	for (i = 1; i < r[0]->elements; i += 2)
 		ctl_one_line(r[0]->element[i]->str);
 	for (i = 0; i < ARRAY_LEN(case_fields); i++)
@@ -692,7 +960,21 @@ ctl_show(const struct config *cf, int argc, char **argv)
 		approx_duration(r[1]->integer, in, sizeof(in));
 		printf("%-13s %s (in %s)\n", "kept_until", when, in);
 	}
+	if ((v = ctl_hash_get(r[0], "due_at")) != NULL && v[0] != '\0' &&
+	    (s_state = ctl_hash_get(r[0], "state")) != NULL &&
+	    strcmp(s_state, "resolved") != 0) {
+		double due;
+
+		if (parse_rfc3339(v, strlen(v), &due) == 0 &&
+		    due * 1000.0 < (double)now_ms) {
+			approx_duration(now_ms - (int64_t)(due * 1000.0), in,
+			    sizeof(in));
+			printf("%-13s overdue by %s\n", "sla", in);
+		}
+	}
 	rc = show_steps(c, cf, id, ctl_hash_get(r[0], "opened_ms"), now_ms);
+	if (rc == EXIT_OK)
+		rc = show_history(c, cf, id, NULL);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_CHECK;
 done:
@@ -747,10 +1029,10 @@ reply_token(char *out, size_t len)
  */
 static int
 case_command(const struct config *cf, const char *op, const char *id,
-    const char *by, const char *note, long wait_s, json_t **out)
+    const char *const *kv, size_t nkv, long wait_s, json_t **out)
 {
-	const char *av[20];
-	size_t n = 0;
+	const char *av[24];
+	size_t n = 0, i;
 	char tok[CMD_TOKEN_MAX + 1], key[400], at[32], wait[24];
 	char stream[300], entry[64];
 	redisContext *c;
@@ -773,14 +1055,11 @@ case_command(const struct config *cf, const char *op, const char *id,
 	av[n++] = op;
 	av[n++] = "case";
 	av[n++] = id;
-	if (by != NULL) {
-		av[n++] = "by";
-		av[n++] = by;
-	}
-	if (note != NULL) {
-		av[n++] = "note";
-		av[n++] = note;
-	}
+	for (i = 0; i < nkv && n + 6 < ARRAY_LEN(av); i++)
+		if (kv[2 * i + 1] != NULL) {
+			av[n++] = kv[2 * i];
+			av[n++] = kv[2 * i + 1];
+		}
 	av[n++] = "reply";
 	av[n++] = tok;
 	av[n++] = "at";
@@ -852,11 +1131,11 @@ case_wait(const char *cmd, const char *arg, long *out)
 /* case_precheck: the command as the owner will parse it; a refusal is
  * a usage error, printed here. */
 static int
-case_precheck(const char *cmd, const char *id, const char *by,
-    const char *note)
+case_precheck(const char *cmd, const char *id, const char *const *kv,
+    size_t nkv)
 {
-	const char *names[4], *vals[4];
-	size_t nl[4], vl[4], n = 0;
+	const char *names[8], *vals[8];
+	size_t nl[8], vl[8], n = 0, i;
 	struct command c;
 	int rc;
 
@@ -864,15 +1143,12 @@ case_precheck(const char *cmd, const char *id, const char *by,
 	vals[n++] = cmd;
 	names[n] = "case";
 	vals[n++] = id;
-	if (by != NULL) {
-		names[n] = "by";
-		vals[n++] = by;
-	}
-	if (note != NULL) {
-		names[n] = "note";
-		vals[n++] = note;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < nkv && n < ARRAY_LEN(names); i++)
+		if (kv[2 * i + 1] != NULL) {
+			names[n] = kv[2 * i];
+			vals[n++] = kv[2 * i + 1];
+		}
+	for (i = 0; i < n; i++) {
 		nl[i] = strlen(names[i]);
 		vl[i] = strlen(vals[i]);
 	}
@@ -906,50 +1182,131 @@ case_answer(const char *cmd, const char *id, json_t *a)
 	return fflush(stdout) != 0 ? EXIT_CHECK : EXIT_OK;
 }
 
-#define ACK_ARGS	"CASE [--by NAME] [--note TEXT] [--wait SECONDS]"
-
-int
-ctl_ack(const struct config *cf, int argc, char **argv)
+/* login_name: who runs recoveryctl (--by's default): the login name,
+ * else $USER, else "recoveryctl". */
+static const char *
+login_name(void)
 {
-	const char *by = NULL, *note = NULL, *waitarg = NULL;
-	const struct copt opts[] = {
-		{ "by", true, &by },
-		{ "note", true, &note },
-		{ "wait", true, &waitarg },
-	};
-	char *id;
+	const char *u;
+	struct passwd *pw;
+
+	if ((u = getlogin()) != NULL && u[0] != '\0')
+		return u;
+	if ((pw = getpwuid(geteuid())) != NULL && pw->pw_name != NULL &&
+	    pw->pw_name[0] != '\0')
+		return pw->pw_name;
+	if ((u = getenv("USER")) != NULL && u[0] != '\0')
+		return u;
+	return "recoveryctl";
+}
+
+/* One of the case commands that the owner applies (command.h). */
+struct casecmd {
+	const char	*name;
+	const char	*args;		/* usage after the name */
+	bool		 note, code, to, take;	/* options it takes */
+	bool		 text;		/* note: a TEXT argument */
+};
+
+static const struct casecmd casecmds[] = {
+	{ "ack", "CASE [--by NAME] [--note TEXT] [--wait SECONDS]", true,
+	    false, false, false, false },
+	{ "resolve", "CASE --code CODE [--by NAME] [--note TEXT] "
+	    "[--wait SECONDS]", true, true, false, false, false },
+	{ "assign", "CASE (--to NAME | --take) [--by NAME] "
+	    "[--wait SECONDS]", false, false, true, true, false },
+	{ "note", "CASE TEXT [--by NAME] [--wait SECONDS]", false, false,
+	    false, false, true },
+	{ "reopen", "CASE [--by NAME] [--wait SECONDS]", false, false, false,
+	    false, false },
+};
+
+static int
+case_cmd(const struct config *cf, const struct casecmd *cc, int argc,
+    char **argv)
+{
+	const char *by = NULL, *note = NULL, *waitarg = NULL, *code = NULL;
+	const char *to = NULL, *take = NULL, *kv[8];
+	struct copt opts[6];
+	char *pos[2];
 	json_t *a;
-	size_t npos;
+	size_t npos, nopts = 0;
 	long wait_s;
 	int rc;
 
-	switch (copts_parse("ack", opts, ARRAY_LEN(opts), argc, argv, &id, 1,
-	    &npos)) {
+	opts[nopts++] = (struct copt){ "by", true, &by };
+	opts[nopts++] = (struct copt){ "wait", true, &waitarg };
+	if (cc->note)
+		opts[nopts++] = (struct copt){ "note", true, &note };
+	if (cc->code)
+		opts[nopts++] = (struct copt){ "code", true, &code };
+	if (cc->to)
+		opts[nopts++] = (struct copt){ "to", true, &to };
+	if (cc->take)
+		opts[nopts++] = (struct copt){ "take", false, &take };
+	switch (copts_parse(cc->name, opts, nopts, argc, argv, pos,
+	    cc->text ? 2 : 1, &npos)) {
 	case 1:
-		return case_usage("ack", ACK_ARGS, stdout);
+		return case_usage(cc->name, cc->args, stdout);
 	case -1:
-		return case_usage("ack", ACK_ARGS, stderr);
+		return case_usage(cc->name, cc->args, stderr);
 	default:
 		break;
 	}
-	if (npos != 1 || id[0] == '\0') {
-		fprintf(stderr, "recoveryctl: ack: missing the CASE\n");
-		return case_usage("ack", ACK_ARGS, stderr);
+	if (npos < 1 || pos[0][0] == '\0') {
+		fprintf(stderr, "recoveryctl: %s: missing the CASE\n",
+		    cc->name);
+		return case_usage(cc->name, cc->args, stderr);
 	}
-	if (by == NULL && ((by = getenv("USER")) == NULL || by[0] == '\0'))
-		by = "recoveryctl";
+	if (cc->text && npos < 2) {
+		fprintf(stderr, "recoveryctl: %s: missing the TEXT\n",
+		    cc->name);
+		return case_usage(cc->name, cc->args, stderr);
+	}
+	if (by == NULL)
+		by = login_name();
 	if (by[0] == '\0') {
-		fprintf(stderr, "recoveryctl: ack: --by needs a name\n");
-		return case_usage("ack", ACK_ARGS, stderr);
+		fprintf(stderr, "recoveryctl: %s: --by needs a name\n",
+		    cc->name);
+		return case_usage(cc->name, cc->args, stderr);
 	}
-	if (case_wait("ack", waitarg, &wait_s) == -1 ||
-	    case_precheck("ack", id, by, note) == -1)
-		return case_usage("ack", ACK_ARGS, stderr);
-	if ((rc = case_command(cf, "ack", id, by, note, wait_s, &a)) !=
+	if (cc->code && code == NULL) {
+		fprintf(stderr, "recoveryctl: resolve: a resolution needs a "
+		    "reason: --code CODE (one of resolution_codes)\n");
+		return case_usage(cc->name, cc->args, stderr);
+	}
+	if (cc->to && (to == NULL) == (take == NULL)) {
+		fprintf(stderr, "recoveryctl: assign: give --to NAME or "
+		    "--take\n");
+		return case_usage(cc->name, cc->args, stderr);
+	}
+	if (take != NULL)
+		to = by;
+	if (cc->text)
+		note = pos[1];
+	kv[0] = "by";
+	kv[1] = by;
+	kv[2] = "note";
+	kv[3] = note;
+	kv[4] = "code";
+	kv[5] = code;
+	kv[6] = "to";
+	kv[7] = to;
+	if (case_wait(cc->name, waitarg, &wait_s) == -1 ||
+	    case_precheck(cc->name, pos[0], kv, 4) == -1)
+		return case_usage(cc->name, cc->args, stderr);
+	if ((rc = case_command(cf, cc->name, pos[0], kv, 4, wait_s, &a)) !=
 	    EXIT_OK)
 		return rc;
-	if ((rc = case_answer("ack", id, a)) == EXIT_OK) {
-		printf("case %s acknowledged by %s\n", id, by);
+	if ((rc = case_answer(cc->name, pos[0], a)) == EXIT_OK) {
+		if (strcmp(cc->name, "ack") == 0)
+			printf("case %s acknowledged by %s\n", pos[0], by);
+		else if (strcmp(cc->name, "assign") == 0)
+			printf("case %s assigned to %s\n", pos[0], to);
+		else if (strcmp(cc->name, "note") == 0)
+			printf("case %s: note added\n", pos[0]);
+		else if (strcmp(cc->name, "reopen") == 0)
+			printf("case %s reopened\n", pos[0]);
 		if (fflush(stdout) != 0)
 			rc = EXIT_CHECK;
 	}
@@ -957,42 +1314,43 @@ ctl_ack(const struct config *cf, int argc, char **argv)
 	return rc;
 }
 
-#define RESOLVE_ARGS	"CASE [--note TEXT] [--wait SECONDS]"
+static const struct casecmd *
+casecmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(casecmds); i++)
+		if (strcmp(casecmds[i].name, name) == 0)
+			return &casecmds[i];
+	return NULL;
+}
+
+int
+ctl_ack(const struct config *cf, int argc, char **argv)
+{
+	return case_cmd(cf, casecmd("ack"), argc, argv);
+}
 
 int
 ctl_resolve(const struct config *cf, int argc, char **argv)
 {
-	const char *note = NULL, *waitarg = NULL;
-	const struct copt opts[] = {
-		{ "note", true, &note },
-		{ "wait", true, &waitarg },
-	};
-	char *id;
-	json_t *a;
-	size_t npos;
-	long wait_s;
-	int rc;
+	return case_cmd(cf, casecmd("resolve"), argc, argv);
+}
 
-	switch (copts_parse("resolve", opts, ARRAY_LEN(opts), argc, argv, &id,
-	    1, &npos)) {
-	case 1:
-		return case_usage("resolve", RESOLVE_ARGS, stdout);
-	case -1:
-		return case_usage("resolve", RESOLVE_ARGS, stderr);
-	default:
-		break;
-	}
-	if (npos != 1 || id[0] == '\0') {
-		fprintf(stderr, "recoveryctl: resolve: missing the CASE\n");
-		return case_usage("resolve", RESOLVE_ARGS, stderr);
-	}
-	if (case_wait("resolve", waitarg, &wait_s) == -1 ||
-	    case_precheck("resolve", id, NULL, note) == -1)
-		return case_usage("resolve", RESOLVE_ARGS, stderr);
-	if ((rc = case_command(cf, "resolve", id, NULL, note, wait_s, &a)) !=
-	    EXIT_OK)
-		return rc;
-	rc = case_answer("resolve", id, a);
-	json_decref(a);
-	return rc;
+int
+ctl_assign(const struct config *cf, int argc, char **argv)
+{
+	return case_cmd(cf, casecmd("assign"), argc, argv);
+}
+
+int
+ctl_note(const struct config *cf, int argc, char **argv)
+{
+	return case_cmd(cf, casecmd("note"), argc, argv);
+}
+
+int
+ctl_reopen(const struct config *cf, int argc, char **argv)
+{
+	return case_cmd(cf, casecmd("reopen"), argc, argv);
 }

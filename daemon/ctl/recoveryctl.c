@@ -53,13 +53,23 @@ usage(FILE *fp)
 "                                  list cases, newest first (default: open\n"
 "                                  and acknowledged, 50)\n"
 "  show CASE                       a case's fields and pending escalation steps\n"
-"  ack CASE [--by NAME] [--note TEXT] [--wait SECONDS]\n"
+"  ack CASE [--by NAME] [--note TEXT]\n"
 "                                  acknowledge a case: stops its escalation\n"
-"  resolve CASE [--note TEXT] [--wait SECONDS]\n"
-"                                  close a case (kept 30 days for reports)\n"
-"                                  (ack and resolve: the running daemon\n"
-"                                  applies them and answers, within --wait,\n"
-"                                  default 5 s)\n"
+"  resolve CASE --code CODE [--by NAME] [--note TEXT]\n"
+"                                  close a case with a reason code (kept 30\n"
+"                                  days for reports)\n"
+"  assign CASE (--to NAME | --take) [--by NAME]\n"
+"                                  give a case an owner\n"
+"  note CASE TEXT [--by NAME]      add a note to a case's history\n"
+"  reopen CASE [--by NAME]         reopen a resolved case\n"
+"  report [--since DURATION] [--by rule|queue|agent|owner] [--json]\n"
+"                                  whether recovery works: cases, time to\n"
+"                                  acknowledge, contact, resolve, reason\n"
+"                                  codes, outcomes, CSAT/NPS before/after\n"
+"                                  (ack ... reopen: the running daemon\n"
+"                                  applies them and answers, within\n"
+"                                  --wait SECONDS, default 5; --by\n"
+"                                  defaults to the login name)\n"
 "  stats [--json]                  what the running daemons report: events,\n"
 "                                  matches, alerts, lag, open cases\n"
 "\n"
@@ -316,6 +326,30 @@ cmd_resolve(int argc, char **argv)
 }
 
 static int
+cmd_assign(int argc, char **argv)
+{
+	return with_config(ctl_assign, argc, argv);
+}
+
+static int
+cmd_note(int argc, char **argv)
+{
+	return with_config(ctl_note, argc, argv);
+}
+
+static int
+cmd_reopen(int argc, char **argv)
+{
+	return with_config(ctl_reopen, argc, argv);
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	return with_config(ctl_report, argc, argv);
+}
+
+static int
 cmd_stats(int argc, char **argv)
 {
 	return with_config(ctl_stats, argc, argv);
@@ -334,6 +368,10 @@ static const struct {
 	{ "show", cmd_show },
 	{ "ack", cmd_ack },
 	{ "resolve", cmd_resolve },
+	{ "assign", cmd_assign },
+	{ "note", cmd_note },
+	{ "reopen", cmd_reopen },
+	{ "report", cmd_report },
 	{ "stats", cmd_stats },
 };
 

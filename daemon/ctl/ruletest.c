@@ -46,10 +46,21 @@ struct rt_event {
 	char			 id[16];	/* "t1", "t2"... */
 };
 
+/* A person's change at a time: an ack, a resolve (with its code), a
+ * reopen. */
 struct rt_ack {
 	int64_t			 at;
+	const char		*op;		/* "ack", "resolve", "reopen" */
 	const char		*who;		/* customer or case ID (doc text) */
 	bool			 by_customer;
+	const char		*code, *note;	/* resolve */
+};
+
+/* An outcome expected at the end: the customer's latest case's. */
+struct rt_outcome {
+	const char		*customer;
+	const char		*want;		/* recovered, ..., pending */
+	int			 line;
 };
 
 struct rt_expect {
@@ -74,6 +85,8 @@ struct rt_test {
 	size_t			 nack;
 	struct rt_expect	*exp;
 	size_t			 nexp;
+	struct rt_outcome	*out;
+	size_t			 nout;
 };
 
 /* An alert that happened, with its texts copied out of the simulator. */
@@ -273,29 +286,49 @@ parse_event(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 		ERR(rf, n, "event %s is not a valid event: %s", e->id, err);
 }
 
+/* parse_ack: one item of "acks" (op "ack"), "resolves" ("resolve": a
+ * code is required) or "reopens" ("reopen"). */
 static void
-parse_ack(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
+parse_ack(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
+    const char *op)
 {
 	static const char *const keys[] = { "at", "case_of", "case", NULL };
+	static const char *const rkeys[] = { "at", "case_of", "case", "code",
+	    "note", NULL };
+	bool resolve = strcmp(op, "resolve") == 0;
 	struct rt_ack *a = &t->ack[t->nack];
-	const struct ynode *at, *co, *cs;
+	const struct ynode *at, *co, *cs, *v;
 
 	if (n->type != YN_MAP) {
-		ERR(rf, n, "an ack must be a mapping, not %s",
+		ERR(rf, n, "an item of '%ss' must be a mapping, not %s", op,
 		    ynode_type_name(n));
 		return;
 	}
 	t->nack++;
-	check_keys(rf, n, keys, "an ack");
+	a->op = op;
+	check_keys(rf, n, resolve ? rkeys : keys, resolve ? "a resolve" :
+	    strcmp(op, "ack") == 0 ? "an ack" : "a reopen");
 	if ((at = ymap_get(n, "at")) == NULL)
-		ERR(rf, n, "ack without 'at'");
+		ERR(rf, n, "%s without 'at'", op);
 	else
 		(void)duration(rf, at, &a->at);
+	if (resolve) {
+		if ((v = ymap_get(n, "code")) == NULL)
+			ERR(rf, n, "a resolve needs a 'code' (one of "
+			    "resolution_codes)");
+		else if ((a->code = scalar(rf, v, "'code'")) != NULL &&
+		    rf->cf != NULL && !config_resolution_code(rf->cf,
+		    a->code))
+			ERR(rf, v, "unknown resolution code '%s'", a->code);
+		if ((v = ymap_get(n, "note")) != NULL)
+			a->note = scalar(rf, v, "'note'");
+	}
 	co = ymap_get(n, "case_of");
 	cs = ymap_get(n, "case");
 	if ((co == NULL) == (cs == NULL)) {
-		ERR(rf, n, "an ack needs one of 'case_of: CUSTOMER' or "
-		    "'case: CASE_ID'");
+		ERR(rf, n, "%s needs one of 'case_of: CUSTOMER' or "
+		    "'case: CASE_ID'", resolve ? "a resolve" :
+		    strcmp(op, "ack") == 0 ? "an ack" : "a reopen");
 		return;
 	}
 	a->by_customer = co != NULL;
@@ -444,12 +477,65 @@ parse_customers(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	t->customers = n;
 }
 
+/* parse_outcome: {case_of: CUSTOMER, outcome: WORD}. */
+static void
+parse_outcome(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
+{
+	static const char *const keys[] = { "case_of", "outcome", NULL };
+	static const char *const words[] = { "recovered", "not_recovered",
+	    "unknown", "pending" };
+	struct rt_outcome *o = &t->out[t->nout];
+	const struct ynode *v;
+	size_t i;
+
+	if (n->type != YN_MAP) {
+		ERR(rf, n, "an outcome must be a mapping, not %s",
+		    ynode_type_name(n));
+		return;
+	}
+	t->nout++;
+	o->line = n->line;
+	check_keys(rf, n, keys, "an outcome");
+	if ((v = ymap_get(n, "case_of")) == NULL)
+		ERR(rf, n, "an outcome needs 'case_of: CUSTOMER'");
+	else
+		o->customer = scalar(rf, v, "'case_of'");
+	if ((v = ymap_get(n, "outcome")) == NULL) {
+		ERR(rf, n, "an outcome needs 'outcome'");
+		return;
+	}
+	if ((o->want = scalar(rf, v, "'outcome'")) == NULL)
+		return;
+	for (i = 0; i < ARRAY_LEN(words); i++)
+		if (strcmp(o->want, words[i]) == 0)
+			return;
+	ERR(rf, v, "unknown outcome '%s' (recovered, not_recovered, unknown "
+	    "or pending)", o->want);
+}
+
+/* changes: the items of list "name" of test n, as changes of op. */
+static void
+changes(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
+    const char *name, const char *op)
+{
+	const struct ynode *l = list(rf, n, name);
+	size_t i;
+
+	if (l == NULL)
+		return;
+	t->ack = xreallocarray(t->ack, t->nack + l->nitems + 1,
+	    sizeof(*t->ack));
+	memset(t->ack + t->nack, 0, (l->nitems + 1) * sizeof(*t->ack));
+	for (i = 0; i < l->nitems; i++)
+		parse_ack(rf, t, l->items[i], op);
+}
+
 static void
 parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 {
 	static const char *const keys[] = { "name", "customers", "events",
-	    "acks", "expect", NULL };
-	const struct ynode *v, *evs, *acks, *exps;
+	    "acks", "resolves", "reopens", "expect", "outcomes", NULL };
+	const struct ynode *v, *evs, *exps, *outs;
 	size_t i;
 
 	t->file = rf->path;
@@ -468,17 +554,20 @@ parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	if ((v = ymap_get(n, "customers")) != NULL)
 		parse_customers(rf, t, v);
 	evs = list(rf, n, "events");
-	acks = list(rf, n, "acks");
 	exps = list(rf, n, "expect");
+	outs = list(rf, n, "outcomes");
 	if (evs != NULL) {
 		t->ev = xcalloc(evs->nitems + 1, sizeof(*t->ev));
 		for (i = 0; i < evs->nitems; i++)
 			parse_event(rf, t, evs->items[i]);
 	}
-	if (acks != NULL) {
-		t->ack = xcalloc(acks->nitems + 1, sizeof(*t->ack));
-		for (i = 0; i < acks->nitems; i++)
-			parse_ack(rf, t, acks->items[i]);
+	changes(rf, t, n, "acks", "ack");
+	changes(rf, t, n, "resolves", "resolve");
+	changes(rf, t, n, "reopens", "reopen");
+	if (outs != NULL) {
+		t->out = xcalloc(outs->nitems + 1, sizeof(*t->out));
+		for (i = 0; i < outs->nitems; i++)
+			parse_outcome(rf, t, outs->items[i]);
 	}
 	if (exps != NULL && rf->cf != NULL) {
 		t->exp = xcalloc(exps->nitems + 1, sizeof(*t->exp));
@@ -584,6 +673,7 @@ free_file(struct rt_file *rf)
 		free(t->ev);
 		free(t->ack);
 		free(t->exp);
+		free(t->out);
 	}
 	free(rf->tests);
 	config_free(rf->cf);
@@ -764,12 +854,12 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 
 			sim_advance(s, RULETEST_BASE_MS + a->at);
 			collect(&av, s);
-			if (sim_ack(s, a->who, RULETEST_BASE_MS + a->at) != 0)
-				buf_printf(&notes, "  ack at=%s %s=%s: no open "
-				    "case to acknowledge\n",
-				    fmt_at(a->at, at, sizeof(at)),
+			if (sim_command(s, a->op, a->who, a->code, a->note,
+			    RULETEST_BASE_MS + a->at, err, sizeof(err)) != 0)
+				buf_printf(&notes, "  %s at=%s %s=%s: %s\n",
+				    a->op, fmt_at(a->at, at, sizeof(at)),
 				    a->by_customer ? "case_of" : "case",
-				    a->who);
+				    a->who, err);
 		}
 	}
 	/* Let escalations show: past the last event by the longest step,
@@ -783,6 +873,21 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 			end = t->ack[k].at;
 	sim_advance(s, RULETEST_BASE_MS + end);
 	collect(&av, s);
+	for (k = 0; k < t->nout; k++) {
+		const struct rt_outcome *o = &t->out[k];
+		const char *id, *got;
+
+		if (o->customer == NULL || o->want == NULL)
+			continue;
+		id = store_last_case(s->st, o->customer);
+		got = id != NULL ? store_case_outcome(s->st, id, NULL) : NULL;
+		if (got == NULL)
+			got = id != NULL ? "pending" : "(no case)";
+		if (strcmp(got, o->want) != 0)
+			buf_printf(&notes, "  outcome of case_of=%s (line %d): "
+			    "want %s, got %s\n", o->customer, o->line,
+			    o->want, got);
+	}
 	sim_free(s);
 
 	/* Expectations that say more pick first. */

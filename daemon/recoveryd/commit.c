@@ -102,6 +102,22 @@ add_copy(struct commit *cm, const char *s, size_t len)
 	    len);
 }
 
+/* add_pexpire: PEXPIRE of the change's key when it expires; 1 if
+ * added, else 0. */
+static size_t
+add_pexpire(struct commit *cm, const struct store_change *ch)
+{
+	struct args *a = &cm->cmds;
+
+	if (ch->ttl_ms <= 0)
+		return 0;
+	args_num(a, cm->ar, 3);
+	args_str(a, "PEXPIRE");
+	add_copy(cm, ch->key, ch->klen);
+	args_num(a, cm->ar, ch->ttl_ms);
+	return 1;
+}
+
 static void
 change_cb(void *ctx, const struct store_change *ch)
 {
@@ -141,13 +157,7 @@ change_cb(void *ctx, const struct store_change *ch)
 			}
 			n++;
 		}
-		if (ch->ttl_ms > 0) {
-			args_num(a, cm->ar, 3);
-			args_str(a, "PEXPIRE");
-			add_copy(cm, ch->key, ch->klen);
-			args_num(a, cm->ar, ch->ttl_ms);
-			n++;
-		}
+		n += add_pexpire(cm, ch);
 		break;
 	case SO_ZADD:
 		args_num(a, cm->ar, 4);
@@ -171,13 +181,21 @@ change_cb(void *ctx, const struct store_change *ch)
 		add_copy(cm, ch->key, ch->klen);
 		add_copy(cm, ch->val, ch->vlen);
 		n = 1;
-		if (ch->ttl_ms > 0) {
-			args_num(a, cm->ar, 3);
-			args_str(a, "PEXPIRE");
-			add_copy(cm, ch->key, ch->klen);
-			args_num(a, cm->ar, ch->ttl_ms);
-			n++;
-		}
+		n += add_pexpire(cm, ch);
+		break;
+	case SO_RPUSH:		/* a case's history */
+		args_num(a, cm->ar, (long long)(2 + ch->n));
+		args_str(a, "RPUSH");
+		add_copy(cm, ch->key, ch->klen);
+		for (i = 0; i < ch->n; i++)
+			add_copy(cm, ch->vals[i], ch->vlens[i]);
+		args_num(a, cm->ar, 4);
+		args_str(a, "LTRIM");
+		add_copy(cm, ch->key, ch->klen);
+		args_num(a, cm->ar, -(long long)ch->max);
+		args_str(a, "-1");
+		n = 2;
+		n += add_pexpire(cm, ch);
 		break;
 	}
 	commit_added(cm, n, CK_STATE, 0);

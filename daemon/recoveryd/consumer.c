@@ -342,7 +342,8 @@ apply_config(struct consumer *c)
 	    c->cf->state_prefix);
 	snprintf(c->cmd_key, sizeof(c->cmd_key), "%scommands",
 	    c->cf->state_prefix);
-	c->enrich = engine_reads_prefix(c->cf, "customer.");
+	c->enrich = engine_reads_prefix(c->cf, "customer.") ||
+	    config_has_contact(c->cf);
 	budget_config(c);
 	owner_set_lease(c->owner, c->cf->ha_lease_ms);
 	store_set_config(c->store, c->cf);
@@ -552,6 +553,17 @@ open_cb(redisAsyncContext *ac, void *r, void *priv)
 }
 
 static void
+overdue_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_INTEGER)
+		c->stats->cases_overdue = reply->integer;
+}
+
+static void
 publish_cb(redisAsyncContext *ac, void *r, void *priv)
 {
 	(void)ac;
@@ -683,10 +695,15 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		const char *xa[] = { "XINFO", "GROUPS", c->cf->input_stream };
 		char key[300];
 		const char *za[] = { "ZCARD", key };
+		char dkey[300], nows[32];
+		const char *da[] = { "ZCOUNT", dkey, "-inf", nows };
 		c->last_stats = now;
 		snprintf(key, sizeof(key), "%scases:open", c->cf->state_prefix);
+		snprintf(dkey, sizeof(dkey), "%scases:due", c->cf->state_prefix);
+		snprintf(nows, sizeof(nows), "(%lld", (long long)(now * 1000));
 		(void)cons_send(c->wr, lag_cb, c, 3, xa, NULL);
 		(void)cons_send(c->wr, open_cb, c, 2, za, NULL);
+		(void)cons_send(c->wr, overdue_cb, c, 4, da, NULL);
 		if (c->mi != NULL)
 			publish(c);
 	}
@@ -743,7 +760,8 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	    cf->state_prefix);
 	snprintf(c->cmd_key, sizeof(c->cmd_key), "%scommands",
 	    cf->state_prefix);
-	c->enrich = engine_reads_prefix(cf, "customer.");
+	c->enrich = engine_reads_prefix(cf, "customer.") ||
+	    config_has_contact(cf);
 	if (redis_url_parse(cf->redis_url, &c->target, err, sizeof(err)) == -1)
 		fatalx("redis.url: %s", err);
 	c->rd = rconn_new(base, &c->target, "read", conn_state, c);
@@ -859,6 +877,7 @@ consumer_free(struct consumer *c)
 			command_free(&b->v[i].cmd);
 		}
 		free(b->v);
+		free(b->notes);
 		free(b->fires);
 		free(b->cands);
 		free(b->alerts);

@@ -107,12 +107,47 @@ log_command(const struct entry *e)
 	if (!e->applied)
 		log_info("command %s refused: %.*s", e->id, (int)e->alen,
 		    e->answer != NULL ? e->answer : "");
-	else if (cm->op == CMD_ACK)
-		log_info("case %s acknowledged by %s (command %s)",
-		    cm->case_id, cm->by, e->id);
 	else
-		log_info("case %s resolved%s%s (command %s)", cm->case_id,
-		    cm->by[0] != '\0' ? " by " : "", cm->by, e->id);
+		log_info("case %s: %s by %s (command %s)", cm->case_id,
+		    cm->op == CMD_ACK ? "acknowledged" : cm->op == CMD_RESOLVE ?
+		    "resolved" : cm->op == CMD_ASSIGN ? "assigned" :
+		    cm->op == CMD_NOTE ? "note added" : "reopened", cm->by,
+		    e->id);
+}
+
+/* count_notes: the closed loop's notes of a batch whose commit landed. */
+static void
+count_notes(struct consumer *c, const struct batch *b)
+{
+	struct stats *s = c->stats;
+	size_t i;
+
+	for (i = 0; i < b->nnotes; i++) {
+		const struct store_note *n = &b->notes[i];
+		double secs = (double)n->dur_ms / 1000.0;
+
+		switch (n->kind) {
+		case SN_OPENED:
+			stats_count(&s->cases_opened, n->rule, NULL, 1);
+			break;
+		case SN_ACKED:
+			stats_hist_add(&s->to_ack, secs);
+			break;
+		case SN_CONTACT:
+			stats_hist_add(&s->to_contact, secs);
+			break;
+		case SN_RESOLVED:
+			stats_count(&s->cases_resolved, n->word, NULL, 1);
+			stats_hist_add(&s->to_resolve, secs);
+			break;
+		case SN_OUTCOME:
+			stats_count(&s->outcomes, n->rule, n->word, 1);
+			break;
+		case SN_SUPPRESSED:
+			stats_count(&s->suppressed, n->rule, n->word, 1);
+			break;
+		}
+	}
 }
 
 /* written: b's commit landed. */
@@ -125,6 +160,7 @@ written(struct consumer *c, struct batch *b, const redisReply *errs)
 
 	store_committed(c->store, b->cm.gen);
 	c->backoff_ms = 0;
+	count_notes(c, b);
 	for (i = 0; i < errs->elements; i++) {
 		long k;
 

@@ -10,6 +10,7 @@
  * is one whose enrichment failed (consumer_load.c). The others of the
  * batch go on as if it had not been there.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,10 +107,11 @@ decide_one(struct consumer *c, struct batch *b, struct entry *e)
 		    e->errmsg);
 		return;
 	}
-	if (e->cr.opened && e->cr.case_id[0] != '\0') {
+	if (e->cr.case_id[0] != '\0') {
 		buf_reset(&b->scratch);
 		alert_event_save(&e->ev, &b->scratch);
-		store_case_event(c->store, e->cr.case_id, b->scratch.data,
+		store_case_joined(c->store, &e->cr, e->id, e->ev.type,
+		    (int64_t)llround(e->ev.ts * 1000), b->scratch.data,
 		    b->scratch.len);
 	}
 	for (j = 0; j < e->nfires; j++) {
@@ -124,9 +126,33 @@ decide_one(struct consumer *c, struct batch *b, struct entry *e)
 	e->nfires = nf;
 }
 
+/*
+ * cons_contact_policy: the contact policy (store_contact_filter) over
+ * the alerts b->alerts[from..nalerts) just rendered over ev for
+ * customer: the held-back ones leave the batch (they are in their
+ * case's history instead).
+ */
+void
+cons_contact_policy(struct consumer *c, struct batch *b, size_t from,
+    const struct evt *ev, const char *customer)
+{
+	bool keep[64];
+	size_t n = b->nalerts - from, i, k;
+
+	if (n == 0 || n > ARRAY_LEN(keep))
+		return;
+	if (store_contact_filter(c->store, ev, customer, &b->alerts[from], n,
+	    keep, b->now_ms) == n)
+		return;
+	for (i = k = 0; i < n; i++)
+		if (keep[i])
+			b->alerts[from + k++] = b->alerts[from + i];
+	b->nalerts = from + k;
+}
+
 /* render: every firing's alerts, and which entry each belongs to. */
 static void
-render(struct batch *b, double fired)
+render(struct consumer *c, struct batch *b, double fired)
 {
 	size_t i, j, before;
 
@@ -141,13 +167,18 @@ render(struct batch *b, double fired)
 			engine_render(b->cf, &e->ev, &b->fires[e->fire0 + j],
 			    &e->cr, 0, fired, &b->arena, &b->scratch,
 			    &b->alerts, &b->nalerts, &b->capalerts);
+			cons_contact_policy(c, b, before, &e->ev,
+			    e->req.customer_id);
 			if (b->capae < b->capalerts) {
 				b->capae = b->capalerts;
 				b->alert_entry = xreallocarray(b->alert_entry,
 				    b->capae, sizeof(size_t));
 			}
-			for (; before < b->nalerts; before++)
+			for (; before < b->nalerts; before++) {
 				b->alert_entry[before] = i;
+				store_case_alert(c->store,
+				    &b->alerts[before], b->now_ms);
+			}
 		}
 	}
 }
@@ -168,8 +199,8 @@ apply_commands(struct consumer *c, struct batch *b)
 		if (e->st != E_CMD)
 			continue;
 		buf_reset(&b->scratch);
-		e->applied = command_apply(c->store, &e->cmd, b->now_ms,
-		    &b->scratch) == 0;
+		e->applied = command_apply(c->store, b->cf, &e->cmd,
+		    b->now_ms, &b->scratch) == 0;
 		e->answer = arena_strndup(&b->arena, b->scratch.data,
 		    b->scratch.len);
 		e->alen = b->scratch.len;
@@ -208,6 +239,8 @@ build(struct consumer *c, struct batch *b)
 	size_t i, j = 0, idx, n;
 
 	commit_changes(&b->cm, c->store, b->now_ms);
+	free(b->notes);
+	b->nnotes = store_take_notes(c->store, &b->notes);
 	for (i = 0; i < b->n; i++) {
 		struct entry *e = &b->v[i];
 
@@ -241,11 +274,11 @@ cons_decide(struct consumer *c, struct batch *b)
 	for (i = 0; i < b->n; i++) {
 		struct entry *e = &b->v[i];
 
-		if (e->st == E_OK && e->nfires > 0)
+		if (e->st == E_OK && (e->nfires > 0 || e->req.loop))
 			decide_one(c, b, e);
 	}
 	apply_commands(c, b);
-	render(b, (double)b->now_ms / 1000.0);
+	render(c, b, (double)b->now_ms / 1000.0);
 	build(c, b);
 	b->st = BS_READY;
 	cons_pump(c);

@@ -130,6 +130,8 @@ struct batch {
 	struct arena	 arena;		/* messages, JSON, keys, command args */
 	struct buf	 scratch;
 	struct commit	 cm;
+	struct store_note *notes;	/* the closed loop's, counted once */
+	size_t		 nnotes;	/* the commit landed */
 	int		 outstanding;	/* replies still expected */
 	bool		 failed;	/* a reply was lost or refused */
 	bool		 transient;	/* ... for the moment (OOM, BUSY...) */
@@ -285,6 +287,10 @@ struct batch	*reply_batch(const struct reply_ctx *, enum bstage st);
 
 /* consumer_decide.c */
 void	cons_decide(struct consumer *, struct batch *);
+/* cons_contact_policy: hold back the contact alerts the policy refuses
+ * among b->alerts[from..nalerts) (store_contact_filter). */
+void	cons_contact_policy(struct consumer *, struct batch *, size_t from,
+	    const struct evt *ev, const char *customer);
 /* cons_steps: start an escalation batch (due members of <prefix>esc). */
 void	cons_steps(struct consumer *, struct batch *);
 

@@ -394,7 +394,8 @@ load_round(struct consumer *c, struct batch *b)
 				    sizeof(rule)) == 0)
 					store_needs_case(c->store, case_id,
 					    need_cb, b);
-			} else if (e->st == E_OK && e->nfires > 0)
+			} else if (e->st == E_OK && (e->nfires > 0 ||
+			    e->req.loop))
 				store_needs(c->store, &e->req, need_cb, b);
 			else if (e->st == E_CMD && e->cmd.op != CMD_NONE)
 				store_needs_case(c->store, e->cmd.case_id,
@@ -447,7 +448,7 @@ cons_load(struct consumer *c, struct batch *b)
 		for (i = 0; i < b->n; i++) {
 			struct entry *e = &b->v[i];
 
-			if (e->st == E_OK && e->nfires > 0)
+			if (e->st == E_OK)
 				state_prepare(&e->req, &e->ev,
 				    &b->fires[e->fire0], e->nfires,
 				    &b->cands[e->fire0], b->now_ms);

@@ -169,6 +169,9 @@ cons_batch_end(struct consumer *c, struct batch *b)
 	size_t i;
 
 	(void)c;
+	free(b->notes);
+	b->notes = NULL;
+	b->nnotes = 0;
 	if (b->bytes <= BIG_BATCH)
 		return;
 	b->bytes = 0;
@@ -587,6 +590,9 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 	if (b == NULL)
 		return;
 	c->read_sent = 0;
+	/* the batch's clock: when its entries arrived, not when the
+	 * (blocking) read went out, so that no case opens before its event */
+	b->now_ms = (int64_t)(now_wall() * 1000);
 	if (reply == NULL) {
 		cons_fail(c, b, false, "connection lost while reading");
 		return;

@@ -168,16 +168,22 @@ esc_decide(struct consumer *c, struct batch *b)
 		before = b->nalerts;
 		engine_render(cf, &e->ev, &f, &cr, e->due.step, now, &b->arena,
 		    &b->scratch, &b->alerts, &b->nalerts, &b->capalerts);
+		cons_contact_policy(c, b, before, &e->ev, e->due.customer_id);
 		if (b->capae < b->capalerts) {
 			b->capae = b->capalerts;
 			b->alert_entry = xreallocarray(b->alert_entry, b->capae,
 			    sizeof(size_t));
 		}
-		for (; before < b->nalerts; before++)
+		for (; before < b->nalerts; before++) {
 			b->alert_entry[before] = i;
+			store_case_alert(c->store, &b->alerts[before],
+			    b->now_ms);
+		}
 	}
 	/* The members and the cases' steps, with the alerts: no IDs. */
 	commit_changes(&b->cm, c->store, b->now_ms);
+	free(b->notes);
+	b->nnotes = store_take_notes(c->store, &b->notes);
 	for (j = 0; j < b->nalerts; j++) {
 		n = (size_t)alert_commands(&b->cm.cmds, &b->arena,
 		    &b->alerts[j], &b->v[b->alert_entry[j]].ev, c->outbox_key);

@@ -179,6 +179,60 @@ render_latency(const struct stats *s, struct buf *b)
 	    NULL, s->lat_count);
 }
 
+static void
+render_hist(struct buf *b, const char *name, const char *help,
+    const struct stats_hist *h)
+{
+	char le[40], series[128];
+	size_t i;
+
+	family(b, name, "histogram", help);
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (i = 0; i < STATS_CASE_BUCKETS; i++) {
+		fmt_double(stats_case_bounds[i], le, sizeof(le));
+		sample(b, series, "le", le, NULL, NULL, h->b[i]);
+	}
+	sample(b, series, "le", "+Inf", NULL, NULL, h->count);
+	snprintf(series, sizeof(series), "%s_sum", name);
+	sample_double(b, series, h->sum);
+	snprintf(series, sizeof(series), "%s_count", name);
+	sample(b, series, NULL, NULL, NULL, NULL, h->count);
+}
+
+/* render_loop: the closed loop's figures (SPEC sections 6 and 8). */
+static void
+render_loop(const struct stats *s, struct buf *b)
+{
+	render_named(b, "recoveryd_cases_opened_total",
+	    "Recovery cases opened, by the rule that opened them.",
+	    &s->cases_opened, "rule", NULL);
+	render_named(b, "recoveryd_cases_resolved_total",
+	    "Recovery cases resolved, by reason code.", &s->cases_resolved,
+	    "code", NULL);
+	render_named(b, "recoveryd_case_outcomes_total",
+	    "Outcomes of resolutions (the customer's next rating), by the "
+	    "case's first rule and outcome.", &s->outcomes, "rule",
+	    "outcome");
+	render_named(b, "recoveryd_contacts_suppressed_total",
+	    "Contact alerts held back by the contact policy, by channel and "
+	    "reason (do_not_call, limit).", &s->suppressed, "channel",
+	    "reason");
+	family(b, "recoveryd_cases_overdue", "gauge",
+	    "Cases not resolved past their SLA's due time (all daemons).");
+	if (s->cases_overdue >= 0)
+		sample(b, "recoveryd_cases_overdue", NULL, NULL, NULL, NULL,
+		    (uint64_t)s->cases_overdue);
+	render_hist(b, "recoveryd_case_time_to_ack_seconds",
+	    "Time from a case's opening to its acknowledgement, seconds.",
+	    &s->to_ack);
+	render_hist(b, "recoveryd_case_time_to_first_contact_seconds",
+	    "Time from a case's opening to the first contact that reached "
+	    "the customer, seconds.", &s->to_contact);
+	render_hist(b, "recoveryd_case_time_to_resolve_seconds",
+	    "Time from a case's opening to its resolution, seconds.",
+	    &s->to_resolve);
+}
+
 /* render_restart: one series per setting that waits for a restart. */
 static void
 render_restart(const struct metrics_info *mi, struct buf *b)
@@ -226,6 +280,7 @@ metrics_render(const struct stats *s, const struct metrics_info *mi,
 		    (uint64_t)s->cases_open);
 
 	render_latency(s, b);
+	render_loop(s, b);
 
 	family(b, "recoveryd_stream_lag", "gauge",
 	    "Entries of the input stream the consumer group has not read.");

@@ -12,11 +12,30 @@ const double stats_lat_bounds[STATS_LAT_BUCKETS] = {
 	1, 2.5, 5, 10
 };
 
+const double stats_case_bounds[STATS_CASE_BUCKETS] = {
+	60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800
+};
+
+void
+stats_hist_add(struct stats_hist *h, double secs)
+{
+	size_t i;
+
+	if (secs < 0)
+		secs = 0;
+	for (i = 0; i < STATS_CASE_BUCKETS; i++)
+		if (secs <= stats_case_bounds[i])
+			h->b[i]++;
+	h->count++;
+	h->sum += secs;
+}
+
 void
 stats_init(struct stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->cases_open = -1;
+	s->cases_overdue = -1;
 	s->stream_lag = -1;
 }
 
@@ -38,6 +57,10 @@ stats_free(struct stats *s)
 {
 	counters_free(&s->rule_fires);
 	counters_free(&s->alerts);
+	counters_free(&s->cases_opened);
+	counters_free(&s->cases_resolved);
+	counters_free(&s->outcomes);
+	counters_free(&s->suppressed);
 }
 
 /* stats_count: O(n) in distinct names; there are as many as rules or

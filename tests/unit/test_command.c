@@ -1,10 +1,13 @@
 /*
  * test_command.c — people's commands (command.h): what command_parse
  * refuses (unknown ops and fields, case IDs that could name another key,
- * hostile names, notes and reply tokens), and what command_apply does to
- * a store and answers: ack, ack again, ack of a resolved case, resolve
- * and resolve again, an unknown case, and a refused command that changes
- * nothing. The daemon's owner and recoveryctl test both run these.
+ * hostile names, notes and reply tokens, a resolve without a code), and
+ * what command_apply does to a store and answers: ack, ack again, ack of
+ * a resolved case, resolve with an unknown code (refused) and a known
+ * one, resolve again, assign, note, reopen (of a resolved case only, and
+ * not while its customer has another open case), an unknown case, a
+ * refused command that changes nothing; and the history each leaves, in
+ * order, with who. The daemon's owner and recoveryctl test run these.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,21 +62,37 @@ test_parse(void)
 	} rows[] = {
 		{ "ack", { "op", "ack", "case", "c-1-0", "by", "ana" }, 3,
 		    NULL },
-		{ "resolve without by", { "op", "resolve", "case", "c-1" }, 2,
-		    NULL },
+		{ "resolve", { "op", "resolve", "case", "c-1", "by", "a",
+		    "code", "refund" }, 4, NULL },
+		{ "resolve without a code", { "op", "resolve", "case", "c-1",
+		    "by", "a" }, 3, "missing code" },
+		{ "resolve without by", { "op", "resolve", "case", "c-1",
+		    "code", "refund" }, 3, "missing by" },
 		{ "ack without by", { "op", "ack", "case", "c-1" }, 2,
 		    "missing by" },
+		{ "assign", { "op", "assign", "case", "c-1", "by", "a", "to",
+		    "ben" }, 4, NULL },
+		{ "assign to nobody", { "op", "assign", "case", "c-1", "by",
+		    "a" }, 3, "missing to" },
+		{ "assign to a hostile name", { "op", "assign", "case", "c-1",
+		    "by", "a", "to", "b\x1b[31m" }, 4, "to is not a name" },
+		{ "note", { "op", "note", "case", "c-1", "by", "a", "note",
+		    "called" }, 4, NULL },
+		{ "empty note", { "op", "note", "case", "c-1", "by", "a",
+		    "note", "" }, 4, "missing note" },
+		{ "reopen", { "op", "reopen", "case", "c-1", "by", "a" }, 3,
+		    NULL },
 		{ "no op", { "case", "c-1", "by", "a" }, 2, "missing op" },
 		{ "unknown op", { "op", "drop", "case", "c-1" }, 2,
-		    "op is not ack or resolve" },
-		{ "no case", { "op", "resolve" }, 1, "missing case" },
-		{ "case naming an EVENT key", { "op", "resolve", "case",
+		    "op is not ack, resolve" },
+		{ "no case", { "op", "ack" }, 1, "missing case" },
+		{ "case naming an EVENT key", { "op", "ack", "case",
 		    "c-1:event" }, 2, "case is not an ID" },
-		{ "case with a glob", { "op", "resolve", "case", "c-*" }, 2,
+		{ "case with a glob", { "op", "ack", "case", "c-*" }, 2,
 		    "case is not an ID" },
-		{ "case with a brace", { "op", "resolve", "case", "{c}" }, 2,
+		{ "case with a brace", { "op", "ack", "case", "{c}" }, 2,
 		    "case is not an ID" },
-		{ "empty case", { "op", "resolve", "case", "" }, 2,
+		{ "empty case", { "op", "ack", "case", "" }, 2,
 		    "case is not an ID" },
 		{ "by with a newline", { "op", "ack", "case", "c-1", "by",
 		    "ana\nroot" }, 3, "by is not a name" },
@@ -149,91 +168,293 @@ test_parse(void)
 	}
 }
 
-/* run: parse and apply a command; its answer in out. */
+/* run: parse and apply a command (fields after id: by, then optional
+ * note, code, to; NULL leaves one out); its answer in out. */
 static int
-run(struct store *st, struct buf *out, int64_t now, const char *op,
-    const char *id, const char *by, const char *note)
+run(struct store *st, const struct config *cf, struct buf *out, int64_t now,
+    const char *op, const char *id, const char *by, const char *note,
+    const char *code, const char *to)
 {
-	const char *kv[8];
+	const char *kv[16];
 	struct command c;
 	size_t n = 0;
 	int rc;
 
-	kv[2 * n] = "op";
-	kv[2 * n++ + 1] = op;
-	kv[2 * n] = "case";
-	kv[2 * n++ + 1] = id;
-	if (by != NULL) {
-		kv[2 * n] = "by";
-		kv[2 * n++ + 1] = by;
-	}
-	if (note != NULL) {
-		kv[2 * n] = "note";
-		kv[2 * n++ + 1] = note;
-	}
+#define KV(k, v) do { if ((v) != NULL) { kv[2 * n] = (k); \
+	kv[2 * n++ + 1] = (v); } } while (0)
+	KV("op", op);
+	KV("case", id);
+	KV("by", by);
+	KV("note", note);
+	KV("code", code);
+	KV("to", to);
+#undef KV
 	(void)parse(&c, n, kv, NULL);
 	buf_reset(out);
-	rc = command_apply(st, &c, now, out);
+	rc = command_apply(st, cf, &c, now, out);
 	buf_putc(out, '\0');
 	command_free(&c);
 	return rc;
+}
+
+/* hist_has: history entry i of case id holds every text of want. */
+static bool
+hist_has(struct store *st, const char *id, size_t i, const char *w1,
+    const char *w2)
+{
+	size_t n;
+	const char *const *h = store_case_hist(st, id, &n);
+
+	if (i >= n)
+		return false;
+	return strstr(h[i], w1) != NULL && (w2 == NULL ||
+	    strstr(h[i], w2) != NULL);
+}
+
+static void
+push(struct sim *s, const char *json, int64_t t)
+{
+	static int seq;
+	struct evt ev;
+	char err[256], id[32];
+
+	snprintf(id, sizeof(id), "%d-0", ++seq);
+	evt_init(&ev);
+	CHECK(evt_from_json(&ev, id, json, strlen(json), 0, err,
+	    sizeof(err)) == EVERR_NONE);
+	sim_event(s, &ev, t);
+	evt_free(&ev);
 }
 
 static void
 test_apply(const struct config *cf)
 {
 	struct sim *s = sim_new(cf);
-	struct evt ev;
 	struct buf out;
-	char err[256], id[ENGINE_ID_MAX];
-	const char *json = "{\"type\":\"rating\",\"customer_id\":\"K1\","
-	    "\"call_id\":\"C1\",\"csat\":1,\"ts\":100}";
+	char id[ENGINE_ID_MAX];
 	const char *open;
+	size_t n;
 
 	buf_init(&out);
-	evt_init(&ev);
-	CHECK(evt_from_json(&ev, "1-0", json, strlen(json), 0, err,
-	    sizeof(err)) == EVERR_NONE);
-	sim_event(s, &ev, 100000);
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"K1\",\"call_id\":\"C1\","
+	    "\"csat\":1,\"comment\":\"rude agent\",\"ts\":100}", 100000);
 	open = store_case_of(s->st, "K1");
 	CHECK(open != NULL);
 	snprintf(id, sizeof(id), "%s", open != NULL ? open : "");
 	CHECK_STR(store_case_state(s->st, id), "open");
 	CHECK_INT(store_next_due(s->st), 100000 + 3600000);
+	/* history so far: opened, the event with its fields, the alert */
+	CHECK(hist_has(s->st, id, 0, "\"kind\":\"opened\"", "\"rules\":\"low\""));
+	CHECK(hist_has(s->st, id, 1, "\"kind\":\"event\"",
+	    "\"comment\":\"rude agent\""));
+	CHECK(hist_has(s->st, id, 2, "\"kind\":\"alert\"", "\"channel\":\"sup\""));
 
-	CHECK_INT(run(s->st, &out, 200000, "ack", id, "ana", "called"), 0);
+	CHECK_INT(run(s->st, cf, &out, 200000, "ack", id, "ana", "called",
+	    NULL, NULL), 0);
 	CHECK(strstr(out.data, "\"ok\":true") != NULL &&
 	    strstr(out.data, "\"was\":\"open\"") != NULL &&
 	    strstr(out.data, "\"state\":\"acknowledged\"") != NULL);
 	CHECK_STR(store_case_state(s->st, id), "acknowledged");
 	CHECKF(store_next_due(s->st) == -1, "the ack left a step pending");
-	/* again: nothing changes, still ok */
-	CHECK_INT(run(s->st, &out, 210000, "ack", id, "ben", NULL), 0);
+	CHECK(hist_has(s->st, id, 3, "\"kind\":\"ack\"", "\"by\":\"ana\""));
+	/* again: nothing changes, still ok, no history */
+	CHECK_INT(run(s->st, cf, &out, 210000, "ack", id, "ben", NULL, NULL,
+	    NULL), 0);
 	CHECK(strstr(out.data, "\"was\":\"acknowledged\"") != NULL);
-	/* the customer's case is still this one */
-	CHECK(store_case_of(s->st, "K1") != NULL &&
-	    strcmp(store_case_of(s->st, "K1"), id) == 0);
-
-	CHECK_INT(run(s->st, &out, 300000, "resolve", id, NULL, "refund"), 0);
+	(void)store_case_hist(s->st, id, &n);
+	CHECK_INT(n, 4);
+	CHECK_INT(run(s->st, cf, &out, 220000, "assign", id, "ana", NULL,
+	    NULL, "ben"), 0);
+	CHECK(hist_has(s->st, id, 4, "\"kind\":\"assign\"", "\"to\":\"ben\""));
+	CHECK_INT(run(s->st, cf, &out, 230000, "note", id, "ben",
+	    "left a voicemail", NULL, NULL), 0);
+	CHECK(hist_has(s->st, id, 5, "\"kind\":\"note\"",
+	    "\"text\":\"left a voicemail\""));
+	/* reopen of a case that is not resolved */
+	CHECK_INT(run(s->st, cf, &out, 240000, "reopen", id, "ben", NULL,
+	    NULL, NULL), -1);
+	CHECK(strstr(out.data, "\"code\":\"not_resolved\"") != NULL);
+	/* resolve needs a known code */
+	CHECK_INT(run(s->st, cf, &out, 250000, "resolve", id, "ben", NULL,
+	    "bribe", NULL), -1);
+	CHECK(strstr(out.data, "\"code\":\"code\"") != NULL &&
+	    strstr(out.data, "unknown resolution code 'bribe'") != NULL);
+	CHECK_STR(store_case_state(s->st, id), "acknowledged");
+	CHECK_INT(run(s->st, cf, &out, 300000, "resolve", id, "ben", "refund",
+	    "refund", NULL), 0);
 	CHECK_STR(store_case_state(s->st, id), "resolved");
+	CHECK(hist_has(s->st, id, 6, "\"kind\":\"resolve\"",
+	    "\"code\":\"refund\""));
 	CHECK(strstr(out.data, "\"resolved_at\":\"1970-01-01T00:05:00") !=
 	    NULL);
 	CHECK(store_case_of(s->st, "K1") == NULL);
-	CHECK_INT(run(s->st, &out, 310000, "resolve", id, NULL, NULL), 0);
+	CHECK_INT(run(s->st, cf, &out, 310000, "resolve", id, "ben", NULL,
+	    "refund", NULL), 0);
 	CHECK(strstr(out.data, "\"was\":\"resolved\"") != NULL);
-	CHECK_INT(run(s->st, &out, 320000, "ack", id, "ana", NULL), -1);
+	CHECK_INT(run(s->st, cf, &out, 320000, "ack", id, "ana", NULL, NULL,
+	    NULL), -1);
 	CHECK(strstr(out.data, "\"code\":\"resolved\"") != NULL &&
 	    strstr(out.data, "\"resolved_at\":\"1970-01-01T00:05:00") != NULL);
 
-	CHECK_INT(run(s->st, &out, 0, "ack", "c-nope", "ana", NULL), -1);
+	/* a person reopens it: open again, escalating from now */
+	CHECK_INT(run(s->st, cf, &out, 400000, "reopen", id, "ana", NULL,
+	    NULL, NULL), 0);
+	CHECK_STR(store_case_state(s->st, id), "reopened");
+	CHECK(store_case_of(s->st, "K1") != NULL &&
+	    strcmp(store_case_of(s->st, "K1"), id) == 0);
+	CHECK_INT(store_next_due(s->st), 400000 + 3600000);
+	CHECK_INT(run(s->st, cf, &out, 410000, "resolve", id, "ana", NULL,
+	    "duplicate", NULL), 0);
+
+	CHECK_INT(run(s->st, cf, &out, 0, "ack", "c-nope", "ana", NULL, NULL,
+	    NULL), -1);
 	CHECK(strstr(out.data, "\"code\":\"nocase\"") != NULL &&
 	    strstr(out.data, "no case 'c-nope'") != NULL);
-	CHECK_INT(run(s->st, &out, 0, "drop", id, "ana", NULL), -1);
+	CHECK_INT(run(s->st, cf, &out, 0, "drop", id, "ana", NULL, NULL,
+	    NULL), -1);
 	CHECK(strstr(out.data, "\"code\":\"invalid\"") != NULL);
 	/* sim_ack is the same command */
-	CHECK_INT(sim_ack(s, id, 400000), -1);
+	CHECK_INT(sim_ack(s, id, 420000), -1);
 	buf_free(&out);
-	evt_free(&ev);
+	sim_free(s);
+}
+
+/* A firing within cases.reopen_within of the resolution reopens the case;
+ * one after it opens a new case. */
+static void
+test_reopen_within(const struct config *cf)
+{
+	struct sim *s = sim_new(cf);
+	struct buf out;
+	char id[ENGINE_ID_MAX], id2[ENGINE_ID_MAX];
+	int64_t t = 1000000, day = 86400000;
+
+	buf_init(&out);
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"K2\",\"call_id\":\"C1\","
+	    "\"csat\":1,\"ts\":1000}", t);
+	snprintf(id, sizeof(id), "%s", store_case_of(s->st, "K2") != NULL ?
+	    store_case_of(s->st, "K2") : "");
+	CHECK_INT(run(s->st, cf, &out, t + 1000, "resolve", id, "ana", NULL,
+	    "callback-done", NULL), 0);
+	/* 7 days is the default: a bad rating 6 days later reopens it */
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"K2\",\"call_id\":\"C2\","
+	    "\"csat\":2,\"ts\":519400}", t + 6 * day);
+	CHECK_STR(store_case_state(s->st, id), "reopened");
+	CHECK(store_case_of(s->st, "K2") != NULL &&
+	    strcmp(store_case_of(s->st, "K2"), id) == 0);
+	{
+		size_t n, i;
+		const char *const *h = store_case_hist(s->st, id, &n);
+		bool seen = false;
+
+		for (i = 0; i < n; i++)
+			seen = seen || strstr(h[i], "\"kind\":\"reopened\"") !=
+			    NULL;
+		CHECK(seen);
+	}
+	CHECK_INT(run(s->st, cf, &out, t + 6 * day + 1000, "resolve", id,
+	    "ana", NULL, "refund", NULL), 0);
+	/* 8 days after that resolution: a new case */
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"K2\",\"call_id\":\"C3\","
+	    "\"csat\":1,\"ts\":1210000}", t + 14 * day + 2000);
+	snprintf(id2, sizeof(id2), "%s", store_case_of(s->st, "K2") != NULL ?
+	    store_case_of(s->st, "K2") : "");
+	CHECK(id2[0] != '\0' && strcmp(id, id2) != 0);
+	CHECK_STR(store_case_state(s->st, id), "resolved");
+	/* a reopen of the old case now would give K2 two open cases */
+	CHECK_INT(run(s->st, cf, &out, t + 15 * day, "reopen", id, "ana", NULL,
+	    NULL, NULL), -1);
+	CHECK(strstr(out.data, "\"code\":\"other_open\"") != NULL);
+	buf_free(&out);
+	sim_free(s);
+}
+
+/* Outcomes (SPEC section 8): the customer's first rating after a
+ * resolution; a rating that reopens the case is not_recovered; none
+ * within cases.outcome_within is unknown. Contacts join the open case. */
+static void
+test_outcomes(const struct config *cf)
+{
+	struct sim *s = sim_new(cf);
+	struct buf out;
+	char a[ENGINE_ID_MAX], b[ENGINE_ID_MAX], c[ENGINE_ID_MAX];
+	int64_t t = 1000000, day = 86400000, fc;
+	uint64_t n[3];
+
+	buf_init(&out);
+#define OPEN(id, cust, ts, at) do {					\
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"" cust	\
+	    "\",\"call_id\":\"C\",\"csat\":1,\"ts\":" ts "}", (at));	\
+	snprintf(id, sizeof(id), "%s", store_case_of(s->st, cust) ?	\
+	    store_case_of(s->st, cust) : "");				\
+} while (0)
+	OPEN(a, "KA", "1000", t);
+	OPEN(b, "KB", "1000", t);
+	OPEN(c, "KC", "1000", t);
+	CHECK(a[0] != '\0' && b[0] != '\0' && c[0] != '\0');
+	/* a contact attempt, then the customer reached: first contact */
+	push(s, "{\"type\":\"contact\",\"customer_id\":\"KA\","
+	    "\"result\":\"no_answer\",\"ts\":1100}", t + 100000);
+	(void)store_case_outcome(s->st, a, &fc);
+	CHECK_INT(fc, 0);
+	push(s, "{\"type\":\"contact\",\"customer_id\":\"KA\","
+	    "\"result\":\"reached\",\"agent_id\":\"ana\",\"ts\":1200}",
+	    t + 200000);
+	push(s, "{\"type\":\"contact\",\"customer_id\":\"KA\","
+	    "\"result\":\"reached\",\"ts\":1300}", t + 300000);
+	(void)store_case_outcome(s->st, a, &fc);
+	CHECK_INT(fc, t + 200000);
+	{
+		size_t k, nh, contacts = 0;
+		const char *const *h = store_case_hist(s->st, a, &nh);
+
+		for (k = 0; k < nh; k++)
+			contacts += strstr(h[k], "\"kind\":\"contact\"") != NULL;
+		CHECK_INT(contacts, 3);
+	}
+	CHECK_INT(run(s->st, cf, &out, t + 400000, "resolve", a, "ana", NULL,
+	    "callback-done", NULL), 0);
+	CHECK_INT(run(s->st, cf, &out, t + 400000, "resolve", b, "ana", NULL,
+	    "refund", NULL), 0);
+	CHECK_INT(run(s->st, cf, &out, t + 400000, "resolve", c, "ana", NULL,
+	    "no-answer", NULL), 0);
+	CHECK(store_case_outcome(s->st, a, NULL) == NULL);	/* pending */
+	/* KA rates 5 a day later: recovered; KB rates 1, which fires and
+	 * reopens its case: not_recovered; KC never rates again: unknown */
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"KA\",\"call_id\":"
+	    "\"C2\",\"csat\":5,\"ts\":87400}", t + day);
+	CHECK(store_case_outcome(s->st, a, NULL) != NULL &&
+	    strcmp(store_case_outcome(s->st, a, NULL), "recovered") == 0);
+	/* only the first rating counts */
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"KA\",\"call_id\":"
+	    "\"C3\",\"nps\":9,\"ts\":87500}", t + day + 100000);
+	store_outcomes(s->st, n);
+	CHECK_INT(n[0], 1);
+	push(s, "{\"type\":\"rating\",\"customer_id\":\"KB\",\"call_id\":"
+	    "\"C4\",\"csat\":1,\"ts\":87400}", t + day);
+	CHECK_STR(store_case_state(s->st, b), "reopened");
+	CHECK(store_case_outcome(s->st, b, NULL) == NULL);	/* pending again */
+	store_outcomes(s->st, n);
+	CHECK_INT(n[1], 1);
+	sim_advance(s, t + 31 * day);
+	CHECK(store_case_outcome(s->st, c, NULL) != NULL &&
+	    strcmp(store_case_outcome(s->st, c, NULL), "unknown") == 0);
+	store_outcomes(s->st, n);
+	CHECKF(n[0] == 1 && n[1] == 1 && n[2] == 1, "outcomes %llu %llu %llu",
+	    (unsigned long long)n[0], (unsigned long long)n[1],
+	    (unsigned long long)n[2]);
+	/* a contact for a customer whose case is resolved joins nothing */
+	{
+		size_t before, after;
+
+		(void)store_case_hist(s->st, c, &before);
+		push(s, "{\"type\":\"contact\",\"customer_id\":\"KC\","
+		    "\"result\":\"reached\",\"ts\":2800000}", t + 32 * day);
+		(void)store_case_hist(s->st, c, &after);
+		CHECK_INT(after, before);
+	}
+#undef OPEN
+	buf_free(&out);
 	sim_free(s);
 }
 
@@ -244,8 +465,11 @@ main(void)
 
 	CHECK(cf != NULL);
 	test_parse();
-	if (cf != NULL)
+	if (cf != NULL) {
 		test_apply(cf);
+		test_reopen_within(cf);
+		test_outcomes(cf);
+	}
 	config_free(cf);
 	return harness_done();
 }

@@ -639,7 +639,7 @@ test_schema(void)
 		CHECK(evt_field_known(evt_known_types[i], "ts"));
 		CHECK(evt_type_fields(evt_known_types[i]) != NULL);
 	}
-	CHECK_INT(i, 3);
+	CHECK_INT(i, 4);
 	CHECK(!evt_type_known("ratings"));
 	CHECK(evt_field_known("rating", "csat"));
 	CHECK(evt_field_known("rating", "comment"));

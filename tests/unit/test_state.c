@@ -537,14 +537,23 @@ test_cases(void)
 	CHECK_INT(store_ack(sm, "c-c1", "alice", NULL, 400000), 0);
 	rating("c5", "case", "k1", "a1", 400, "\"csat\":2");	/* joins */
 	CHECK_STR(cr.case_id, "c-c1");
-	CHECK_INT(store_resolve(sm, "c-c1", NULL, 500000), 0);
+	CHECK_INT(store_resolve(sm, "c-c1", "bob", "refund", NULL, 500000), 0);
 	CHECK(store_case_of(sm, "k1") == NULL);
+	/* within cases.reopen_within (7 days) of its resolution: reopened */
 	rating("c6", "case", "k1", "a1", 600, "\"csat\":2");
+	CHECK(!cr.opened);
+	CHECK_STR(cr.case_id, "c-c1");
+	CHECK_STR(store_case_state(sm, "c-c1"), "reopened");
+	CHECK(store_case_of(sm, "k1") != NULL &&
+	    strcmp(store_case_of(sm, "k1"), "c-c1") == 0);
+	CHECK_INT(store_resolve(sm, "c-c1", "bob", "refund", NULL, 700000), 0);
+	/* after it: a new case */
+	rating("c8", "case", "k1", "a1", 700 + 8 * 86400, "\"csat\":2");
 	CHECK(cr.opened);
-	CHECK_STR(cr.case_id, "c-c6");
+	CHECK_STR(cr.case_id, "c-c8");
 	CHECK_INT(cr.severity, SEV_LOW);
 	CHECK_INT(store_ack(sm, "c-nope", "bob", NULL, 0), -1);
-	CHECK_INT(store_resolve(sm, "c-nope", NULL, 0), -1);
+	CHECK_INT(store_resolve(sm, "c-nope", "bob", "refund", NULL, 0), -1);
 
 	/* A firing without a customer makes no case. */
 	direct("c7", rule_named("bad"), "", NULL);
@@ -626,12 +635,16 @@ test_escalation(void)
 	CHECK(got && strcmp(d.case_id, "c-g1") == 0 && d.step == 1);
 	got = store_due(sm, 6000000 + 900000, &d);
 	CHECK(got && strcmp(d.case_id, "c-g1") == 0 && d.step == 2);
-	CHECK_INT(store_resolve(sm, "c-g1", NULL, 6000000 + 1000000), 0);
+	CHECK_INT(store_resolve(sm, "c-g1", "bob", "refund", NULL, 6000000 + 1000000), 0);
 	CHECK(!store_due(sm, 100000000, &d));
-	CHECK_INT(store_next_due(sm), -1);
+	/* what is left: c-g1's outcome, unknown after cases.outcome_within */
+	CHECK_INT(store_next_due(sm), 7000000 + 30LL * 86400000);
 	/* An acknowledged case joined later gains no steps. */
 	rating("f2", "case", "k2", "a1", 80, "\"csat\":1");
 	CHECK_STR(cr.case_id, "c-f1");
+	CHECK_INT(store_next_due(sm), 7000000 + 30LL * 86400000);
+	/* running past it runs no step: the outcome becomes unknown */
+	CHECK(!store_due(sm, 7000000 + 31LL * 86400000, &d));
 	CHECK_INT(store_next_due(sm), -1);
 }
 
