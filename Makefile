@@ -126,12 +126,13 @@ unit: $(TEST_BINS)
 test: test-deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory BUILD=build/san SANITIZE=address,undefined all unit
-	@sh tests/run.sh
+	@RECOVERYD_BUILD=$(BUILD) sh tests/run.sh
 
 run: all
 	@sh contrib/run.sh
 
 bench: all
+	@sh contrib/install-deps.sh bench
 	@$(MAKE) --no-print-directory build/bench/bench_core build/bench/bench_drain
 	@sh contrib/bench/run.sh
 

@@ -1,14 +1,19 @@
 #!/bin/sh
 # install-deps.sh — install the Debian 12 packages recoveryd needs, only
-# those missing. "build": compiler and libraries; "test": also redis-server,
-# clang (fuzz targets) and promtool's package is not needed here.
+# those missing. "build": compiler, libraries and tzdata; "test": also
+# redis-server, clang (fuzz targets) and promtool's package is not needed
+# here; "bench" (make bench): redis-server and python3-redis (the Python
+# peer, contrib/bench/peer.py), no promtool.
 # Fast (a few pkg-config/dpkg calls) when everything is there.
 set -e
 want=build
 [ "$1" = test ] && want=test
+[ "$1" = bench ] && want=bench
 
-pkgs="gcc make pkg-config libevent-dev libhiredis-dev libyaml-dev libjansson-dev libcurl4-openssl-dev"
+# tzdata: the time zones of business calendars (/usr/share/zoneinfo)
+pkgs="gcc make pkg-config libevent-dev libhiredis-dev libyaml-dev libjansson-dev libcurl4-openssl-dev tzdata"
 [ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3"
+[ "$want" = bench ] && pkgs="$pkgs redis-server redis-tools python3 python3-redis"
 
 missing=""
 for p in $pkgs; do

@@ -16,13 +16,18 @@
  * The same --seed gives the same sequence of events (only the IDs, which
  * carry a tag of the start time, differ between runs).
  *
+ * With --loop it also plays the people after recoveryd: a dialer that
+ * answers the callback alerts with contact events, a supervisor who
+ * acknowledges and resolves the cases, and customers who rate again (see
+ * "the closed loop" below).
+ *
  * Pacing is absolute: event k is due at start + k / rate on the monotonic
  * clock (clock_nanosleep with TIMER_ABSTIME), so the rate does not drift
  * with the time spent talking to Redis. Above 500 events/s the events are
  * pipelined (redisAppendCommandArgv) in batches of 10 ms worth.
  *
- * Dependencies: hiredis, and recoveryd's core for redis_url_parse(), so
- * -u accepts exactly what redis.url does.
+ * Dependencies: hiredis, jansson (the alerts' JSON), and recoveryd's core
+ * for redis_url_parse(), so -u accepts exactly what redis.url does.
  *
  * Exit codes as recoveryctl: 0 done, 1 Redis refused a command, 2 usage,
  * 3 Redis unreachable (at start or later).
@@ -42,6 +47,7 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 
 #include "config.h"
 
@@ -52,6 +58,13 @@
 #define MAX_BATCH		1000
 #define REPORT_EVERY_S		5.0
 #define RECENT_CALLERS		64
+#define DEFAULT_DIALER		"dialer:callbacks"
+#define DEFAULT_PREFIX		"ivr:"
+#define LOOP_TICK_S		0.25	/* how often the loop looks around */
+#define LOOP_POP_MAX		256	/* callbacks popped per tick, at most */
+#define LOOP_ID_MAX		128
+#define CMD_STREAM_MAX		"10000"	/* MAXLEN ~, as recoveryctl's */
+#define LOOP_BY			"ivr-sim"
 
 #ifndef M_PI
 #define M_PI	3.14159265358979323846
@@ -74,6 +87,11 @@ struct options {
 	bool		 quiet;
 	unsigned long	 ncustomers;
 	unsigned long	 nagents;
+	bool		 loop;		/* play the dialer, supervisor, survey */
+	const char	*dialer;	/* the dialer channel's list */
+	const char	*prefix;	/* state.prefix: <prefix>commands */
+	double		 delay;		/* mean seconds between loop steps */
+	unsigned long	 pending;	/* callbacks in flight, at most */
 };
 
 static void
@@ -82,9 +100,13 @@ usage(FILE *fp)
 	fprintf(fp,
 "usage: ivr-sim [-q] [-u URL] [-s STREAM] [-r RATE] [-n COUNT] [-d SECONDS]\n"
 "               [--seed N] [--json] [--customers N] [--agents N] [--no-crm]\n"
+"               [--loop [--dialer KEY] [--prefix P] [--delay SECS]\n"
+"               [--pending N]]\n"
 "\n"
 "Simulate a call center: push call, rating and complaint events to a Redis\n"
-"stream at RATE events per second.\n"
+"stream at RATE events per second. With --loop, also answer recoveryd's\n"
+"callbacks: dial (contact events), resolve the cases, and have the\n"
+"customers rate again.\n"
 "\n"
 "  -u, --url URL        Redis (default " DEFAULT_URL "; also\n"
 "                       unix:///path/to.sock[?db=N]); user and password from\n"
@@ -99,6 +121,15 @@ usage(FILE *fp)
 "      --customers N    customers K00001.. (default 1000)\n"
 "      --agents N       agents A001.. (default 40)\n"
 "      --no-crm         do not write the " CRM_PREFIX "<id> hashes\n"
+"      --loop           play the closed loop: pop callback alerts from the\n"
+"                       dialer list, push contact events, ack and resolve\n"
+"                       the cases (<prefix>commands), then a follow-up rating\n"
+"      --dialer KEY     the dialer channel's list (default " DEFAULT_DIALER ")\n"
+"      --prefix P       recoveryd's state.prefix (default " DEFAULT_PREFIX ")\n"
+"      --delay SECS     mean time between the steps of a callback (default 10)\n"
+"      --pending N      callbacks in flight at most; the oldest is dropped\n"
+"                       (and counted) when a new one finds no room\n"
+"                       (default 1024)\n"
 "  -q, --quiet          no progress lines\n"
 "  -h, --help           this help\n");
 }
@@ -138,7 +169,8 @@ parse_positive(const char *s, double max, double *out)
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
-	enum { O_SEED = 256, O_JSON, O_CUSTOMERS, O_AGENTS, O_NOCRM };
+	enum { O_SEED = 256, O_JSON, O_CUSTOMERS, O_AGENTS, O_NOCRM, O_LOOP,
+	    O_DIALER, O_PREFIX, O_DELAY, O_PENDING };
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, 'u' },
 		{ "stream", required_argument, NULL, 's' },
@@ -150,6 +182,11 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "customers", required_argument, NULL, O_CUSTOMERS },
 		{ "agents", required_argument, NULL, O_AGENTS },
 		{ "no-crm", no_argument, NULL, O_NOCRM },
+		{ "loop", no_argument, NULL, O_LOOP },
+		{ "dialer", required_argument, NULL, O_DIALER },
+		{ "prefix", required_argument, NULL, O_PREFIX },
+		{ "delay", required_argument, NULL, O_DELAY },
+		{ "pending", required_argument, NULL, O_PENDING },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -164,6 +201,10 @@ parse_options(int argc, char **argv, struct options *o)
 	o->crm = true;
 	o->ncustomers = 1000;
 	o->nagents = 40;
+	o->dialer = DEFAULT_DIALER;
+	o->prefix = DEFAULT_PREFIX;
+	o->delay = 10;
+	o->pending = 1024;
 	while ((ch = getopt_long(argc, argv, "u:s:r:n:d:qh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -217,6 +258,31 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case O_NOCRM:
 			o->crm = false;
+			break;
+		case O_LOOP:
+			o->loop = true;
+			break;
+		case O_DIALER:
+			if (*optarg == '\0')
+				goto bad;
+			o->dialer = optarg;
+			break;
+		case O_PREFIX:
+			if (strlen(optarg) > 200)
+				goto bad;
+			o->prefix = optarg;
+			break;
+		case O_DELAY:
+			if (parse_positive(optarg, 86400, &o->delay) == -1)
+				goto bad;
+			break;
+		case O_PENDING:
+			if (parse_ulong(optarg, 100000, &o->pending) == -1 ||
+			    o->pending == 0) {
+				fprintf(stderr, "ivr-sim: --pending: expected "
+				    "1..100000, got '%s'\n", optarg);
+				return -1;
+			}
 			break;
 		case 'q':
 			o->quiet = true;
@@ -378,6 +444,14 @@ rng_next(void)
 	return r;
 }
 
+/* uniform in [0, 1) from a splitmix64 stream of its own (the loop's
+ * callbacks each have one, see below) */
+static double
+rnd_of(uint64_t *x)
+{
+	return (double)(splitmix64(x) >> 11) * 0x1.0p-53;
+}
+
 /* uniform in [0, 1) */
 static double
 rnd(void)
@@ -418,15 +492,16 @@ struct weighted {
 	double		 w;
 };
 
+/* pick_at: the entry of tab that u in [0, 1) falls on, by weight. */
 static const char *
-pick(const struct weighted *tab, size_t n)
+pick_at(const struct weighted *tab, size_t n, double u)
 {
 	double total = 0, x;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		total += tab[i].w;
-	x = rnd() * total;
+	x = u * total;
 	for (i = 0; i + 1 < n; i++) {
 		if (x < tab[i].w)
 			return tab[i].name;
@@ -435,7 +510,8 @@ pick(const struct weighted *tab, size_t n)
 	return tab[n - 1].name;
 }
 
-#define PICK(tab)	pick((tab), sizeof(tab) / sizeof((tab)[0]))
+#define PICK(tab)	pick_at((tab), sizeof(tab) / sizeof((tab)[0]), rnd())
+#define PICK_AT(tab, u)	pick_at((tab), sizeof(tab) / sizeof((tab)[0]), (u))
 #define ONE_OF(arr)	((arr)[rnd_below(sizeof(arr) / sizeof((arr)[0]))])
 
 static double
@@ -923,6 +999,430 @@ write_crm(redisContext *c, const struct target *t, const struct model *m)
 	return EX_OK;
 }
 
+/* --- the closed loop ---------------------------------------------------- */
+
+/*
+ * With --loop the simulator also plays the people around recoveryd. The
+ * dialer pops callback alerts (the JSON that recoveryd LPUSHes to the
+ * dialer channel's list; RPOP, so the oldest first, never blocking the
+ * event pacing) and rings the customer: each attempt is a "contact" event
+ * with the alert's case_id; most are reached, some only after a
+ * no_answer or a voicemail, a few refuse or are a wrong number, and three
+ * unanswered attempts give up. The supervisor acknowledges some cases
+ * before the call and resolves every case once the dialing is over, with
+ * a reason code (an "ack" or "resolve" entry on <prefix>commands, by
+ * "ivr-sim", with no reply token: nobody waits for the answer). A while
+ * after the resolution a reached customer rates again, mostly well
+ * (recovered), sometimes badly (not recovered; a low rating may well
+ * reopen the case, and its new callback comes round again).
+ *
+ * Every step waits --delay seconds on average (0.5 to 1.5 times it), a
+ * demo's compression of the minutes and days of a real call center. Each
+ * callback draws its fate from a splitmix64 stream of its own, seeded
+ * from --seed and its arrival number, so the k-th callback of a seed
+ * always goes the same way, and the main event sequence is the same with
+ * or without --loop. The callbacks in flight live in a table of
+ * --pending slots: a callback that finds no room drops the oldest one
+ * (counted as dropped); a second alert for a case already in flight is
+ * the same callback (counted as duplicate) unless that case was resolved
+ * meanwhile, which means it was reopened: then it starts over.
+ */
+
+enum lstage { L_FREE, L_ACK, L_DIAL, L_RESOLVE, L_RATE };
+
+struct callback {
+	enum lstage	 stage;
+	double		 due;		/* monotonic time of the next step */
+	uint64_t	 seq;		/* arrival number: the oldest goes first */
+	uint64_t	 rs;		/* its own random stream */
+	int		 tries;		/* dial attempts made */
+	bool		 reached;
+	const char	*result;	/* of the last attempt */
+	const char	*code;		/* the resolution code */
+	char		 case_id[LOOP_ID_MAX];
+	char		 customer[LOOP_ID_MAX];
+	char		 queue[LOOP_ID_MAX];
+	char		 agent[16];
+};
+
+struct loop {
+	struct callback	*cb;
+	size_t		 cap;
+	uint64_t	 seq;
+	uint64_t	 seed;
+	char		 commands[256];		/* <prefix>commands */
+	unsigned long	 callbacks, duplicates, skipped, dropped;
+	unsigned long	 contacts, acks, resolutions, ratings;
+	unsigned long	 ndial, nsurvey;	/* IDs of contacts, ratings */
+};
+
+#define LOOP_MAX_TRIES	3
+
+/* Per attempt: the dialer's luck. */
+static const struct weighted dial_results[] = {
+	{ "reached", 62 }, { "no_answer", 20 }, { "voicemail", 10 },
+	{ "refused", 5 }, { "wrong_number", 3 },
+};
+/* What the agent did for a reached customer. */
+static const struct weighted reached_codes[] = {
+	{ "callback-done", 55 }, { "refund", 20 }, { "credit", 20 },
+	{ "no-action-needed", 5 },
+};
+
+static void
+loop_init(struct loop *lp, const struct options *o)
+{
+	memset(lp, 0, sizeof(*lp));
+	lp->cap = o->pending;
+	if ((lp->cb = calloc(lp->cap, sizeof(*lp->cb))) == NULL) {
+		fprintf(stderr, "ivr-sim: out of memory\n");
+		exit(EX_FAIL);
+	}
+	/* Not the main stream's seed: another sequence, same --seed. */
+	lp->seed = o->seed ^ 0x6c6f6f70c0ffee00ULL;
+	snprintf(lp->commands, sizeof(lp->commands), "%scommands", o->prefix);
+}
+
+static double
+cb_rnd(struct callback *cb)
+{
+	return rnd_of(&cb->rs);
+}
+
+/* cb_delay: when the next step of cb is due, from now. */
+static double
+cb_delay(struct callback *cb, const struct options *o, double scale)
+{
+	return scale * o->delay * (0.5 + cb_rnd(cb));
+}
+
+/* jtext: the string member key of the object o, copied to out ("" when
+ * missing or not a string); -1 when it does not fit. */
+static int
+jtext(json_t *o, const char *key, char *out, size_t cap)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (s == NULL)
+		s = "";
+	if (strlen(s) >= cap)
+		return -1;
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/* cb_start: (re)start cb as the callback number lp->seq. */
+static void
+cb_start(struct loop *lp, struct callback *cb, const struct options *o,
+    const struct model *m, double now)
+{
+	uint64_t x;
+
+	cb->seq = lp->seq++;
+	x = lp->seed + cb->seq * 0x9e3779b97f4a7c15ULL;
+	cb->rs = splitmix64(&x);
+	cb->tries = 0;
+	cb->reached = false;
+	cb->result = cb->code = NULL;
+	snprintf(cb->agent, sizeof(cb->agent), "A%03lu",
+	    (unsigned long)(cb_rnd(cb) * (double)m->nagent) + 1);
+	/* Four in ten cases are acknowledged before the dialer rings. */
+	if (cb_rnd(cb) < 0.4) {
+		cb->stage = L_ACK;
+		cb->due = now + cb_delay(cb, o, 0.3);
+	} else {
+		cb->stage = L_DIAL;
+		cb->due = now + cb_delay(cb, o, 1);
+	}
+}
+
+/* loop_take: one popped alert into the table. */
+static void
+loop_take(struct loop *lp, const struct options *o, const struct model *m,
+    const char *s, size_t len, double now)
+{
+	struct callback tmp, *cb = NULL, *oldest = NULL;
+	json_error_t je;
+	json_t *j;
+	size_t i;
+	int bad;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if ((j = json_loadb(s, len, 0, &je)) == NULL || !json_is_object(j)) {
+		json_decref(j);
+		lp->skipped++;
+		return;
+	}
+	bad = jtext(j, "case_id", tmp.case_id, sizeof(tmp.case_id)) |
+	    jtext(j, "customer_id", tmp.customer, sizeof(tmp.customer)) |
+	    jtext(j, "queue", tmp.queue, sizeof(tmp.queue));
+	json_decref(j);
+	/* No case (a rule with case: none) or no customer: nothing to
+	 * resolve or to ring. */
+	if (bad || tmp.case_id[0] == '\0' || tmp.customer[0] == '\0') {
+		lp->skipped++;
+		return;
+	}
+	if (tmp.queue[0] == '\0')
+		snprintf(tmp.queue, sizeof(tmp.queue), "retention");
+	lp->callbacks++;
+	for (i = 0; i < lp->cap; i++) {
+		struct callback *c = &lp->cb[i];
+
+		if (c->stage == L_FREE) {
+			if (cb == NULL)
+				cb = c;
+			continue;
+		}
+		if (strcmp(c->case_id, tmp.case_id) == 0) {
+			if (c->stage != L_RATE) {
+				lp->duplicates++;
+				return;
+			}
+			/* Resolved, and an alert again: reopened. */
+			cb_start(lp, c, o, m, now);
+			return;
+		}
+		if (oldest == NULL || c->seq < oldest->seq)
+			oldest = c;
+	}
+	if (cb == NULL) {
+		cb = oldest;
+		lp->dropped++;
+	}
+	*cb = tmp;
+	cb_start(lp, cb, o, m, now);
+}
+
+/* loop_send: one command, its reply read at once. */
+static int
+loop_send(redisContext *c, const struct target *t, const char *what,
+    int ac, const char **av)
+{
+	if (redisAppendCommandArgv(c, ac, av, NULL) != REDIS_OK) {
+		fprintf(stderr, "ivr-sim: out of memory\n");
+		return EX_FAIL;
+	}
+	return read_replies(c, t, what, 1);
+}
+
+/* loop_command: an ack or resolve entry on <prefix>commands. */
+static int
+loop_command(struct loop *lp, redisContext *c, const struct target *t,
+    const char *op, const struct callback *cb, const char *note)
+{
+	const char *av[20];
+	char at[32];
+	struct timespec ts;
+	int n = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(at, sizeof(at), "%lld", (long long)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000);
+	av[n++] = "XADD";
+	av[n++] = lp->commands;
+	av[n++] = "MAXLEN";
+	av[n++] = "~";
+	av[n++] = CMD_STREAM_MAX;
+	av[n++] = "*";
+	av[n++] = "op";
+	av[n++] = op;
+	av[n++] = "case";
+	av[n++] = cb->case_id;
+	av[n++] = "by";
+	av[n++] = LOOP_BY;
+	if (cb->code != NULL && strcmp(op, "resolve") == 0) {
+		av[n++] = "code";
+		av[n++] = cb->code;
+	}
+	av[n++] = "note";
+	av[n++] = note;
+	av[n++] = "at";
+	av[n++] = at;
+	return loop_send(c, t, "XADD commands", n, av);
+}
+
+/* loop_event: push e like the simulated calls' events. */
+static int
+loop_event(redisContext *c, const struct target *t, const struct options *o,
+    const struct event *e)
+{
+	const char *av[3 + 2 * (MAX_FIELDS + 1)];
+	char jsonbuf[4096];
+	int n;
+
+	n = event_argv(e, o->stream, o->json, av, jsonbuf, sizeof(jsonbuf));
+	return loop_send(c, t, "XADD", n, av);
+}
+
+/* loop_dial: one attempt; decides what comes next. */
+static int
+loop_dial(struct loop *lp, redisContext *c, const struct target *t,
+    const struct options *o, const struct model *m, struct callback *cb)
+{
+	struct event e;
+	int rc;
+
+	cb->tries++;
+	cb->result = PICK_AT(dial_results, cb_rnd(cb));
+	memset(&e, 0, sizeof(e));
+	e.type = "contact";
+	set(&e, "customer_id", F_STR, "%s", cb->customer);
+	set(&e, "result", F_STR, "%s", cb->result);
+	set(&e, "case_id", F_STR, "%s", cb->case_id);
+	set(&e, "agent_id", F_STR, "%s", cb->agent);
+	set(&e, "call_id", F_STR, "D%s-%07lu", m->tag, ++lp->ndial);
+	set(&e, "note", F_STR, "callback attempt %d", cb->tries);
+	if ((rc = loop_event(c, t, o, &e)) != EX_OK)
+		return rc;
+	lp->contacts++;
+	cb->stage = L_RESOLVE;
+	if (strcmp(cb->result, "reached") == 0) {
+		cb->reached = true;
+		cb->code = PICK_AT(reached_codes, cb_rnd(cb));
+	} else if (strcmp(cb->result, "refused") == 0)
+		cb->code = "no-action-needed";
+	else if (strcmp(cb->result, "wrong_number") == 0)
+		cb->code = "not-reachable";
+	else if (cb->tries < LOOP_MAX_TRIES) {
+		cb->stage = L_DIAL;	/* ring again later */
+		cb->due += cb_delay(cb, o, 1.5);
+		return EX_OK;
+	} else
+		cb->code = "no-answer";
+	cb->due += cb_delay(cb, o, 1);
+	return EX_OK;
+}
+
+/* loop_rate: the reached customer's follow-up survey. Recovery is
+ * likelier after a refund or a credit than after a mere call. */
+static int
+loop_rate(struct loop *lp, redisContext *c, const struct target *t,
+    const struct options *o, const struct model *m, struct callback *cb)
+{
+	struct event e;
+	double p;
+	bool good;
+	int rc;
+
+	p = strcmp(cb->code, "refund") == 0 || strcmp(cb->code, "credit") ==
+	    0 ? 0.8 : strcmp(cb->code, "callback-done") == 0 ? 0.7 : 0.5;
+	good = cb_rnd(cb) < p;
+	memset(&e, 0, sizeof(e));
+	e.type = "rating";
+	set(&e, "call_id", F_STR, "S%s-%07lu", m->tag, ++lp->nsurvey);
+	set(&e, "customer_id", F_STR, "%s", cb->customer);
+	set(&e, "agent_id", F_STR, "%s", cb->agent);
+	set(&e, "queue", F_STR, "%s", cb->queue);
+	set(&e, "csat", F_NUM, "%d", good ? 4 + (cb_rnd(cb) < 0.6) :
+	    1 + (cb_rnd(cb) < 0.4));
+	if (cb_rnd(cb) < 0.6)
+		set(&e, "nps", F_NUM, "%d", good ?
+		    7 + (int)(cb_rnd(cb) * 4) : (int)(cb_rnd(cb) * 6));
+	set(&e, "resolved", F_BOOL, "%s", good ? "true" : "false");
+	if (cb_rnd(cb) < 0.4)
+		set(&e, "comment", F_STR, "%s", good ?
+		    good_comments[(size_t)(cb_rnd(cb) * 4)] :
+		    bad_comments[(size_t)(cb_rnd(cb) * 6)]);
+	if ((rc = loop_event(c, t, o, &e)) != EX_OK)
+		return rc;
+	lp->ratings++;
+	return EX_OK;
+}
+
+/* loop_step: cb's due step. */
+static int
+loop_step(struct loop *lp, redisContext *c, const struct target *t,
+    const struct options *o, const struct model *m, struct callback *cb)
+{
+	char note[128];
+	int rc;
+
+	switch (cb->stage) {
+	case L_ACK:
+		if ((rc = loop_command(lp, c, t, "ack", cb,
+		    "callback queued")) != EX_OK)
+			return rc;
+		lp->acks++;
+		cb->stage = L_DIAL;
+		cb->due += cb_delay(cb, o, 1);
+		return EX_OK;
+	case L_DIAL:
+		return loop_dial(lp, c, t, o, m, cb);
+	case L_RESOLVE:
+		snprintf(note, sizeof(note), "%s on attempt %d", cb->result,
+		    cb->tries);
+		if ((rc = loop_command(lp, c, t, "resolve", cb, note)) !=
+		    EX_OK)
+			return rc;
+		lp->resolutions++;
+		if (cb->reached) {
+			cb->stage = L_RATE;
+			cb->due += cb_delay(cb, o, 2);
+		} else
+			cb->stage = L_FREE;
+		return EX_OK;
+	case L_RATE:
+		rc = loop_rate(lp, c, t, o, m, cb);
+		cb->stage = L_FREE;
+		return rc;
+	case L_FREE:
+		break;
+	}
+	return EX_OK;
+}
+
+/* loop_tick: pop what the dialer got, then run the due steps. */
+static int
+loop_tick(struct loop *lp, redisContext *c, const struct target *t,
+    const struct options *o, const struct model *m, double now)
+{
+	const char *av[2] = { "RPOP", o->dialer };
+	redisReply *r;
+	size_t i;
+	int n, rc;
+
+	for (n = 0; n < LOOP_POP_MAX; n++) {
+		if ((r = redisCommandArgv(c, 2, av, NULL)) == NULL) {
+			fprintf(stderr, "ivr-sim: lost the connection to Redis "
+			    "at %s: %s\n", t->display, c->errstr);
+			return EX_REDIS;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			fprintf(stderr, "ivr-sim: RPOP %s: %s\n", o->dialer,
+			    r->str);
+			rc = strncmp(r->str, "NOAUTH", 6) == 0 ? EX_REDIS :
+			    EX_FAIL;
+			freeReplyObject(r);
+			return rc;
+		}
+		if (r->type != REDIS_REPLY_STRING) {
+			freeReplyObject(r);
+			break;
+		}
+		loop_take(lp, o, m, r->str, r->len, now);
+		freeReplyObject(r);
+	}
+	for (i = 0; i < lp->cap; i++) {
+		struct callback *cb = &lp->cb[i];
+
+		/* One step per tick: the next is at least a delay away. */
+		if (cb->stage != L_FREE && cb->due <= now &&
+		    (rc = loop_step(lp, c, t, o, m, cb)) != EX_OK)
+			return rc;
+	}
+	return EX_OK;
+}
+
+static void
+loop_print(const struct loop *lp)
+{
+	printf("; loop: %lu callbacks (%lu duplicate, %lu dropped, %lu "
+	    "unusable), %lu contacts, %lu acks, %lu resolutions, %lu "
+	    "follow-up ratings", lp->callbacks, lp->duplicates, lp->dropped,
+	    lp->skipped, lp->contacts, lp->acks, lp->resolutions, lp->ratings);
+}
+
 /* --- main loop ---------------------------------------------------------- */
 
 static volatile sig_atomic_t	stop;
@@ -966,12 +1466,13 @@ main(int argc, char **argv)
 	struct target t;
 	struct model m;
 	struct callq q;
+	struct loop lp;
 	struct sigaction sa;
 	redisContext *c;
 	const char *av[3 + 2 * (MAX_FIELDS + 1)];
 	char jsonbuf[4096];
 	unsigned long sent = 0, batch, n, i, last_sent = 0;
-	double start, base, now, due, end, last_report;
+	double start, base, now, due, end, last_report, next_tick, wake;
 	uint64_t base_k = 0;
 	int rc = EX_OK, nav;
 
@@ -997,6 +1498,9 @@ main(int argc, char **argv)
 		return EX_REDIS;
 	model_init(&m, &o);
 	memset(&q, 0, sizeof(q));
+	memset(&lp, 0, sizeof(lp));
+	if (o.loop)
+		loop_init(&lp, &o);
 	start = mono_now();
 	if (o.crm && (rc = write_crm(c, &t, &m)) != EX_OK)
 		goto done;
@@ -1005,6 +1509,11 @@ main(int argc, char **argv)
 		    "(%lu unhappy), %lu agents, seed %llu\n", t.display,
 		    o.stream, o.rate, m.ncust, m.nunhappy, m.nagent,
 		    (unsigned long long)o.seed);
+		if (o.loop)
+			fprintf(stderr, "ivr-sim: loop: callbacks from %s, "
+			    "commands to %s, %.6g s a step, %lu in flight at "
+			    "most\n", o.dialer, lp.commands, o.delay,
+			    o.pending);
 	}
 
 	batch = 1;
@@ -1013,24 +1522,47 @@ main(int argc, char **argv)
 		if (batch > MAX_BATCH)
 			batch = MAX_BATCH;
 	}
-	start = base = last_report = mono_now();
+	start = base = last_report = next_tick = mono_now();
 	end = o.duration > 0 ? start + o.duration : 0;
 	while (!stop && (o.count == 0 || sent < o.count)) {
 		/* Event (sent) is due at base + (sent - base_k) / rate. */
 		due = base + (double)(sent - base_k) / o.rate;
-		if (end > 0 && due >= end)
+		/* The loop goes on to the end even when no event is left
+		 * to send before it. */
+		if (end > 0 && due >= end && (!o.loop || mono_now() >= end))
 			break;
 		now = mono_now();
-		if (due > now)
-			sleep_until(due);
-		else if (now - due > 1.0) {
+		if (o.loop && now >= next_tick) {
+			if ((rc = loop_tick(&lp, c, &t, &o, &m, now)) != EX_OK)
+				goto done;
+			next_tick = now + LOOP_TICK_S;
+			now = mono_now();
+		}
+		if (!o.quiet && now - last_report >= REPORT_EVERY_S) {
+			printf("sent %lu events (rate %.1f/s)", sent,
+			    (double)(sent - last_sent) / (now - last_report));
+			if (o.loop)
+				loop_print(&lp);
+			printf("\n");
+			fflush(stdout);
+			last_report = now;
+			last_sent = sent;
+		}
+		if (due > now || (end > 0 && due >= end)) {
+			wake = due;
+			if (o.loop && next_tick < wake)
+				wake = next_tick;
+			if (end > 0 && end < wake)
+				wake = end;
+			sleep_until(wake);
+			continue;
+		}
+		if (now - due > 1.0) {
 			/* More than a second behind (a slow Redis): start
 			 * over from now rather than burst to catch up. */
 			base = now;
 			base_k = sent;
 		}
-		if (stop)
-			break;
 		n = batch;
 		if (o.count != 0 && o.count - sent < n)
 			n = o.count - sent;
@@ -1047,23 +1579,19 @@ main(int argc, char **argv)
 		if ((rc = read_replies(c, &t, "XADD", n)) != EX_OK)
 			goto done;
 		sent += n;
-		now = mono_now();
-		if (!o.quiet && now - last_report >= REPORT_EVERY_S) {
-			printf("sent %lu events (rate %.1f/s)\n", sent,
-			    (double)(sent - last_sent) / (now - last_report));
-			fflush(stdout);
-			last_report = now;
-			last_sent = sent;
-		}
 	}
 done:
 	if (!o.quiet) {
 		now = mono_now();
-		printf("sent %lu events in %.1f s (rate %.1f/s)\n", sent,
+		printf("sent %lu events in %.1f s (rate %.1f/s)", sent,
 		    now - start, now > start ? (double)sent / (now - start) :
 		    0.0);
+		if (o.loop)
+			loop_print(&lp);
+		printf("\n");
 	}
 	redisFree(c);
 	model_free(&m);
+	free(lp.cb);
 	return rc;
 }

@@ -107,7 +107,14 @@ another terminal):
 
     $build/recoveryctl -c $conf push rating call_id=C1 customer_id=K9 csat=1
     $build/recoveryctl -c $conf watch
-    $sim -r 5        (simulate a call center)
+    $sim --loop -r 5        (simulate a call center, closed loop)
+    $build/recoveryctl -c $conf report
+
+With --loop the simulator also plays the dialer (it answers the callbacks
+in dialer:callbacks with contact events), the supervisor (it acknowledges
+and resolves the cases) and the customers (who rate again): within a few
+minutes report shows contacts, resolutions and a recovery rate. Leave
+--loop out to keep the callbacks for a dialer of your own.
 
 The example's webhook (hooks.example.com) and pager (/usr/local/bin/page)
 are placeholders: their deliveries fail, are retried, and end up in the

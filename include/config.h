@@ -82,6 +82,13 @@ struct esc_step {
 enum agg_fn { AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX, AGG_NPS };
 const char	*agg_fn_name(enum agg_fn);
 
+/* assign: {pool: [...], strategy: round_robin | least_open} */
+struct pool {
+	char		**names;	/* n == 0: no pool */
+	size_t		 n;
+	bool		 least_open;
+};
+
 struct rule {
 	char		*name;
 	char		*description;	/* may be NULL */
@@ -122,6 +129,7 @@ struct rule {
 
 	int64_t		 cooldown_ms;	/* 0 disables; default from defaults */
 	bool		 no_case;	/* case: none (only notifies) */
+	struct pool	 pool;		/* who owns the cases it opens */
 	int64_t		 sla_ms;	/* sla: due time of its case; 0 none */
 	char		*cooldown_key;	/* by of count/aggregate/after, else "customer_id" */
 
@@ -166,6 +174,8 @@ struct config {
 	int64_t		 default_cooldown_ms;	/* 1h */
 	int		 default_severity;	/* medium */
 	int64_t		 default_sla_ms;	/* defaults.sla: 0 none */
+	struct pool	 default_pool;		/* defaults.assign */
+	bool		 has_pools;		/* some rule assigns from a pool */
 
 	/* The closed loop (cases: and resolution_codes:) */
 	int64_t		 reopen_within_ms;	/* 7d; 0: never reopen */
@@ -196,6 +206,11 @@ struct config {
 	size_t		 nrules;
 
 	struct rindex	*rindex;	/* rules by type and guard (rindex.h); may be NULL */
+
+	/* calendars: business hours (calendar.h, config_calendars.c), in
+	 * the order defined; config_calendar() finds one by name */
+	struct calendar	**calendars;
+	size_t		 ncalendars;
 };
 
 /* config_load: see the top of this file. d receives every diagnostic. */

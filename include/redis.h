@@ -51,6 +51,13 @@ bool		 rconn_ready(const struct rconn *);
  */
 int		 rconn_cmd(struct rconn *, redisCallbackFn *cb, void *priv,
 		    int argc, const char **argv, const size_t *lens);
+/*
+ * rconn_flush: write what is queued now rather than when the loop next
+ * runs (what the socket does not take goes out then, as usual). For a
+ * command that must reach Redis before others sent in the same turn of
+ * the loop, on another connection.
+ */
+void		 rconn_flush(struct rconn *);
 /* rconn_pending: commands sent whose replies have not arrived. */
 size_t		 rconn_pending(const struct rconn *);
 /* rconn_drop: abandon the current connection (not from inside a reply

@@ -336,6 +336,18 @@ size_t		 store_contact_filter(struct store *, const struct evt *ev,
 		    const char *customer, const struct alert *v, size_t n,
 		    bool *keep, int64_t now_ms);
 
+/*
+ * The watch set: the customers whose case waits for its outcome (their
+ * next rating). A backed store decides a rating without firings only for
+ * them, so that an owner does not load every rating's customer. Redis
+ * keeps it as the sorted set store_watch_key (score: the outcome's
+ * deadline), written with the cases; the owner loads it whole before it
+ * decides (store_watch_load, each member).
+ */
+void		 store_watch_load(struct store *, const char *customer,
+		    size_t len);
+const char	*store_watch_key(const struct store *, struct buf *b);
+
 /* store_outcomes: the outcomes decided since store_new: recovered,
  * not_recovered, unknown (for the metrics). */
 void		 store_outcomes(const struct store *, uint64_t out[3]);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh — run every test suite and add up their results.
 #
-# A suite is a unit-test binary (build/tests/test_*, and the same under
+# A suite is a unit-test binary ($RECOVERYD_BUILD/tests/test_*, default
+# build/tests, and the same under
 # ASan+UBSan in build/san/tests/) or a shell test (tests/*.sh, tests/*/*.sh
 # named test_*.sh or *_test.sh... see the list below). Each prints a last
 # line "N passed, N failed". A suite that exits non-zero without reporting
@@ -16,7 +17,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 if [ $# -gt 0 ]; then
 	suites="$*"
 else
-	suites=$(ls build/tests/test_* build/san/tests/test_* 2>/dev/null | grep -v '\.d$')
+	suites=$(ls "$RECOVERYD_BUILD"/tests/test_* 2>/dev/null | grep -v '\.d$')
+	[ "$RECOVERYD_BUILD" != build/san ] &&
+	    suites="$suites $(ls build/san/tests/test_* 2>/dev/null | grep -v '\.d$')"
 	suites="$suites $(ls tests/*.sh 2>/dev/null | grep -Ev 'tests/(run|lib)\.sh')"
 	# The daemon under ASan+UBSan too: a leak or a sanitizer report makes
 	# it exit non-zero, which these suites check.

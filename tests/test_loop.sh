@@ -83,6 +83,7 @@ exit_is "resolve A" 0 $C resolve "$A" --code callback-done --by ana
 exit_is "resolve B" 0 $C resolve "$B" --code refund --by ana
 exit_is "resolve D" 0 $C resolve "$D" --code no-answer --by ana
 check_eq "pending: no outcome yet" "$(field "$A" outcome)" ""
+check_eq "three customers wait for their outcome" "$($R ZCARD ivr:outcomes:pending)" 3
 push rating call_id=C5 customer_id=K1 csat=5
 push rating call_id=C6 customer_id=K2 csat=1
 check "drained" t_wait 10 drained
@@ -91,11 +92,13 @@ check_eq "the rating after" "$(field "$A" rating_after)" "csat=5"
 check "outcome_at" sh -c "[ -n \"\$($R HGET ivr:case:$A outcome_at)\" ]"
 check_eq "a bad rating reopens the case" "$(field "$B" state)" reopened
 check_eq "... and was that resolution's outcome" "$(field "$B" outcomes)" not_recovered
+check_eq "... with the rating that reopened it (for the report)" "$(field "$B" ratings_after)" "csat=1"
 check_eq "... the reopened case's outcome pending again" "$(field "$B" outcome)" ""
 check "no rating within outcome_within: unknown" t_wait 8 sh -c "[ \"\$($R HGET ivr:case:$D outcome)\" = unknown ]"
 push rating call_id=C7 customer_id=K3 csat=5
 check "drained" t_wait 10 drained
 check_eq "a rating after the window changes nothing" "$(field "$D" outcome)" unknown
+check_eq "no one waits for an outcome any more" "$($R ZCARD ivr:outcomes:pending)" 0
 check "history: the outcome entry" sh -c "$R LRANGE ivr:case:$A:history 0 -1 | grep -q '\"kind\":\"outcome\",\"outcome\":\"recovered\"'"
 check_eq "nothing pending on the input stream" "$(pending)" 0
 
@@ -114,6 +117,19 @@ check_eq "metric: time to resolve, all within a minute" \
 check "metric: overdue (refreshed every 5 s)" t_wait 8 sh -c \
     "[ \"\$(python3 -c 'import sys, urllib.request
 sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:$PORT/metrics\", timeout=5).read().decode())' | awk '\$1 == \"recoveryd_cases_overdue\" { print \$2 }')\" = 1 ]"
+
+# --- a restart between a resolution and the rating after it ---------------------------
+push rating call_id=C8 customer_id=K8 csat=1
+check "drained" t_wait 10 drained
+E=$($R GET ivr:opencase:K8)
+exit_is "resolve E" 0 $C resolve "$E" --code credit
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+t_daemon "$CONF" "$LOG"
+push rating call_id=C9 customer_id=K8 nps=9
+check "drained after the restart" t_wait 10 drained
+check_eq "the new owner knew K8 waited for an outcome" "$(field "$E" outcome)" recovered
+check_eq "... and the rating after" "$(field "$E" rating_after)" "nps=9"
 
 # --- the history's bound -----------------------------------------------------------------
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do

@@ -3,7 +3,7 @@
  * measures how fast a bare client can drain it, waits for recoveryd to
  * drain it, and measures the latency from XADD to the alert.
  *
- *   bench_drain load    -s SOCK -n N [--stream S]
+ *   bench_drain load    -s SOCK -n N [--low-csat] [--stream S]
  *   bench_drain raw     -s SOCK --group G [--count N] [--stream S]
  *   bench_drain wait    -s SOCK --group G [--since EPOCH_NS] [--timeout S]
  *   bench_drain latency -s SOCK -r RATE -d SECONDS [--group G]
@@ -12,7 +12,10 @@
  * "load" preloads N valid rating events with flat fields, pipelined in
  * chunks of 1,000, and writes the CRM hash ivr:customer:K<n> (tier gold or
  * platinum) for one customer in ten, so that recoveryd's enrichment finds
- * something. "raw" is the drain limit: a consumer group read with
+ * something. With --low-csat the events are those "latency" sends instead
+(csat=1, a customer of its own each, no CRM hash): every one fires
+low-csat and opens a case, so that draining them measures the maximum
+rate of that case, which run.sh runs "latency" at 80 % of. "raw" is the drain limit: a consumer group read with
  * XREADGROUP COUNT n and acked with one XACK per batch, the XACK of one
  * batch pipelined with the read of the next, so one round trip per batch
  * and no work on the entries. "wait" polls the group every 100 ms until it
@@ -65,6 +68,7 @@ struct opts {
 	const char	*group;
 	const char	*channel;
 	long long	 n;
+	int		 low_csat;
 	long		 count;
 	double		 rate;
 	double		 seconds;
@@ -350,6 +354,20 @@ cmd_load(const struct opts *o)
 		    LOAD_CHUNK;
 		for (j = 0; j < chunk; j++) {
 			i = done + j;
+			if (o->low_csat) {
+				/* as cmd_latency sends them */
+				snprintf(callid, sizeof(callid), "L%lld", i);
+				snprintf(cust, sizeof(cust), "LK%lld", i);
+				snprintf(agent, sizeof(agent), "A%lld",
+				    i % NAGENTS);
+				argv[12] = queues[i % 5];
+				argv[14] = "1";
+				if (redisAppendCommandArgv(c, 15, argv,
+				    NULL) != REDIS_OK)
+					errx(1, "XADD: %s", c->errstr);
+				argv[14] = csat;
+				continue;
+			}
 			snprintf(callid, sizeof(callid), "C%lld", i);
 			snprintf(cust, sizeof(cust), "K%lld", i % NCUSTOMERS);
 			snprintf(agent, sizeof(agent), "A%lld", i % NAGENTS);
@@ -365,7 +383,7 @@ cmd_load(const struct opts *o)
 		done += chunk;
 	}
 	/* One customer in ten is a VIP in the CRM. */
-	for (i = 0; i < NCUSTOMERS; i += 10) {
+	for (i = 0; i < (o->low_csat ? 0 : NCUSTOMERS); i += 10) {
 		const char *hv[] = { "HSET", key, "tier", i % 20 == 0 ? "gold" :
 		    "platinum", "name", "Bench Customer" };
 		snprintf(key, sizeof(key), "ivr:customer:K%lld", i);
@@ -757,7 +775,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-"usage: bench_drain load    -s SOCK -n N [--stream S]\n"
+"usage: bench_drain load    -s SOCK -n N [--low-csat] [--stream S]\n"
 "       bench_drain raw     -s SOCK --group G [--count N] [--stream S]\n"
 "       bench_drain wait    -s SOCK --group G [--since EPOCH_NS] "
 "[--timeout S]\n"
@@ -789,9 +807,10 @@ main(int argc, char *argv[])
 		{ "channel",	required_argument, NULL, 'C' },
 		{ "since",	required_argument, NULL, 'T' },
 		{ "timeout",	required_argument, NULL, 't' },
+		{ "low-csat",	no_argument,	   NULL, 'L' },
 		{ NULL,		0,		   NULL, 0 }
 	};
-	struct opts o = { NULL, "ivr:events", NULL, "ivr:alerts", -1, 256,
+	struct opts o = { NULL, "ivr:events", NULL, "ivr:alerts", -1, 0, 256,
 	    0, 0, 0, 600 };
 	const char *sub;
 	char *end;
@@ -821,6 +840,7 @@ main(int argc, char *argv[])
 				errx(2, "--since: not a number: %s", optarg);
 			break;
 		case 't': o.timeout = num(optarg, "--timeout"); break;
+		case 'L': o.low_csat = 1; break;
 		default: usage();
 		}
 	}

@@ -14,23 +14,36 @@ echo "== recoveryd benchmarks on $(nproc) cores, $(date -u +%Y-%m-%d)"
 # gated). Between two drains the state, alerts and groups are deleted,
 # the events and the CRM hashes stay.
 #   1. the raw drain limit: XREADGROUP COUNT 256 + XACK, nothing else;
-#   2. recoveryd with 20 stateless rules [>= 0.75 of raw];
+#   2. recoveryd with 20 stateless rules [>= 0.75 of raw]; then the
+#      Python peer (contrib/bench/peer.py, redis-py, the same 20 rules:
+#      read, match, alert and case, XACK, pipelined per batch) on the
+#      same stream [recoveryd >= 10x the peer]; skipped with a message
+#      when /usr/bin/python3 has no redis module (Debian: python3-redis);
 #   3. recoveryd with 10 and with 1,000 rules that never match (found by
 #      the rule index) [1,000 >= 0.6 of 10];
 #   4. recoveryd with the example rules (rules/recoveryd.yaml, rules.d/)
 #      [>= 0.3 of raw]; its Redis CPU per event, its peak RSS [<= 20 MiB],
 #      and the Redis memory its state takes per active customer
-#      [<= 600 B]; then three daemons on the same stream (one owner);
+#      [<= 600 B]: MEMORY USAGE of the customer's KEY entity, its
+#      opencase string and its case (hash, and the opening event's key
+#      when it has one), over the customers with a KEY entity; also
+#      printed per kind of key, with the case indexes (sorted sets) and
+#      the agents' and queues' KEY entities, which that figure leaves
+#      out; then three daemons on the same stream (one owner);
 #   5. XADD -> alert latency at BENCH_RATE (2,000) events/s for
-#      BENCH_LATENCY_SECONDS (60) s;
+#      BENCH_LATENCY_SECONDS (60) s [p99 <= 2 ms]; then the maximum rate
+#      of those events (each fires low-csat and opens a case: a drain of
+#      BENCH_LOWCSAT_EVENTS (100,000) of them, example rules) and the
+#      latency at 80 % of it for BENCH_LATENCY80_SECONDS (10) s (every
+#      event opens a case: longer runs cost Redis memory, ~0.8 KB each);
 #   6. takeover: kill -9 of the owner of two daemons (ha.lease 3s), the
 #      time until the standby holds the lease and until an event sent at
 #      the kill has its alert.
-# Not measured here (yet): the Python peer of issue 9, and the latency at
-# 80 % of the maximum rate. The block at the end can be pasted into the
-# README.
+# The block at the end can be pasted into the README.
 events=${BENCH_EVENTS:-1000000}
 lat_s=${BENCH_LATENCY_SECONDS:-60}
+lat80_s=${BENCH_LATENCY80_SECONDS:-10}
+lc_n=${BENCH_LOWCSAT_EVENTS:-100000}
 rate=${BENCH_RATE:-2000}
 drain_timeout=${BENCH_DRAIN_TIMEOUT:-300}
 bd=$T/bench_drain
@@ -61,7 +74,7 @@ trap 'exit 1' INT TERM
 # ticks PID: user + system CPU time of PID, in clock ticks.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # hwm_mib PID: peak resident set size of PID, in MiB.
-hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 # field KEY LINE: the value of KEY=value in a bench_drain result line.
 field() { echo "$2" | sed -n "s/.*[ :]$1=\([^ ]*\).*/\1/p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'; }
@@ -145,6 +158,7 @@ reset() {
 
 # drain NAME CONF N: N daemons with CONF drain the stream; sets EPS, and
 # CPU_US (Redis CPU per event, µs), HWM (the first daemon's peak RSS).
+# With CONF "peer", N copies of the Python peer drain it instead.
 drain() {
 	reset
 	r0=$(ticks "$rpid")
@@ -152,7 +166,12 @@ drain() {
 	dp=""
 	n=0
 	while [ $n -lt "$3" ]; do
-		"$B/recoveryd" -f -c "$2" 2>>"$D/recoveryd.log" &
+		if [ "$2" = peer ]; then
+			$PY contrib/bench/peer.py -s "$SOCK" \
+			    --consumer "peer$n" >>"$D/peer.log" 2>&1 &
+		else
+			"$B/recoveryd" -f -c "$2" 2>>"$D/recoveryd.log" &
+		fi
 		dp="$dp $!"
 		n=$((n + 1))
 	done
@@ -185,6 +204,20 @@ raw_eps=$(field events_per_s "$raw")
 
 drain "20 stateless rules" "$D/stateless.yaml" 1
 sl_eps=$EPS sl_cpu=$CPU_US
+# The Python peer on the same stream, the same 20 rules (peer.py).
+PY=/usr/bin/python3
+py_eps="skipped" py_ratio="?"
+if $PY -c 'import redis' 2>/dev/null; then
+	drain "python peer, 20 stateless rules" peer 1
+	py_eps=$EPS py_cpu=$CPU_US
+	py_ratio=$(ratio "${sl_eps%% *}" "${py_eps%% *}")
+	echo "recoveryd / python peer: $py_ratio (peer: Redis $py_cpu µs/event;" \
+	    "$(tail -n 1 "$D/peer.log"))"
+	py_eps="$py_eps events/s, Redis $py_cpu µs/event"
+else
+	echo "== python peer skipped: $PY has no redis module (Debian: apt-get install python3-redis)"
+	py_eps="skipped (no python3-redis)"
+fi
 drain "10 rules" "$D/rules10.yaml" 1
 r10_eps=$EPS
 drain "1,000 rules" "$D/rules1000.yaml" 1
@@ -192,13 +225,30 @@ r1k_eps=$EPS
 drain "example rules" "$D/example.yaml" 1
 ex_eps=$EPS ex_cpu=$CPU_US ex_hwm=$HWM
 # The state the example rules keep, per customer that has some.
-custs=$($R --scan --pattern 'ivr:k:customer_id:*' | wc -l)
-state_b=$({ $R --scan --pattern 'ivr:k:customer_id:*'
-	$R --scan --pattern 'ivr:opencase:*'
-	$R --scan --pattern 'ivr:case:*'; } | sed 's/^/MEMORY USAGE /' | $R |
-    awk '{ n += $1 } END { print n + 0 }')
+# mem PATTERN: "keys bytes" of the keys matching PATTERN (MEMORY USAGE).
+mem() {
+	$R --scan --pattern "$1" | sed 's/^/MEMORY USAGE /' | $R |
+	    awk '{ n++; b += $1 } END { print n + 0, b + 0 }'
+}
+set -- $(mem 'ivr:k:customer_id:*'); custs=$1 kb=$2
+set -- $(mem 'ivr:opencase:*'); cun=$1 cub=$2
+set -- $(mem 'ivr:case:*:event'); evn=$1 evb=$2
+set -- $(mem 'ivr:case:*'); csn=$(($1 - evn)) csb=$(($2 - evb))
+set -- $(mem 'ivr:k:agent_id:*'); agn=$1 agb=$2
+set -- $(mem 'ivr:k:queue:*'); qn=$1 qb=$2
+idx_b=0
+for k in ivr:cases ivr:cases:open ivr:escalations; do
+	idx_b=$((idx_b + $($R MEMORY USAGE $k | sed 's/^$/0/')))
+done
+state_b=$((kb + cub + csb + evb))
 per_cust=$(awk -v b="$state_b" -v c="$custs" 'BEGIN { printf "%.0f", (c > 0 ? b / c : 0) }')
+avg() { awk -v b="$1" -v n="$2" 'BEGIN { printf "%.0f", (n > 0 ? b / n : 0) }'; }
 echo "state: customers=$custs bytes=$state_b bytes_per_customer=$per_cust"
+echo "state per kind (keys, average bytes): customer KEY $custs $(avg $kb $custs)," \
+    "opencase $cun $(avg $cub $cun), case hash $csn $(avg $csb $csn)," \
+    "event key $evn $(avg $evb $evn); not counted: case indexes (sorted" \
+    "sets) $(avg $idx_b $custs) per customer, agent KEY $agn $(avg $agb $agn)," \
+    "queue KEY $qn $(avg $qb $qn)"
 drain "example rules, three daemons" "$D/example.yaml" 3
 ex3_eps=$EPS
 
@@ -212,6 +262,24 @@ sleep 1
 lat=$($bd latency -s "$SOCK" -r "$rate" -d "$lat_s") || exit 1
 echo "$lat"
 l_hwm=$(hwm_mib "$lp")
+kill -TERM "$lp"
+wait "$lp" 2>/dev/null
+
+# The maximum rate of the latency run's events, then latency at 80 % of it.
+reset
+$R DEL ivr:events >/dev/null
+$bd load -s "$SOCK" -n "$lc_n" --low-csat >/dev/null || exit 1
+drain "low-csat events (each opens a case), example rules" "$D/example.yaml" 1
+lc_eps=${EPS%% *}
+rate80=$(awk -v e="$lc_eps" 'BEGIN { printf "%.0f", e * 0.8 }')
+reset
+$R DEL ivr:events >/dev/null
+"$B/recoveryd" -f -c "$D/example.yaml" 2>>"$D/recoveryd.log" &
+lp=$!
+pids="$pids $lp"
+sleep 1
+lat80=$($bd latency -s "$SOCK" -r "$rate80" -d "$lat80_s") || exit 1
+echo "at 80 % of $lc_eps events/s: $lat80"
 kill -TERM "$lp"
 wait "$lp" 2>/dev/null
 
@@ -242,6 +310,11 @@ while [ $(($(now_ms) - t0)) -lt 15000 ]; do
 	fi
 	sleep 0.01
 done
+# The lease and the alert within one poll: the lease by then at the latest.
+if [ -z "$lease_ms" ] && [ -n "$alert_ms" ]; then
+	h=$($R GET 'ivr:owner:ivr%3Aevents' | sed 's/.*://')
+	[ -n "$h" ] && [ "$h" != "$owner" ] && lease_ms=$alert_ms
+fi
 echo "takeover: lease_ms=${lease_ms:-?} first_alert_ms=${alert_ms:-?} (ha.lease 3s)"
 for p in $pids; do kill -TERM "$p" 2>/dev/null; done
 for p in $pids; do wait "$p" 2>/dev/null; done
@@ -258,11 +331,13 @@ $events rating events preloaded once; Redis on a unix socket, no persistence.
 | --- | --- | --- |
 | raw drain limit (XREADGROUP COUNT 256 + XACK, nothing else) | $raw_eps events/s, Redis $raw_cpu µs/event | |
 | recoveryd, 20 stateless rules | $sl_eps events/s ($(ratio "$sl_eps" "$raw_eps") of raw), Redis $sl_cpu µs/event | ≥ 0.75 of raw |
+| Python peer (redis-py), the same 20 rules | $py_eps (recoveryd $py_ratio x) | recoveryd ≥ 10x |
 | recoveryd, 10 / 1,000 rules that never match | $r10_eps / $r1k_eps events/s ($(ratio "$r1k_eps" "$r10_eps")) | ≥ 0.6 |
 | recoveryd, example rules | $ex_eps events/s ($(ratio "$ex_eps" "$raw_eps") of raw), Redis $ex_cpu µs/event | ≥ 0.3 of raw |
 | three recoveryd (one owner, two standbys), example rules | $ex3_eps events/s | |
 | Redis memory of the state per active customer (example rules) | $per_cust B ($custs customers) | ≤ 600 B |
 | XADD → alert, $rate events/s for $lat_s s: p50 / p99 / max | $(field p50_ms "$lat") / $(field p99_ms "$lat") / $(field max_ms "$lat") ms ($(field missing "$lat") missing) | p99 ≤ 2 ms |
+| XADD → alert at 80 % of the low-csat maximum ($lc_eps events/s): $(field rate "$lat80") for $lat80_s s: p50 / p99 / max | $(field p50_ms "$lat80") / $(field p99_ms "$lat80") / $(field max_ms "$lat80") ms ($(field missing "$lat80") missing) | p99 ≤ 2 ms |
 | recoveryd peak RSS (VmHWM): example drain / latency run | $ex_hwm / $l_hwm MiB | ≤ 20 MiB |
 | takeover after kill -9 of the owner (ha.lease 3s): lease / first alert | ${lease_ms:-?} / ${alert_ms:-?} ms | within ha.lease |
 SUMMARY

@@ -119,6 +119,8 @@ static const struct kspec defaults_keys[] = {
 	{ "severity", K_SEV, CF(default_severity), 0, 0, 0, 0, NULL, NULL,
 	    NULL, 0 },
 	{ "sla", K_DUR, CF(default_sla_ms), 1, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ "assign", K_CUSTOM, 0, 0, 0, 0, 0, apply_default_assign, NULL, NULL,
+	    0 },
 };
 static const struct kspec callbacks_keys[] = {
 	{ "max", K_LONG, CF(contact_max), 0, 1000, KF_REQUIRED, 0, NULL, NULL,
@@ -170,6 +172,8 @@ static const struct kspec top_keys[] = {
 	{ "include", K_CUSTOM, 0, 0, 0, 0, 0, apply_include, NULL, NULL, 0 },
 	{ "lists", K_CUSTOM, 0, 0, 0, 0, 0, apply_lists, NULL, NULL, 0 },
 	{ "channels", K_CUSTOM, 0, 0, 0, 0, 0, apply_channels, NULL, NULL, 0 },
+	{ "calendars", K_CUSTOM, 0, 0, 0, 0, 0, apply_calendars, NULL, NULL,
+	    0 },
 	{ "rules", K_CUSTOM, 0, 0, 0, 0, 0, apply_rules, NULL, NULL, 0 },
 };
 
@@ -766,6 +770,8 @@ config_free(struct config *cf)
 	expr_free(cf->recovered_if);
 	free(cf->recovered_src);
 	config_free_codes(cf);
+	pool_free(&cf->default_pool);
+	calendars_free(cf);
 	for (i = 0; i < cf->nrules; i++)
 		rule_free(&cf->rules[i]);
 	free(cf->rules);

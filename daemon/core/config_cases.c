@@ -126,6 +126,9 @@ config_cases_finish(struct config *cf)
 		cf->recovered_if = expr_compile(RECOVERED_IF, NULL, NULL, &err);
 		cf->recovered_src = xstrdup(RECOVERED_IF);
 	}
+	for (i = 0; i < cf->nrules; i++)
+		if (cf->rules[i].pool.n > 0)
+			cf->has_pools = true;
 	if (cf->nresolution_codes == 0) {
 		config_free_codes(cf);
 		cf->resolution_codes = xcalloc(ARRAY_LEN(default_codes),
@@ -168,4 +171,121 @@ config_has_contact(const struct config *cf)
 		if (cf->channels[i].contact)
 			return true;
 	return false;
+}
+
+#define POOL_MAX	100
+
+void
+pool_free(struct pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->names[i]);
+	free(p->names);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+pool_copy(struct pool *dst, const struct pool *src)
+{
+	size_t i;
+
+	pool_free(dst);
+	if (src->n == 0)
+		return;
+	dst->names = xcalloc(src->n, sizeof(char *));
+	for (i = 0; i < src->n; i++)
+		dst->names[i] = xstrdup(src->names[i]);
+	dst->n = src->n;
+	dst->least_open = src->least_open;
+}
+
+/* name_ok: a person's name: 1..128 bytes, no control characters. */
+static bool
+name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 128)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+parse_pool(struct loader *ld, const struct ynode *v, struct pool *p)
+{
+	const struct ynode *pl = NULL, *st = NULL;
+	size_t i, j;
+
+	if (!expect_type(ld, v, YN_MAP, "'assign'"))
+		return;
+	for (i = 0; i < v->npairs; i++) {
+		const char *k = v->pairs[i].key->str;
+
+		if (strcmp(k, "pool") == 0)
+			pl = v->pairs[i].val;
+		else if (strcmp(k, "strategy") == 0)
+			st = v->pairs[i].val;
+		else
+			cerr(ld, v->pairs[i].key, "unknown key '%s' in 'assign' "
+			    "(pool, strategy)", k);
+	}
+	if (pl == NULL) {
+		cerr(ld, v, "'assign' needs a 'pool' of names");
+		return;
+	}
+	if (!expect_type(ld, pl, YN_SEQ, "'pool'"))
+		return;
+	if (pl->nitems == 0 || pl->nitems > POOL_MAX) {
+		cerr(ld, pl, "'pool' must name 1 to %d people", POOL_MAX);
+		return;
+	}
+	pool_free(p);
+	p->names = xcalloc(pl->nitems, sizeof(char *));
+	for (i = 0; i < pl->nitems; i++) {
+		const struct ynode *n = pl->items[i];
+
+		if (!expect_type(ld, n, YN_SCALAR, "a name in 'pool'"))
+			continue;
+		if (!name_ok(n->str)) {
+			cerr(ld, n, "invalid name '%s' in 'pool' (1 to 128 "
+			    "bytes without control characters)", n->str);
+			continue;
+		}
+		for (j = 0; j < p->n; j++)
+			if (strcmp(p->names[j], n->str) == 0)
+				break;
+		if (j < p->n) {
+			cerr(ld, n, "'%s' is in the pool twice", n->str);
+			continue;
+		}
+		p->names[p->n++] = xstrdup(n->str);
+	}
+	if (st != NULL && expect_type(ld, st, YN_SCALAR, "'strategy'")) {
+		if (strcmp(st->str, "least_open") == 0)
+			p->least_open = true;
+		else if (strcmp(st->str, "round_robin") != 0)
+			cerr(ld, st, "invalid strategy '%s' (round_robin or "
+			    "least_open)", st->str);
+	}
+}
+
+void
+apply_rule_assign(struct loader *ld, const struct ynode *k,
+    const struct ynode *v, void *target)
+{
+	(void)k;
+	parse_pool(ld, v, &((struct rule *)target)->pool);
+}
+
+void
+apply_default_assign(struct loader *ld, const struct ynode *k,
+    const struct ynode *v, void *target)
+{
+	(void)k;
+	parse_pool(ld, v, &((struct config *)target)->default_pool);
 }

@@ -142,6 +142,12 @@ void	apply_recovered_if(struct loader *, const struct ynode *,
 void	apply_case_policy(struct loader *, const struct ynode *,
 	    const struct ynode *, void *);
 void	config_cases_defaults(struct config *);
+void	apply_rule_assign(struct loader *, const struct ynode *,
+	    const struct ynode *, void *);
+void	apply_default_assign(struct loader *, const struct ynode *,
+	    const struct ynode *, void *);
+void	pool_free(struct pool *);
+void	pool_copy(struct pool *dst, const struct pool *src);
 void	config_cases_finish(struct config *);
 void	config_free_codes(struct config *);
 void	apply_past_skew(struct loader *, const struct ynode *key,
@@ -152,6 +158,12 @@ void	apply_batch_bytes(struct loader *, const struct ynode *key,
 /* config_channels.c */
 void	apply_channels(struct loader *, const struct ynode *key,
 	    const struct ynode *val, void *target);
+
+/* config_calendars.c: the "calendars:" section; calendars_free()
+ * releases what it built (config_free). */
+void	apply_calendars(struct loader *, const struct ynode *key,
+	    const struct ynode *val, void *target);
+void	calendars_free(struct config *);
 
 /* config_rules.c */
 void	rules_parse(struct loader *, const struct ynode *rules);

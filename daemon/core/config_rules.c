@@ -478,6 +478,8 @@ static const struct kspec rule_keys[] = {
 	{ "cooldown", K_DUR, RU(cooldown_ms), 0, 0, 0, 0, NULL, NULL, NULL, 0 },
 	{ "case", K_CUSTOM, 0, 0, 0, 0, 0, apply_case_policy, NULL, NULL, 0 },
 	{ "sla", K_DUR, RU(sla_ms), 1, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ "assign", K_CUSTOM, 0, 0, 0, 0, 0, apply_rule_assign, NULL, NULL,
+	    0 },
 	{ "actions", K_CUSTOM, 0, 0, 0, 0, 0, apply_actions, NULL, NULL, 0 },
 	{ "escalate", K_CUSTOM, 0, 0, 0, 0, 0, apply_escalate, NULL, NULL, 0 },
 };
@@ -540,6 +542,7 @@ rule_free(struct rule *r)
 
 	free(r->name);
 	free(r->description);
+	pool_free(&r->pool);
 	for (i = 0; i < r->non; i++)
 		free(r->on[i]);
 	free(r->on);
@@ -584,6 +587,7 @@ rule_parse(struct loader *ld, const struct ynode *map, size_t idx)
 	r.severity = cf->default_severity;
 	r.cooldown_ms = cf->default_cooldown_ms;
 	r.sla_ms = cf->default_sla_ms;
+	pool_copy(&r.pool, &cf->default_pool);
 	r.aggregate.min_samples = 1;
 	ld->if_node = ld->after_node = NULL;
 

@@ -177,6 +177,81 @@ key_cust(const struct store *st, struct buf *b, const char *cust)
 }
 
 void
+owners_key(const struct store *st, struct buf *b)
+{
+	buf_reset(b);
+	buf_append(b, st->prefix, st->plen);
+	buf_append(b, "owners", 6);
+}
+
+long
+owners_get(const struct owners *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; o != NULL && i < o->nv; i++)
+		if (strcmp(o->v[i].name, name) == 0)
+			return o->v[i].n;
+	return 0;
+}
+
+void
+owners_add(struct owners *o, const char *name, long n)
+{
+	size_t i;
+
+	for (i = 0; i < o->nv; i++)
+		if (strcmp(o->v[i].name, name) == 0) {
+			o->v[i].n += n;
+			if (o->v[i].n < 0)
+				o->v[i].n = 0;
+			return;
+		}
+	if (n <= 0 || o->nv >= 100000)
+		return;
+	o->v = xreallocarray(o->v, o->nv + 1, sizeof(*o->v));
+	o->v[o->nv].name = xstrdup(name);
+	o->v[o->nv++].n = n;
+}
+
+static void
+owners_free(struct owners *o)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < o->nv; i++)
+		free(o->v[i].name);
+	free(o->v);
+	free(o);
+}
+
+/* owners_decode: "<n> <name>\n" lines (a name never holds a newline). */
+static int
+owners_decode(struct ent *e, const char *val, size_t len)
+{
+	const char *p = val, *end = val + len, *nl, *sp;
+	char *name, *q;
+	long n;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if ((sp = memchr(p, ' ', (size_t)(nl - p))) == NULL)
+			return -1;
+		n = strtol(p, &q, 10);
+		if (q != sp || n < 0)
+			return -1;
+		name = xstrndup(sp + 1, (size_t)(nl - sp - 1));
+		owners_add(e->own, name, n);
+		free(name);
+		p = nl + 1;
+	}
+	return 0;
+}
+
+void
 key_contacts(const struct store *st, struct buf *b, const char *cust)
 {
 	buf_reset(b);
@@ -220,6 +295,8 @@ key_kind(const struct store *st, const char *key, size_t klen)
 
 	if (klen < st->plen || memcmp(key, st->prefix, st->plen) != 0)
 		return -1;
+	if (klen - st->plen == 6 && memcmp(key + st->plen, "owners", 6) == 0)
+		return EK_OWNERS;
 	for (i = 0; i < ARRAY_LEN(kinds); i++) {
 		l = strlen(kinds[i].tag);
 		if (klen - st->plen <= l ||
@@ -268,6 +345,7 @@ case_clear(struct scase *cs)
 	free(cs->code);
 	free(cs->outcome);
 	buf_free(&cs->outcomes);
+	buf_free(&cs->afters);
 	free(cs->before);
 	free(cs->after);
 	for (i = 0; i < cs->nhist; i++)
@@ -358,6 +436,10 @@ ent_free(struct ent *e)
 		free(e->contacts);
 		e->contacts = NULL;
 		e->ncontacts = 0;
+		break;
+	case EK_OWNERS:
+		owners_free(e->own);
+		e->own = NULL;
 		break;
 	case EK_CASE:
 		case_clear(&e->u.cs);
@@ -527,6 +609,7 @@ store_free(struct store *st)
 	free(st->notes);
 	hm_free(&st->ents, ent_free_v);
 	hm_free(&st->done, store_done_free);
+	hm_free(&st->watch, NULL);
 	zops_clear(st);
 	free(st->z);
 	buf_free(&st->kb);
@@ -592,8 +675,8 @@ store_walk(struct store *st, const struct state_req *req, walk_fn visit,
 				return false;
 		}
 	}
-	if ((req->n == 0 && !req->loop) || req->customer_id == NULL ||
-	    req->customer_id[0] == '\0')
+	if ((req->n == 0 && !loop_wanted(st, req)) ||
+	    req->customer_id == NULL || req->customer_id[0] == '\0')
 		return true;
 	if (req->case_hint != NULL && req->case_hint[0] != '\0' &&
 	    strlen(req->case_hint) < ENGINE_ID_MAX &&
@@ -605,6 +688,13 @@ store_walk(struct store *st, const struct state_req *req, walk_fn visit,
 	key_cust(st, &st->kb, req->customer_id);
 	if (!visit(st, &st->kb, EK_CUST, ctx))
 		return false;
+	/* assignment pools count each owner's open cases (whatever rule
+	 * opens, reopens or joins) */
+	if (req->n > 0 && st->o.cf != NULL && st->o.cf->has_pools) {
+		owners_key(st, &st->kb);
+		if (!visit(st, &st->kb, EK_OWNERS, ctx))
+			return false;
+	}
 	/* the contact policy counts what reaches the customer */
 	if (req->n > 0 && st->o.cf != NULL && st->o.cf->contact_max > 0) {
 		key_contacts(st, &st->kb, req->customer_id);
@@ -661,6 +751,11 @@ store_needs_case(struct store *st, const char *case_id, store_need_fn fn,
 		return;
 	key_cust(st, &st->kb, e->u.cs.customer);
 	need(st, &st->kb, EK_CUST, fn, ctx);
+	/* people's changes move the owners' counts */
+	if (st->o.cf != NULL && st->o.cf->has_pools) {
+		owners_key(st, &st->kb);
+		need(st, &st->kb, EK_OWNERS, fn, ctx);
+	}
 	if (st->o.cf != NULL && st->o.cf->contact_max > 0) {
 		key_contacts(st, &st->kb, e->u.cs.customer);
 		need(st, &st->kb, EK_CONTACTS, fn, ctx);
@@ -751,6 +846,19 @@ store_load_string(struct store *st, const char *key, size_t klen,
 		e->u.cust = xstrndup(val, vlen);
 		return 0;
 	}
+	if (e->kind == EK_OWNERS) {
+		if (e->own == NULL)
+			e->own = xcalloc(1, sizeof(*e->own));
+		if (owners_decode(e, val, vlen) == -1) {
+			log_warnx("state: %.*s does not hold owner counts; "
+			    "counting from zero", (int)(klen > 200 ? 200 :
+			    klen), key);
+			owners_free(e->own);
+			e->own = xcalloc(1, sizeof(*e->own));
+			return -1;
+		}
+		return 0;
+	}
 	if (e->kind == EK_CONTACTS) {
 		if (cust_contacts(e, val, vlen) == -1) {
 			log_warnx("state: %.*s does not hold contact times; "
@@ -792,3 +900,28 @@ store_load_hash(struct store *st, const char *key, size_t klen,
 	return 0;
 }
 
+
+bool
+loop_wanted(const struct store *st, const struct state_req *req)
+{
+	if (!req->loop)
+		return false;
+	if (req->contact || !st->o.backed)
+		return true;
+	return hm_get(&st->watch, req->customer_id,
+	    strlen(req->customer_id)) != NULL;
+}
+
+void
+store_watch_load(struct store *st, const char *customer, size_t len)
+{
+	*hm_slot(&st->watch, customer, len) = (void *)1;
+}
+
+const char *
+store_watch_key(const struct store *st, struct buf *b)
+{
+	buf_reset(b);
+	buf_printf(b, "%soutcomes:pending", st->prefix);
+	return b->data;
+}

@@ -209,6 +209,73 @@ hist(struct store *st, struct ent *e, int64_t at_ms, const char *kind,
 	buf_free(&b);
 }
 
+/* --- owners ------------------------------------------------------------------ */
+
+/* owners_ent: the owners' counts (NULL without pools, or, backed, when
+ * not loaded: store_needs loads it whenever pools exist). */
+static struct ent *
+owners_ent(struct store *st)
+{
+	struct ent *e;
+
+	if (st->o.cf == NULL || !st->o.cf->has_pools)
+		return NULL;
+	owners_key(st, &st->kb);
+	if ((e = ent_use(st, EK_OWNERS, st->kb.data, st->kb.len)) == NULL)
+		return NULL;
+	if (e->own == NULL)
+		e->own = xcalloc(1, sizeof(*e->own));
+	return e;
+}
+
+/* owner_count: name's open cases move by n. */
+static void
+owner_count(struct store *st, const char *name, long n)
+{
+	struct ent *e;
+	char k[160];
+
+	if (name == NULL || name[0] == '\0' || (e = owners_ent(st)) == NULL)
+		return;
+	snprintf(k, sizeof(k), "o:%s", name);
+	owners_add(e->own, k, n);
+	ent_dirty(st, e);
+}
+
+/*
+ * pool_pick: the owner rule r's pool gives a case opened now: round
+ * robin (a cursor per rule), or the member with the fewest open cases
+ * (the first of them in the pool's order).
+ */
+static const char *
+pool_pick(struct store *st, const struct rule *r)
+{
+	const struct pool *p = &r->pool;
+	struct ent *e = owners_ent(st);
+	char k[160];
+	size_t i, best = 0;
+	long cur, n, bn = 0;
+
+	if (p->n == 0 || e == NULL)
+		return p->n > 0 ? p->names[0] : NULL;
+	if (p->least_open) {
+		for (i = 0; i < p->n; i++) {
+			snprintf(k, sizeof(k), "o:%s", p->names[i]);
+			n = owners_get(e->own, k);
+			if (i == 0 || n < bn) {
+				best = i;
+				bn = n;
+			}
+		}
+		return p->names[best];
+	}
+	snprintf(k, sizeof(k), "r:%s", r->name);
+	cur = owners_get(e->own, k);
+	owners_add(e->own, k, 1);
+	ent_dirty(st, e);
+	return p->names[(size_t)cur % p->n];
+}
+
 /* --- outcomes ---------------------------------------------------------------- */
 
 /* first_rule: the first of the case's rules, into out. */
@@ -287,15 +354,22 @@ outcome_set(struct store *st, struct ent *e, const char *word,
 	if (outcome_timer(st, cs) >= 0 && st->o.backed) {
 		member(cs, OUTCOME_RULE, 1, m, sizeof(m));
 		zop_push(st, false, Z_SCHED, m, 0);
+		/* (the in-memory watch keeps it until the next takeover: a
+		 * decision dropped with its commit must see it again) */
+		if (cs->customer != NULL && cs->customer[0] != '\0')
+			zop_push(st, false, Z_WATCH, cs->customer, 0);
 	}
 	free(cs->outcome);
 	cs->outcome = xstrdup(word);
 	cs->outcome_ms = at_ms;
 	free(cs->after);
 	cs->after = after != NULL ? xstrdup(after) : NULL;
-	if (cs->outcomes.len > 0)
+	if (cs->outcomes.len > 0) {
 		buf_putc(&cs->outcomes, ',');
+		buf_putc(&cs->afters, ';');
+	}
 	buf_puts(&cs->outcomes, word);
+	buf_puts(&cs->afters, after != NULL ? after : "");
 	cs->dirty |= CF_OUTCOME;
 	hist(st, e, at_ms, "outcome", kv, 3);
 	{
@@ -555,6 +629,7 @@ reopen(struct store *st, struct ent *e, struct ent *cu, int64_t now_ms)
 	outcome_clear(st, e);
 	cs->state = CASE_REOPENED;
 	cs->reopened++;
+	owner_count(st, cs->owner, 1);
 	if (cs->due_ms > 0) {
 		/* its SLA again, from the reopening */
 		cs->due_ms = tadd(now_ms, cs->due_ms - cs->base_ms);
@@ -710,7 +785,7 @@ case_decide(struct store *st, const struct state_req *req,
 			if (req->c[i].rule->severity > sev)
 				sev = req->c[i].rule->severity;
 		}
-	if ((!any && !req->loop) || req->customer_id == NULL ||
+	if ((!any && !loop_wanted(st, req)) || req->customer_id == NULL ||
 	    req->customer_id[0] == '\0')
 		return;
 	key_cust(st, &st->kb, req->customer_id);
@@ -719,7 +794,7 @@ case_decide(struct store *st, const struct state_req *req,
 		key_case(st, &st->kb, cu->u.cust);
 		e = ent_use(st, EK_CASE, st->kb.data, st->kb.len);
 	}
-	if (req->loop)
+	if (loop_wanted(st, req))
 		loop_event(st, req, e, any);
 	if (!any)
 		return;
@@ -746,6 +821,20 @@ case_decide(struct store *st, const struct state_req *req,
 			if (casing(req, i)) {
 				store_note_add(st, SN_OPENED,
 				    req->c[i].rule->name, NULL, 0);
+				break;
+			}
+		/* an owner from the first pool among its rules */
+		for (i = 0; i < req->n; i++)
+			if (casing(req, i) && req->c[i].rule->pool.n > 0) {
+				const struct rule *r = req->c[i].rule;
+				const char *who = pool_pick(st, r);
+				const char *akv[] = { "to", who, "by",
+				    r->pool.least_open ? "pool least_open" :
+				    "pool round_robin" };
+
+				e->u.cs.owner = xstrdup(who);
+				owner_count(st, who, 1);
+				hist(st, e, req->now_ms, "assign", akv, 2);
 				break;
 			}
 	} else if ((due = sla_due(req)) > 0 && (e->u.cs.due_ms == 0 ||
@@ -1092,6 +1181,7 @@ store_resolve(struct store *st, const char *case_id, const char *by,
 	set_note(cs, note);
 	hist(st, e, now_ms, "resolve", kv, 3);
 	store_note_add(st, SN_RESOLVED, NULL, code, now_ms - cs->opened_ms);
+	owner_count(st, cs->owner, -1);
 	if (cs->due_ms > 0)
 		zop_push(st, false, Z_DUE, cs->id, 0);
 	/* its outcome: the customer's next rating, or unknown after
@@ -1104,6 +1194,13 @@ store_resolve(struct store *st, const char *case_id, const char *by,
 		if (st->o.backed) {
 			member(cs, OUTCOME_RULE, 1, m, sizeof(m));
 			zop_push(st, true, Z_SCHED, m, (double)due);
+			/* its customer's next rating must reach the store */
+			if (cs->customer != NULL && cs->customer[0] != '\0') {
+				store_watch_load(st, cs->customer,
+				    strlen(cs->customer));
+				zop_push(st, true, Z_WATCH, cs->customer,
+				    (double)due);
+			}
 		} else
 			heap_push(st, e, OUTCOME_RULE, 1, due);
 	}
@@ -1149,6 +1246,10 @@ store_assign(struct store *st, const char *case_id, const char *to,
 	cs = &e->u.cs;
 	if (cs->owner != NULL && strcmp(cs->owner, to) == 0)
 		return 0;
+	if (cs->state != CASE_RESOLVED) {
+		owner_count(st, cs->owner, -1);
+		owner_count(st, to, 1);
+	}
 	free(cs->owner);
 	cs->owner = xstrdup(to);
 	cs->dirty |= CF_OWNER;
@@ -1300,7 +1401,8 @@ contact_ok(struct store *st, const char *customer, int64_t now_ms)
 	    customer[0] == '\0')
 		return true;
 	key_contacts(st, &st->kb, customer);
-	cu = ent_use(st, EK_CONTACTS, st->kb.data, st->kb.len);
+	if ((cu = ent_use(st, EK_CONTACTS, st->kb.data, st->kb.len)) == NULL)
+		return true;	/* not loaded: cannot happen (store_needs) */
 	for (i = k = 0; i < cu->ncontacts; i++)
 		if (cu->contacts[i] > now_ms - cf->contact_within_ms)
 			cu->contacts[k++] = cu->contacts[i];

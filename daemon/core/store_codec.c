@@ -619,6 +619,9 @@ case_decode(struct scase *cs, const char *const *fields, const size_t *flens,
 		} else if (is(f, fl, "outcomes")) {
 			buf_reset(&cs->outcomes);
 			buf_append(&cs->outcomes, v, vl);
+		} else if (is(f, fl, "ratings_after")) {
+			buf_reset(&cs->afters);
+			buf_append(&cs->afters, v, vl);
 		} else if (is(f, fl, "rating_before"))
 			set_text(&cs->before, v, vl);
 		else if (is(f, fl, "rating_after"))
@@ -767,6 +770,8 @@ case_fields(const struct scase *cs, struct arena *ar, const char **f,
 		field(ar, f, fl, v, vl, &n, "rating_after", TEXT(cs->after));
 		field(ar, f, fl, v, vl, &n, "outcomes", cs->outcomes.data,
 		    cs->outcomes.len);
+		field(ar, f, fl, v, vl, &n, "ratings_after", cs->afters.data,
+		    cs->afters.len);
 	}
 	if ((d & CF_CONTACT) && cs->contact_ms > 0) {
 		format_rfc3339((double)cs->contact_ms / 1000.0, when,

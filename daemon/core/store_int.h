@@ -155,6 +155,7 @@ struct scase {
 	int64_t		 outcome_ms, contact_ms;	/* 0: none */
 	char		*before, *after; /* ratings: "csat=1 nps=3" */
 	struct buf	 outcomes;	/* every resolution's, comma-separated */
+	struct buf	 afters;	/* ... its rating after, ';'-separated */
 	char		**hist;		/* history entries to append (JSON) */
 	size_t		 nhist;
 	enum case_state	 state;
@@ -171,7 +172,18 @@ struct scase {
 
 /* --- entities ----------------------------------------------------------- */
 
-enum ent_kind { EK_KEY, EK_CUST, EK_CASE, EK_EVENT, EK_CONTACTS };
+enum ent_kind { EK_KEY, EK_CUST, EK_CASE, EK_EVENT, EK_CONTACTS,
+	EK_OWNERS };
+
+/* EK_OWNERS (<prefix>owners, one for the store): each owner's open
+ * cases (least_open) and each pool's round-robin cursor. */
+struct owners {
+	struct owner_n {
+		char	*name;
+		long	 n;
+	}		*v;
+	size_t		 nv;
+};
 
 struct ent {
 	enum ent_kind	 kind;
@@ -197,12 +209,13 @@ struct ent {
 	 * customer within limits.callbacks.within, oldest first */
 	int64_t		*contacts;
 	size_t		 ncontacts;
+	struct owners	*own;		/* EK_OWNERS */
 };
 
 /* A sorted-set update waiting for store_changes; Z_EXPIRE: an expiry
  * (member: the key, score: the TTL in ms), handed over as an SO_HSET
  * without fields. */
-enum zset { Z_SCHED, Z_CASES, Z_OPEN, Z_EXPIRE, Z_DUE };
+enum zset { Z_SCHED, Z_CASES, Z_OPEN, Z_EXPIRE, Z_DUE, Z_WATCH };
 
 struct zop {
 	bool		 add;
@@ -242,6 +255,7 @@ struct store {
 	uint64_t		 outcomes[3];	/* recovered, not_recovered, unknown */
 	struct store_note	*notes;	/* backed: for store_take_notes */
 	size_t			 nnotes, capnotes;
+	struct hmap		 watch;	/* backed: customers with a pending outcome */
 };
 
 /* --- store.c ------------------------------------------------------------- */
@@ -270,8 +284,18 @@ void	 zops_clear(struct store *);
 void	 zop_push(struct store *, bool add, enum zset, const char *member,
 	    double score);
 void	 case_clear(struct scase *);
+/* owners_key: "<prefix>owners" into b. */
+void	 owners_key(const struct store *, struct buf *b);
+/* owners_get / owners_add: an entry's number ("o:<name>" an owner's
+ * open cases, "r:<rule>" a pool's cursor); add n to it. */
+long	 owners_get(const struct owners *, const char *name);
+void	 owners_add(struct owners *, const char *name, long n);
 /* key_contacts: "<prefix>contacts:<enc customer>" into b. */
 void	 key_contacts(const struct store *, struct buf *b, const char *cust);
+/* loop_wanted: whether the store must see the loop event req (a
+ * contact always; a rating, when unbacked, or when its customer has a
+ * pending outcome: the watch set). */
+bool	 loop_wanted(const struct store *, const struct state_req *);
 /* store_note: record a note (backed stores only). */
 void	 store_note_add(struct store *, enum store_note_kind, const char *rule,
 	    const char *word, int64_t dur_ms);

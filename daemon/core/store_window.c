@@ -82,7 +82,9 @@ sect_new(struct kstate *ks, enum sect_type type, const char *name)
 	struct sect *s;
 
 	if (ks->n == ks->cap) {
-		ks->cap = ks->cap ? ks->cap * 2 : 4;
+		/* a key holds a section or two (one per rule keyed on its
+		 * field), and a section is ~200 bytes: no spare room */
+		ks->cap = ks->cap ? ks->cap * 2 : 1;
 		ks->s = xreallocarray(ks->s, ks->cap, sizeof(*ks->s));
 	}
 	s = &ks->s[ks->n++];

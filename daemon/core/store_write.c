@@ -58,6 +58,10 @@ zset_key(struct store *st, enum zset z)
 		buf_reset(&st->kb2);
 		buf_printf(&st->kb2, "%scases:due", st->prefix);
 		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+	case Z_WATCH:
+		buf_reset(&st->kb2);
+		buf_printf(&st->kb2, "%soutcomes:pending", st->prefix);
+		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
 	default:
 		buf_reset(&st->kb2);
 		buf_printf(&st->kb2, "%scases:open", st->prefix);
@@ -184,6 +188,20 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		ch.vlen = strlen(e->u.cust);
 		/* naming a resolved case: kept while it may reopen */
 		ch.ttl_ms = cust_ttl(st, e->u.cust);
+		break;
+	case EK_OWNERS:
+		buf_reset(&st->enc);
+		for (i = 0; e->own != NULL && i < e->own->nv; i++)
+			if (e->own->v[i].n > 0)
+				buf_printf(&st->enc, "%ld %s\n", e->own->v[i].n,
+				    e->own->v[i].name);
+		if (st->enc.len == 0) {
+			ch.op = SO_DEL;
+			break;
+		}
+		ch.op = SO_SET;
+		ch.val = arena_strndup(&st->out, st->enc.data, st->enc.len);
+		ch.vlen = st->enc.len;
 		break;
 	case EK_CONTACTS:
 		if (e->ncontacts == 0) {
@@ -340,6 +358,10 @@ ent_bytes(const struct ent *e)
 		break;
 	case EK_CONTACTS:
 		b += e->ncontacts * sizeof(*e->contacts);
+		break;
+	case EK_OWNERS:
+		for (i = 0; e->own != NULL && i < e->own->nv; i++)
+			b += sizeof(e->own->v[i]) + strlen(e->own->v[i].name);
 		break;
 	case EK_CASE:
 		b += e->u.cs.rules.cap + e->u.cs.events.cap + e->u.cs.eventlen +

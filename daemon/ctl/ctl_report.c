@@ -200,15 +200,24 @@ add(struct group *g, const redisReply *h)
 			g->nnps_before++;
 		}
 	}
-	if ((v = ctl_hash_get(h, "rating_after")) != NULL) {
-		if ((x = score(v, "csat")) >= 0) {
-			g->csat_after += x;
-			g->ncsat_after++;
+	/* every resolution's rating after ("ratings_after", parallel to
+	 * "outcomes"; a reopening's too), else the last one */
+	if ((v = ctl_hash_get(h, "ratings_after")) == NULL || v[0] == '\0')
+		v = ctl_hash_get(h, "rating_after");
+	if (v != NULL) {
+		words = xstrdup(v);
+		for (w = strtok_r(words, ";", &save); w != NULL;
+		    w = strtok_r(NULL, ";", &save)) {
+			if ((x = score(w, "csat")) >= 0) {
+				g->csat_after += x;
+				g->ncsat_after++;
+			}
+			if ((x = score(w, "nps")) >= 0) {
+				g->nps_after += x;
+				g->nnps_after++;
+			}
 		}
-		if ((x = score(v, "nps")) >= 0) {
-			g->nps_after += x;
-			g->nnps_after++;
-		}
+		free(words);
 	}
 }
 

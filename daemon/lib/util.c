@@ -291,7 +291,13 @@ struct arena_chunk {
 };
 
 #define ARENA_HDR	((sizeof(struct arena_chunk) + 15) & ~(size_t)15)
-#define ARENA_MIN	(16 * 1024)
+/*
+ * The first chunk is small and each next one doubles (up to 1 MiB), so
+ * an arena costs about what it holds: the daemon keeps one arena per
+ * entry of each batch in flight (2 x 256 events of a few hundred bytes),
+ * where 16 KiB first chunks took 8 MiB of its resident memory.
+ */
+#define ARENA_MIN	1024
 
 void
 arena_init(struct arena *a)

@@ -188,7 +188,8 @@ slot_at(struct consumer *c, enum bstage st)
 static void
 setup_done(struct consumer *c)
 {
-	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready)
+	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready ||
+	    !c->watch_ready)
 		return;
 	c->loading = false;
 	c->claim_cmds = false;
@@ -243,17 +244,39 @@ cgroup_cb(redisAsyncContext *ac, void *r, void *priv)
 	struct consumer *c = priv;
 
 	group_cb(ac, r, &c->cgroup_ready);
+}
+
+/* watch_cb: the customers waiting for an outcome (store.h: the watch
+ * set), before anything is decided; the last reply of the setup. */
+static void
+watch_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct consumer *c = priv;
+	redisReply *reply = r;
+	size_t i;
+
+	(void)ac;
 	if (c->phase != PH_SETUP)
 		return;
-	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready) {
-		setup_failed(c, "owner setup (script, consumer groups)", r);
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i < reply->elements; i++)
+			if (reply->element[i]->type == REDIS_REPLY_STRING)
+				store_watch_load(c->store,
+				    reply->element[i]->str,
+				    reply->element[i]->len);
+		c->watch_ready = true;
+	}
+	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready ||
+	    !c->watch_ready) {
+		setup_failed(c, "owner setup (script, consumer groups, "
+		    "outcomes pending)", reply);
 		return;
 	}
 	setup_done(c);
 }
 
 /*
- * setup: three pipelined commands on the write connection; the last
+ * setup: four pipelined commands on the write connection; the last
  * reply decides.
  */
 static void
@@ -264,13 +287,23 @@ setup(struct consumer *c)
 	    c->cf->input_group, "0", "MKSTREAM" };
 	const char *ca[] = { "XGROUP", "CREATE", c->cmd_key,
 	    c->cf->input_group, "0", "MKSTREAM" };
+	struct buf wk;
+	const char *wa[4];
 
+	buf_init(&wk);
+	wa[0] = "ZRANGE";
+	wa[1] = store_watch_key(c->store, &wk);
+	wa[2] = "0";
+	wa[3] = "-1";
 	c->loading = true;
 	c->scripts_ready = c->group_ready = c->cgroup_ready = false;
+	c->watch_ready = false;
 	if (cons_send(c->wr, script_cb, c, 3, sa, NULL) == -1 ||
 	    cons_send(c->wr, group_cb, &c->group_ready, 6, ga, NULL) == -1 ||
-	    cons_send(c->wr, cgroup_cb, c, 6, ca, NULL) == -1)
+	    cons_send(c->wr, cgroup_cb, c, 6, ca, NULL) == -1 ||
+	    cons_send(c->wr, watch_cb, c, 4, wa, NULL) == -1)
 		c->loading = false;	/* the connection callback retries */
+	buf_free(&wk);
 }
 
 /* --- the scheduler ------------------------------------------------------- */
@@ -449,6 +482,14 @@ cons_pump(struct consumer *c)
 			resync(c);
 		}
 	}
+	/*
+	 * The next read goes out before the commit: Redis answers it first
+	 * and the batch is read and decided while the commit's script runs.
+	 * The other way round Redis runs the script and then the read, and
+	 * the daemon waits for the one while Redis waits for the other.
+	 */
+	if (!c->resync && !c->stopping)
+		start_next(c);
 	if (slot_at(c, BS_COMMIT) == NULL) {
 		struct batch *r0 = c->b[0].st == BS_READY ? &c->b[0] : NULL;
 		struct batch *r1 = c->b[1].st == BS_READY ? &c->b[1] : NULL;
@@ -784,6 +825,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 		commit_init(&c->b[i].cm);
 	}
 	arena_init(&c->pub_arena);
+	arena_init(&c->cap.ar);
 	c->tick = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	c->kick = evtimer_new(base, kick_cb, c);
 	c->esc = event_new(base, -1, EV_PERSIST, esc_cb, c);
@@ -892,6 +934,7 @@ consumer_free(struct consumer *c)
 	free(c->pub.v);
 	free(c->pub.l);
 	arena_free(&c->pub_arena);
+	arena_free(&c->cap.ar);	/* after rconn_free: its reader used it */
 	if (c->release != NULL) {
 		if (c->next_cf != NULL)
 			c->release(c->next_cf);

@@ -170,13 +170,14 @@ struct redeliv {
  * over EVENT_MAX_BYTES (its entry is invalid anyway) or of any string once
  * the reply holds batch_bytes, and record the original length in the
  * string reply's (otherwise unused) integer field. So a reply never holds
- * much more than the budget, whatever Redis sends.
+ * much more than the budget, whatever Redis sends. The objects live in
+ * ar, which the reply's release empties (consumer_read.c).
  */
 struct read_cap {
 	size_t				 budget;	/* cf->batch_bytes */
 	size_t				 kept;		/* of the reply being read */
-	redisReplyObjectFunctions	*orig;		/* hiredis's own */
-	redisReplyObjectFunctions	 fn;		/* orig, with two wrapped */
+	struct arena			 ar;		/* the reply being read */
+	redisReplyObjectFunctions	 fn;		/* ours */
 };
 
 struct consumer {
@@ -192,6 +193,7 @@ struct consumer {
 	char			 sha_apply[41];
 	bool			 scripts_ready, group_ready, loading;
 	bool			 cgroup_ready;	/* of the command stream */
+	bool			 watch_ready;	/* the watch set loaded */
 	enum phase		 phase;
 	bool			 resync;	/* drop the cache, re-read ours */
 	bool			 reclaim;	/* ... after claiming all again */

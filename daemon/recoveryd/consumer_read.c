@@ -40,6 +40,7 @@
  * ended in a crash or a takeover count.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,37 +58,112 @@
 
 /* --- the read connection's reply budget (struct read_cap) --------------- */
 
-/* cap_string: hiredis's createString, keeping READ_PREFIX bytes of a
+/*
+ * The objects of a reply are carved from the arena in struct read_cap,
+ * not allocated one by one as hiredis's own functions do (a reply object
+ * and a copy per string, each freed again after the callback): an
+ * XREADGROUP reply of 256 entries is some 8,000 strings, and their malloc
+ * and free took a fifth of the daemon's time, much of it in glibc merging
+ * the freed chunks at the next large allocation (issue 9). hiredis builds
+ * one reply at a time and releases it, the root, after its callback (or
+ * when the reader fails or is freed) before it starts the next, so
+ * releasing a root empties the arena. A root carries the arena's owner in
+ * front of it: freeObject is given nothing else.
+ */
+struct cap_root {
+	struct read_cap	*rc;
+	redisReply	 r;
+};
+
+/* cap_obj: a new object of type for task, linked into its parent. */
+static redisReply *
+cap_obj(const redisReadTask *task, int type)
+{
+	struct read_cap *rc = task->privdata;
+	struct cap_root *h;
+	redisReply *r, *parent;
+
+	if (task->parent == NULL) {
+		rc->kept = 0;		/* a new reply */
+		h = arena_alloc(&rc->ar, sizeof(*h));
+		h->rc = rc;
+		r = &h->r;
+	} else
+		r = arena_alloc(&rc->ar, sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	if (task->parent != NULL) {
+		parent = task->parent->obj;
+		parent->element[task->idx] = r;
+	}
+	return r;
+}
+
+/* cap_string: a string, status or error, keeping READ_PREFIX bytes of a
  * string over EVENT_MAX_BYTES or beyond the budget; its original length
  * goes into the reply's integer field (0 for a whole string). */
 static void *
 cap_string(const redisReadTask *task, char *str, size_t len)
 {
 	struct read_cap *rc = task->privdata;
-	redisReply *r;
+	redisReply *r = cap_obj(task, task->type);
 	size_t keep = len;
 
-	if (task->parent == NULL)
-		rc->kept = 0;		/* a new reply */
 	/* kept <= budget always: it stops growing at the budget */
 	if (len > EVENT_MAX_BYTES || len > rc->budget - rc->kept)
 		keep = len < READ_PREFIX ? len : READ_PREFIX;
 	rc->kept = keep < rc->budget - rc->kept ? rc->kept + keep : rc->budget;
-	r = rc->orig->createString(task, str, keep);
-	if (r != NULL && keep < len)
+	r->str = arena_strndup(&rc->ar, str, keep);
+	r->len = keep;
+	if (keep < len)
 		r->integer = (long long)len;
 	return r;
 }
 
-/* cap_array: hiredis's createArray; a root array starts a new reply. */
+/* cap_array: n elements, filled in by their own tasks. */
 static void *
 cap_array(const redisReadTask *task, int n)
 {
 	struct read_cap *rc = task->privdata;
+	redisReply *r = cap_obj(task, REDIS_REPLY_ARRAY);
 
-	if (task->parent == NULL)
-		rc->kept = 0;
-	return rc->orig->createArray(task, n);
+	if (n > 0) {
+		r->element = arena_alloc(&rc->ar, (size_t)n * sizeof(*r->element));
+		memset(r->element, 0, (size_t)n * sizeof(*r->element));
+	}
+	r->elements = n > 0 ? (size_t)n : 0;
+	return r;
+}
+
+static void *
+cap_integer(const redisReadTask *task, long long v)
+{
+	redisReply *r = cap_obj(task, REDIS_REPLY_INTEGER);
+
+	r->integer = v;
+	return r;
+}
+
+static void *
+cap_nil(const redisReadTask *task)
+{
+	return cap_obj(task, REDIS_REPLY_NIL);
+}
+
+#define CAP_KEEP	(4 * 1024 * 1024)	/* arena kept for the next reply */
+
+/* cap_free: the reply (a root) is done with. */
+static void
+cap_free(void *reply)
+{
+	struct cap_root *h = (struct cap_root *)(void *)((char *)reply -
+	    offsetof(struct cap_root, r));
+	struct read_cap *rc = h->rc;
+
+	if (rc->ar.allocated > CAP_KEEP)
+		arena_free(&rc->ar);
+	else
+		arena_reset(&rc->ar);
 }
 
 /* cons_setup_reader: install the budget on a new read connection's
@@ -98,12 +174,11 @@ cons_setup_reader(redisAsyncContext *ac, void *arg)
 	struct consumer *c = arg;
 	redisReader *rd = ac->c.reader;
 
-	if (rd->fn != &c->cap.fn) {
-		c->cap.orig = rd->fn;
-		c->cap.fn = *rd->fn;
-		c->cap.fn.createString = cap_string;
-		c->cap.fn.createArray = cap_array;
-	}
+	c->cap.fn.createString = cap_string;
+	c->cap.fn.createArray = cap_array;
+	c->cap.fn.createInteger = cap_integer;
+	c->cap.fn.createNil = cap_nil;
+	c->cap.fn.freeObject = cap_free;
 	rd->fn = &c->cap.fn;
 	rd->privdata = &c->cap;
 }
@@ -679,6 +754,9 @@ cons_read(struct consumer *c, struct batch *b)
 		batch_free_slot(c, b);
 		return;
 	}
+	/* Out at once: Redis reads it before the commit that cons_pump
+	 * sends next, and answers while the commit is still being built. */
+	rconn_flush(c->rd);
 	c->read_sent = now_wall();
 }
 

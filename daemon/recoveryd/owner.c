@@ -71,6 +71,10 @@ set_role(struct owner *o, bool held, const char *why)
 		return;
 	o->held = held;
 	o->gen++;
+	/* An attempt still out belongs to the old role: its reply is
+	 * ignored (gen), so it must not hold the next one back, or a daemon
+	 * whose renewal was overdue would never try for the lease again. */
+	o->inflight = false;
 	o->stats->owner = held;
 	if (held) {
 		o->stats->takeovers++;

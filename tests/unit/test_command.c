@@ -458,6 +458,102 @@ test_outcomes(const struct config *cf)
 	sim_free(s);
 }
 
+/* Assignment pools: least_open picks the member with the fewest open
+ * cases (the first on a tie), and resolving or reassigning moves the
+ * counts; round_robin takes turns. */
+static const char pool_text[] =
+"channels:\n"
+"  sup: {type: stream, key: ivr:alerts}\n"
+"defaults: {cooldown: 0}\n"
+"rules:\n"
+"  - name: low\n"
+"    on: rating\n"
+"    if: csat <= 2\n"
+"    assign: {pool: [dora, erik], strategy: least_open}\n"
+"    actions: [{notify: sup}]\n"
+"  - name: nps\n"
+"    on: rating\n"
+"    if: nps <= 2\n"
+"    assign: {pool: [ana, ben, chen]}\n"
+"    actions: [{notify: sup}]\n";
+
+static const char *
+owner_of(struct sim *s, const char *cust, struct buf *out)
+{
+	const char *id = store_last_case(s->st, cust);
+	size_t n, i;
+	const char *const *h;
+	static char who[64];
+
+	(void)out;
+	who[0] = '\0';
+	if (id == NULL)
+		return "";
+	h = store_case_hist(s->st, id, &n);
+	for (i = 0; i < n; i++) {	/* the latest assignment */
+		static const char tag[] = "\"kind\":\"assign\",\"to\":\"";
+		const char *p = strstr(h[i], tag);
+		size_t l = sizeof(tag) - 1;
+
+		if (p != NULL)
+			snprintf(who, sizeof(who), "%.*s", (int)strcspn(p + l,
+			    "\""), p + l);
+	}
+	return who;
+}
+
+static void
+test_pools(void)
+{
+	struct config *pc = load_config_text(pool_text);
+	struct sim *s;
+	struct buf out;
+	char id1[ENGINE_ID_MAX], id3[ENGINE_ID_MAX];
+	int64_t t = 1000000;
+
+	CHECK(pc != NULL);
+	if (pc == NULL)
+		return;
+	s = sim_new(pc);
+	buf_init(&out);
+#define RATE(cust, score, at) push(s, "{\"type\":\"rating\",\"customer_id\":\"" \
+	cust "\",\"call_id\":\"C\"," score ",\"ts\":1000}", (at))
+	RATE("P1", "\"csat\":1", t);
+	CHECK_STR(owner_of(s, "P1", &out), "dora");
+	RATE("P2", "\"csat\":1", t + 1);
+	CHECK_STR(owner_of(s, "P2", &out), "erik");
+	RATE("P3", "\"csat\":1", t + 2);
+	CHECK_STR(owner_of(s, "P3", &out), "dora");	/* a tie: the first */
+	snprintf(id1, sizeof(id1), "%s", store_last_case(s->st, "P1"));
+	snprintf(id3, sizeof(id3), "%s", store_last_case(s->st, "P3"));
+	CHECK_INT(run(s->st, pc, &out, t + 3, "resolve", id1, "x", NULL,
+	    "refund", NULL), 0);
+	CHECK_INT(run(s->st, pc, &out, t + 4, "assign", id3, "x", NULL, NULL,
+	    "erik"), 0);
+	/* dora 0 open, erik 2 */
+	RATE("P4", "\"csat\":1", t + 5);
+	CHECK_STR(owner_of(s, "P4", &out), "dora");
+	RATE("P5", "\"csat\":1", t + 6);
+	CHECK_STR(owner_of(s, "P5", &out), "dora");
+	RATE("P6", "\"csat\":1", t + 7);
+	CHECK_STR(owner_of(s, "P6", &out), "dora");	/* 2 and 2: the first */
+	RATE("P7", "\"csat\":1", t + 8);
+	CHECK_STR(owner_of(s, "P7", &out), "erik");	/* 3 against 2 */
+	/* round robin */
+	RATE("R1", "\"nps\":1", t + 9);
+	RATE("R2", "\"nps\":1", t + 10);
+	RATE("R3", "\"nps\":1", t + 11);
+	RATE("R4", "\"nps\":1", t + 12);
+	CHECK_STR(owner_of(s, "R1", &out), "ana");
+	CHECK_STR(owner_of(s, "R2", &out), "ben");
+	CHECK_STR(owner_of(s, "R3", &out), "chen");
+	CHECK_STR(owner_of(s, "R4", &out), "ana");
+#undef RATE
+	buf_free(&out);
+	sim_free(s);
+	config_free(pc);
+}
+
 int
 main(void)
 {
@@ -469,6 +565,7 @@ main(void)
 		test_apply(cf);
 		test_reopen_within(cf);
 		test_outcomes(cf);
+		test_pools();
 	}
 	config_free(cf);
 	return harness_done();

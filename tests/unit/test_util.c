@@ -183,6 +183,21 @@ test_arena(void)
 	CHECKF(a.allocated == before, "arena reuses its chunk: %zu -> %zu",
 	    before, a.allocated);
 	arena_free(&a);
+	/* an arena costs about what it holds (the daemon keeps one per
+	 * entry of each batch in flight): a small event's few strings take
+	 * one small chunk; growing doubles, a few chunks for 100 KB */
+	arena_init(&a);
+	for (i = 0; i < 12; i++)
+		(void)arena_strndup(&a, "customer_id=K1234", 17);
+	CHECKF(a.allocated <= 2048, "12 short strings: %zu bytes", a.allocated);
+	for (i = 0; i < 1000; i++)
+		(void)arena_alloc(&a, 100);
+	CHECKF(a.allocated < 4 * 1000 * 112, "100 KB in %zu bytes",
+	    a.allocated);
+	arena_reset(&a);
+	CHECKF(a.allocated >= 112 * 1000 / 2, "reset keeps the largest: %zu",
+	    a.allocated);
+	arena_free(&a);
 }
 
 static void

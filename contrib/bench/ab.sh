@@ -1,0 +1,40 @@
+#!/bin/sh
+# ab.sh BUILD_A BUILD_B [EVENTS] — the example rules' drain of one
+# preloaded stream by two builds of recoveryd, alternating, twice each, on
+# one private redis-server: for a change whose cost must be measured side
+# by side on a noisy machine (the closed loop against the build before
+# it, say). Prints events/s per run. Never gates anything.
+cd "$(dirname "$0")/../.." || exit 1
+[ $# -ge 2 ] || { echo "usage: ab.sh BUILD_A BUILD_B [EVENTS]" >&2; exit 2; }
+A=$1 B=$2 N=${3:-200000}
+bd=${BENCH_TOOLS:-build/bench}/bench_drain
+[ -x "$bd" ] || { echo "ab.sh: $bd is missing (make bench builds it)" >&2; exit 1; }
+D=$(mktemp -d /tmp/recoveryd-ab.XXXXXX) || exit 1
+SOCK=$D/redis.sock
+R="redis-cli -s $SOCK"
+trap '$R shutdown nosave >/dev/null 2>&1; rm -rf "$D"' EXIT
+redis-server --port 0 --unixsocket "$SOCK" --save '' --appendonly no \
+    --dir "$D" --daemonize yes >/dev/null || exit 1
+i=0
+while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+mkdir -p "$D/rules.d"
+sed -e "s|^redis:.*|redis: {url: \"unix://$SOCK\"}|" \
+    -e 's|^http:.*|http: {listen: ""}|' rules/recoveryd.yaml >"$D/example.yaml"
+cp rules/rules.d/*.yaml "$D/rules.d/"
+"$bd" load -s "$SOCK" -n "$N" >/dev/null || exit 1
+for round in 1 2; do
+	for b in "$A" "$B"; do
+		$R --scan | grep -v '^ivr:events$' | grep -v '^ivr:customer:' |
+		    sed 's/^/UNLINK /' | $R >/dev/null
+		$R XGROUP DESTROY ivr:events recoveryd >/dev/null 2>&1
+		t0=$(date +%s%N)
+		"$b/recoveryd" -f -c "$D/example.yaml" 2>>"$D/log" &
+		p=$!
+		out=$("$bd" wait -s "$SOCK" --group recoveryd --since "$t0" \
+		    --timeout 600)
+		kill -TERM "$p"
+		wait "$p"
+		echo "round $round $b: $(echo "$out" | tr ' ' '\n' |
+		    grep events_per_s)"
+	done
+done
