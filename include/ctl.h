@@ -46,6 +46,9 @@ void		 ctl_hash_json(const redisReply *, struct buf *);
 const char	*ctl_or_dash(const char *);
 /* ctl_one_line: replace control characters by spaces, in place. */
 void		 ctl_one_line(char *);
+/* ctl_login_name: --by's default: the login name, else $USER, else
+ * "recoveryctl". */
+const char	*ctl_login_name(void);
 
 /* push TYPE field=value... : XADD one event (flat fields) to
  * input.stream and print its entry ID. */
@@ -96,6 +99,15 @@ int	ctl_reopen(const struct config *cf, int argc, char **argv);
 /* ctl_report: "report [--since DURATION] [--by rule|queue|agent|owner]
  * [--json]" (ctl_report.c). */
 int	ctl_report(const struct config *cf, int argc, char **argv);
+
+/* silence add|list|expire (ctl_silence.c; keys in silence.h):
+ *   add (--rule R | --queue Q | --agent A | --customer K)... --for
+ *     DURATION --reason TEXT [--by NAME]: a silence from now, HSET into
+ *     P.."silences" and INCR P.."silences:rev"; prints its ID;
+ *   list [--json]: every silence kept (expired ones a day, then dropped
+ *     here): ID, matchers, ends in, reason, by, count;
+ *   expire ID: ends it now (exit 1: no such silence). */
+int	ctl_silence(const struct config *cf, int argc, char **argv);
 
 /* stats [--json]: what the running daemons report. Each daemon refreshes
  * the hash P.."daemon:"..CONSUMER every 5 s (expiring after 30 s); print

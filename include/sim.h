@@ -24,6 +24,7 @@
 #include "config.h"
 #include "engine.h"
 #include "event.h"
+#include "silence.h"
 #include "state.h"
 #include "store.h"
 #include "util.h"
@@ -41,6 +42,12 @@ struct sim {
 
 	/* Totals since sim_new, for summaries. */
 	size_t			 nevents, nfires, nsteps, ncases, total_alerts;
+	size_t			 nsilenced;	/* firings held back */
+
+	/* Silences (silence.h) in force on the virtual clock: the
+	 * caller adds them (silence_add); firings they match are decided
+	 * but render nothing and open no case, as in the daemon. */
+	struct silences		 silences;
 
 	/* Working memory reused between calls. */
 	size_t			 capalerts, capcust;

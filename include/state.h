@@ -54,6 +54,8 @@
 
 #define STATE_MAX_REMEMBER	16
 
+struct silence;
+
 /* One candidate firing and the event values the decision needs. */
 struct state_cand {
 	const struct rule	*rule;
@@ -62,6 +64,9 @@ struct state_cand {
 	double			 num;
 	const char		*after_val;	/* after: this event's after.by value */
 	const char		*rem_vals[STATE_MAX_REMEMBER]; /* rule->remember values */
+	/* Set by the caller before deciding (silences_mark, silence.h):
+	 * a silenced candidate is decided but opens or joins no case. */
+	const struct silence	*silence;
 	/* the answer */
 	bool			 fired;
 	bool			 has_count;

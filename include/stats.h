@@ -61,6 +61,7 @@ struct stats {
 	struct named_counters	 cases_resolved;	/* code */
 	struct named_counters	 outcomes;		/* rule, outcome */
 	struct named_counters	 suppressed;		/* channel, reason */
+	struct named_counters	 silenced;		/* silence ID */
 	struct stats_hist	 to_ack, to_contact, to_resolve;
 	int64_t			 cases_overdue;		/* -1: unknown */
 	/* Histogram of entry time to ack, seconds. */

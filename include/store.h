@@ -48,7 +48,8 @@
  * A KEY entity expires when nothing in it can matter any more: its
  * newest time plus what its rules keep (below), plus past_skew_ms, plus
  * a day for backlogs and clocks, in wall-clock time; with past_skew_ms 0
- * it never expires. A resolved case (and its EVENT) expires 30 days after
+ * it never expires. A resolved case (its EVENT and history) expires 30
+ * days, or a day past cases.outcome_within (31 days by default), after
  * resolving; open cases and CUST entities do not expire.
  *
  * Kept state (identical in every mode, so that a reloaded store decides

@@ -6,7 +6,7 @@
 # lists open and acknowledged cases newest first (or by state, as a table
 # or JSON); show prints every field and the pending steps with their due
 # times; ack marks the case and stops its escalation; resolve closes it,
-# frees the customer for a new case and keeps the hash 30 days; an unknown
+# frees the customer for a new case and keeps the hash 31 days; an unknown
 # case exits 1, usage errors 2, an unreachable Redis 3. ack and resolve go
 # through the running daemon (the command stream): without one they say
 # so within --wait and exit 1, and the command is applied once one runs.
@@ -187,9 +187,9 @@ check "unknown code: says so" err_has "unknown resolution code 'bribe'"
 check_eq "unknown code: still open" "$($R HGET "ivr:case:$C2" state)" open
 check_eq "resolve: schedule deleted" "$($R EXISTS "ivr:case:$C1:steps")" 0
 TTL=$($R TTL "ivr:case:$C1")
-check "resolve: kept 30 days ($TTL s)" [ "$TTL" -gt 2591000 ] && [ "$TTL" -le 2592000 ]
+check "resolve: kept a day past cases.outcome_within, 31 days ($TTL s)" [ "$TTL" -gt 2677000 ] && [ "$TTL" -le 2678400 ]
 run "show a resolved case" 0 show "$C1"
-check "show: kept_until" out_has '^kept_until .* (in 29d23h)$'
+check "show: kept_until" out_has '^kept_until .* (in 30d23h)$'
 run "ack a resolved case" 1 ack "$C1"
 check "ack resolved: message" err_has "case $C1 is already resolved"
 check_eq "ack resolved: state unchanged" "$($R HGET "ivr:case:$C1" acked_by)" alice

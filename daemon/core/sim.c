@@ -33,6 +33,7 @@ sim_new(const struct config *cf)
 	arena_init(&s->arena);
 	buf_init(&s->scratch);
 	evt_init(&s->stepev);
+	silences_init(&s->silences);
 	s->maxfires = cf->nrules > 0 ? cf->nrules : 1;
 	s->fires = xcalloc(s->maxfires, sizeof(*s->fires));
 	s->cands = xcalloc(s->maxfires, sizeof(*s->cands));
@@ -48,6 +49,7 @@ sim_free(struct sim *s)
 	arena_free(&s->arena);
 	buf_free(&s->scratch);
 	evt_free(&s->stepev);
+	silences_free(&s->silences);
 	free(s->alerts);
 	free(s->customers);
 	free(s->fires);
@@ -178,7 +180,9 @@ sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
 	if (n == 0 && !req.loop)
 		return s->nalerts;
 	memset(&cr, 0, sizeof(cr));
+	(void)silences_mark(&s->silences, &req);
 	(void)store_decide(s->st, &req, &cr, NULL, 0);	/* unbacked */
+	s->nsilenced += silences_count(&s->silences, &req);
 	if (cr.opened)
 		s->ncases++;
 	if (cr.case_id[0] != '\0') {
@@ -192,7 +196,8 @@ sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
 	customer = cv != NULL && cv->kind != V_LIST && cv->kind != V_NULL &&
 	    cv->kind != V_MISSING ? cv->s : "";
 	for (i = 0; i < n; i++) {
-		if (!s->cands[i].fired)
+		/* A silenced firing is decided but delivers nothing. */
+		if (!s->cands[i].fired || s->cands[i].silence != NULL)
 			continue;
 		f = s->fires[i];
 		state_fire_from(&f, &s->cands[i]);

@@ -582,11 +582,13 @@ open_case(struct store *st, const struct state_req *req, struct ent *cu)
 	return e;
 }
 
-/* casing: candidate i fired and opens or joins a case (not case: none). */
+/* casing: candidate i fired and opens or joins a case (not case: none,
+ * not held back by a silence: silence.h). */
 static bool
 casing(const struct state_req *req, size_t i)
 {
-	return req->c[i].fired && !req->c[i].rule->no_case;
+	return req->c[i].fired && !req->c[i].rule->no_case &&
+	    req->c[i].silence == NULL;
 }
 
 /* rules_text: the fired rules' names, comma-separated, into b. */
@@ -1213,7 +1215,7 @@ store_resolve(struct store *st, const char *case_id, const char *by,
 	} else {
 		key_event(st, &st->kb, cs->id);
 		zop_push(st, false, Z_EXPIRE, st->kb.data,
-		    (double)CASE_KEEP_MS);
+		    (double)case_keep_ms(st));
 	}
 	/* The customer's entity keeps naming it while it may reopen (it
 	 * then expires, store_write.c), else lets go. */

@@ -139,6 +139,10 @@ struct cstep {
 
 #define CASE_EVENTS_MAX	1024	/* bytes of the events list kept */
 #define CASE_KEEP_MS	(30LL * 86400 * 1000)
+/* case_keep_ms: how long a resolved case is kept: CASE_KEEP_MS, or a day
+ * past cases.outcome_within, so that its outcome (unknown at the latest)
+ * is decided while it is there. */
+int64_t	 case_keep_ms(const struct store *);
 
 struct scase {
 	bool		 exists;

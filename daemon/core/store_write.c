@@ -225,7 +225,7 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		ch.op = SO_SET;
 		ch.val = e->u.ev.json;
 		ch.vlen = e->u.ev.len;
-		ch.ttl_ms = e->u.ev.keep ? CASE_KEEP_MS : 0;
+		ch.ttl_ms = e->u.ev.keep ? case_keep_ms(st) : 0;
 		break;
 	case EK_CASE:
 		if (!e->u.cs.exists || (e->u.cs.dirty == 0 &&
@@ -238,7 +238,7 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		ch.vals = v;
 		ch.vlens = vl;
 		if (e->u.cs.dirty & CF_TTL)
-			ch.ttl_ms = CASE_KEEP_MS;
+			ch.ttl_ms = case_keep_ms(st);
 		e->u.cs.dirty = 0;
 		if (ch.n > 0)
 			fn(ctx, &ch);
@@ -451,4 +451,12 @@ store_take_notes(struct store *st, struct store_note **out)
 	st->notes = NULL;
 	st->nnotes = st->capnotes = 0;
 	return n;
+}
+
+int64_t
+case_keep_ms(const struct store *st)
+{
+	int64_t w = st->o.cf != NULL ? st->o.cf->outcome_within_ms : 0;
+
+	return w + 86400000LL > CASE_KEEP_MS ? w + 86400000LL : CASE_KEEP_MS;
 }

@@ -3,7 +3,7 @@
  * (SPEC sections 3 and 5), over the case keys the owning daemon's store
  * writes (store.h). cases and show only read; ack and resolve are
  * commands the owning daemon applies and answers (command.h), so that a
- * case has one writer. Resolved cases are kept 30 days.
+ * case has one writer. Resolved cases are kept 31 days (store.h).
  */
 #include <sys/types.h>
 
@@ -35,11 +35,10 @@
  * index it by opening time in ms. cases and show only read; ack and
  * resolve are below.
  *
- * A resolved case is kept CASE_KEEP_MS (30 days) for reports, then Redis
+ * A resolved case is kept 31 days (store.h) for reports, then Redis
  * expires its hash. Its member of P.."cases" stays; cases skips members
  * whose hash is gone.
  */
-#define CASE_KEEP_MS	(30LL * 86400 * 1000)
 #define CASES_PAGE	256
 #define CASES_LIMIT_MAX	100000
 
@@ -1182,10 +1181,10 @@ case_answer(const char *cmd, const char *id, json_t *a)
 	return fflush(stdout) != 0 ? EXIT_CHECK : EXIT_OK;
 }
 
-/* login_name: who runs recoveryctl (--by's default): the login name,
- * else $USER, else "recoveryctl". */
-static const char *
-login_name(void)
+/* ctl_login_name: who runs recoveryctl (--by's default): the login
+ * name, else $USER, else "recoveryctl". */
+const char *
+ctl_login_name(void)
 {
 	const char *u;
 	struct passwd *pw;
@@ -1264,7 +1263,7 @@ case_cmd(const struct config *cf, const struct casecmd *cc, int argc,
 		return case_usage(cc->name, cc->args, stderr);
 	}
 	if (by == NULL)
-		by = login_name();
+		by = ctl_login_name();
 	if (by[0] == '\0') {
 		fprintf(stderr, "recoveryctl: %s: --by needs a name\n",
 		    cc->name);

@@ -56,8 +56,8 @@ usage(FILE *fp)
 "  ack CASE [--by NAME] [--note TEXT]\n"
 "                                  acknowledge a case: stops its escalation\n"
 "  resolve CASE --code CODE [--by NAME] [--note TEXT]\n"
-"                                  close a case with a reason code (kept 30\n"
-"                                  days for reports)\n"
+"                                  close a case with a reason code (kept\n"
+"                                  31 days for reports)\n"
 "  assign CASE (--to NAME | --take) [--by NAME]\n"
 "                                  give a case an owner\n"
 "  note CASE TEXT [--by NAME]      add a note to a case's history\n"
@@ -70,6 +70,13 @@ usage(FILE *fp)
 "                                  applies them and answers, within\n"
 "                                  --wait SECONDS, default 5; --by\n"
 "                                  defaults to the login name)\n"
+"  silence add (--rule R | --queue Q | --agent A | --customer K)...\n"
+"          --for DURATION --reason TEXT [--by NAME]\n"
+"                                  hold back matching firings for a while\n"
+"                                  (decided, not delivered, no case); every\n"
+"                                  daemon applies it within a second\n"
+"  silence list [--json]           silences: matchers, ends in, count\n"
+"  silence expire ID               end a silence now\n"
 "  stats [--json]                  what the running daemons report: events,\n"
 "                                  matches, alerts, lag, open cases\n"
 "\n"
@@ -350,6 +357,12 @@ cmd_report(int argc, char **argv)
 }
 
 static int
+cmd_silence(int argc, char **argv)
+{
+	return with_config(ctl_silence, argc, argv);
+}
+
+static int
 cmd_stats(int argc, char **argv)
 {
 	return with_config(ctl_stats, argc, argv);
@@ -372,6 +385,7 @@ static const struct {
 	{ "note", cmd_note },
 	{ "reopen", cmd_reopen },
 	{ "report", cmd_report },
+	{ "silence", cmd_silence },
 	{ "stats", cmd_stats },
 };
 

@@ -35,6 +35,7 @@
 #include "diag.h"
 #include "event.h"
 #include "ruletest.h"
+#include "silence.h"
 #include "sim.h"
 #include "util.h"
 #include "yaml.h"
@@ -87,6 +88,7 @@ struct rt_test {
 	size_t			 nexp;
 	struct rt_outcome	*out;
 	size_t			 nout;
+	struct silences		 sil;		/* times: RULETEST_BASE_MS + */
 };
 
 /* An alert that happened, with its texts copied out of the simulator. */
@@ -513,6 +515,56 @@ parse_outcome(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	    "or pending)", o->want);
 }
 
+/*
+ * parse_silence: {rule, queue, agent, customer (at least one), from
+ * (default 0s), for, reason}: a silence in force from "from" for "for"
+ * on the test's clock (IDs "s1", "s2"... in file order).
+ */
+static void
+parse_silence(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
+    size_t idx)
+{
+	static const char *const keys[] = { "rule", "queue", "agent",
+	    "customer", "from", "for", "reason", NULL };
+	struct silence s;
+	const struct ynode *v;
+	int64_t from = 0, dur = 0;
+	char err[256];
+
+	if (n->type != YN_MAP) {
+		ERR(rf, n, "a silence must be a mapping, not %s",
+		    ynode_type_name(n));
+		return;
+	}
+	check_keys(rf, n, keys, "a silence");
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "s%zu", idx + 1);
+	if ((v = ymap_get(n, "rule")) != NULL &&
+	    (s.rule = (char *)scalar(rf, v, "'rule'")) != NULL &&
+	    rf->cf != NULL && config_rule(rf->cf, s.rule) == NULL)
+		unknown_name(rf, v, "rule", true);
+	if ((v = ymap_get(n, "queue")) != NULL)
+		s.queue = (char *)scalar(rf, v, "'queue'");
+	if ((v = ymap_get(n, "agent")) != NULL)
+		s.agent = (char *)scalar(rf, v, "'agent'");
+	if ((v = ymap_get(n, "customer")) != NULL)
+		s.customer = (char *)scalar(rf, v, "'customer'");
+	if ((v = ymap_get(n, "reason")) != NULL)
+		s.reason = (char *)scalar(rf, v, "'reason'");
+	if ((v = ymap_get(n, "from")) != NULL && !duration(rf, v, &from))
+		return;
+	if ((v = ymap_get(n, "for")) == NULL) {
+		ERR(rf, n, "a silence needs 'for: DURATION'");
+		return;
+	}
+	if (!duration(rf, v, &dur))
+		return;
+	s.starts_ms = RULETEST_BASE_MS + from;
+	s.ends_ms = s.starts_ms + dur;
+	if (silence_add(&t->sil, &s, err, sizeof(err)) == -1)
+		ERR(rf, n, "%s", err);
+}
+
 /* changes: the items of list "name" of test n, as changes of op. */
 static void
 changes(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
@@ -534,8 +586,9 @@ static void
 parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 {
 	static const char *const keys[] = { "name", "customers", "events",
-	    "acks", "resolves", "reopens", "expect", "outcomes", NULL };
-	const struct ynode *v, *evs, *exps, *outs;
+	    "acks", "resolves", "reopens", "expect", "outcomes", "silences",
+	    NULL };
+	const struct ynode *v, *evs, *exps, *outs, *sils;
 	size_t i;
 
 	t->file = rf->path;
@@ -564,6 +617,9 @@ parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	changes(rf, t, n, "acks", "ack");
 	changes(rf, t, n, "resolves", "resolve");
 	changes(rf, t, n, "reopens", "reopen");
+	if ((sils = list(rf, n, "silences")) != NULL)
+		for (i = 0; i < sils->nitems; i++)
+			parse_silence(rf, t, sils->items[i], i);
 	if (outs != NULL) {
 		t->out = xcalloc(outs->nitems + 1, sizeof(*t->out));
 		for (i = 0; i < outs->nitems; i++)
@@ -674,6 +730,7 @@ free_file(struct rt_file *rf)
 		free(t->ack);
 		free(t->exp);
 		free(t->out);
+		silences_free(&t->sil);
 	}
 	free(rf->tests);
 	config_free(rf->cf);
@@ -834,6 +891,9 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 	int given;
 
 	buf_init(&notes);
+	for (i = 0; i < t->sil.n; i++)
+		(void)silence_add(&s->silences, &t->sil.v[i], err,
+		    sizeof(err));
 	tl = timeline(t);
 	for (k = 0; k < t->nev + t->nack; k++) {
 		if (tl[k] < t->nev) {

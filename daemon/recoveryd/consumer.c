@@ -246,6 +246,14 @@ cgroup_cb(redisAsyncContext *ac, void *r, void *priv)
 	group_cb(ac, r, &c->cgroup_ready);
 }
 
+static void
+ignore_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	(void)ac;
+	(void)r;
+	(void)priv;
+}
+
 /* watch_cb: the customers waiting for an outcome (store.h: the watch
  * set), before anything is decided; the last reply of the setup. */
 static void
@@ -288,19 +296,29 @@ setup(struct consumer *c)
 	const char *ca[] = { "XGROUP", "CREATE", c->cmd_key,
 	    c->cf->input_group, "0", "MKSTREAM" };
 	struct buf wk;
-	const char *wa[4];
+	const char *wa[4], *pa[4];
+	char old[32];
 
 	buf_init(&wk);
 	wa[0] = "ZRANGE";
 	wa[1] = store_watch_key(c->store, &wk);
 	wa[2] = "0";
 	wa[3] = "-1";
+	/* customers whose outcome deadline passed a day ago: decided, or
+	 * their case expired first */
+	snprintf(old, sizeof(old), "(%lld", (long long)(now_wall() * 1000) -
+	    86400000LL);
+	pa[0] = "ZREMRANGEBYSCORE";
+	pa[1] = wa[1];
+	pa[2] = "-inf";
+	pa[3] = old;
 	c->loading = true;
 	c->scripts_ready = c->group_ready = c->cgroup_ready = false;
 	c->watch_ready = false;
 	if (cons_send(c->wr, script_cb, c, 3, sa, NULL) == -1 ||
 	    cons_send(c->wr, group_cb, &c->group_ready, 6, ga, NULL) == -1 ||
 	    cons_send(c->wr, cgroup_cb, c, 6, ca, NULL) == -1 ||
+	    cons_send(c->wr, ignore_cb, c, 4, pa, NULL) == -1 ||
 	    cons_send(c->wr, watch_cb, c, 4, wa, NULL) == -1)
 		c->loading = false;	/* the connection callback retries */
 	buf_free(&wk);
@@ -835,6 +853,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	tv.tv_sec = ESC_PERIOD_MS / 1000;
 	tv.tv_usec = (ESC_PERIOD_MS % 1000) * 1000;
 	evtimer_add(c->esc, &tv);
+	c->sil = cons_silence_new(c);
 	snprintf(c->health, sizeof(c->health), "connecting to redis");
 	return c;
 }
@@ -911,6 +930,7 @@ consumer_free(struct consumer *c)
 	event_free(c->tick);
 	event_free(c->kick);
 	event_free(c->esc);
+	cons_silence_free(c->sil);
 	for (j = 0; j < 2; j++) {
 		struct batch *b = &c->b[j];
 		for (i = 0; i < b->cap; i++) {

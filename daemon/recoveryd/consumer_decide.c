@@ -96,6 +96,7 @@ decide_one(struct consumer *c, struct batch *b, struct entry *e)
 	char err[256];
 	size_t j, nf = 0;
 
+	cons_silence_mark(c, &e->req);
 	if (store_decide(c->store, &e->req, &e->cr, err, sizeof(err)) == -1) {
 		e->st = E_FAILED;
 		e->reason = "decide";
@@ -114,11 +115,13 @@ decide_one(struct consumer *c, struct batch *b, struct entry *e)
 		    (int64_t)llround(e->ev.ts * 1000), b->scratch.data,
 		    b->scratch.len);
 	}
+	cons_silence_count(c, &e->req);
 	for (j = 0; j < e->nfires; j++) {
 		struct state_cand *sc = &b->cands[e->fire0 + j];
 		struct fire f = b->fires[e->fire0 + j];
 
-		if (!sc->fired)
+		/* A silenced firing is decided but delivers nothing. */
+		if (!sc->fired || sc->silence != NULL)
 			continue;
 		state_fire_from(&f, sc);
 		b->fires[e->fire0 + nf++] = f;
@@ -239,6 +242,7 @@ build(struct consumer *c, struct batch *b)
 	size_t i, j = 0, idx, n;
 
 	commit_changes(&b->cm, c->store, b->now_ms);
+	cons_silence_commit(c, b);
 	free(b->notes);
 	b->nnotes = store_take_notes(c->store, &b->notes);
 	for (i = 0; i < b->n; i++) {

@@ -231,7 +231,18 @@ struct consumer {
 	const struct metrics_info *mi;		/* NULL: do not publish */
 	struct args		 pub;		/* the HSET of the figures */
 	struct arena		 pub_arena;
+	struct cons_silence	*sil;		/* consumer_silence.c */
 };
+
+/* consumer_silence.c: the silences (silence.h), reloaded when they
+ * change; marked before store_decide, counted after it, the counts
+ * written with the batch's commit. */
+struct cons_silence;
+struct cons_silence *cons_silence_new(struct consumer *);
+void	cons_silence_free(struct cons_silence *);
+void	cons_silence_mark(struct consumer *, struct state_req *);
+void	cons_silence_count(struct consumer *, const struct state_req *);
+void	cons_silence_commit(struct consumer *, struct batch *);
 
 /* consumer.c */
 void	cons_kick(struct consumer *, int ms);

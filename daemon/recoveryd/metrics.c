@@ -217,6 +217,9 @@ render_loop(const struct stats *s, struct buf *b)
 	    "Contact alerts held back by the contact policy, by channel and "
 	    "reason (do_not_call, limit).", &s->suppressed, "channel",
 	    "reason");
+	render_named(b, "recoveryd_silenced_total",
+	    "Firings held back by a silence (decided, not delivered), by "
+	    "silence ID.", &s->silenced, "silence", NULL);
 	family(b, "recoveryd_cases_overdue", "gauge",
 	    "Cases not resolved past their SLA's due time (all daemons).");
 	if (s->cases_overdue >= 0)

@@ -61,6 +61,7 @@ stats_free(struct stats *s)
 	counters_free(&s->cases_resolved);
 	counters_free(&s->outcomes);
 	counters_free(&s->suppressed);
+	counters_free(&s->silenced);
 }
 
 /* stats_count: O(n) in distinct names; there are as many as rules or
