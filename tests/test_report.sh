@@ -143,6 +143,11 @@ check_eq "--overdue: the critical ones (SLA 1s)" "$(sed 1d "$T_DIR/out" | wc -l)
 usage cases --sort colour
 usage cases --severity huge
 usage cases --page 0
+# a hostile queue name stays one line of text
+$C push rating call_id=Z1 customer_id=Z1 "queue=$(printf 'q\033[31mred\nx')" csat=1 >/dev/null
+check "drained" t_wait 10 drained
+exit_is "report --by queue with a hostile name" 0 $C report --by queue
+check "no escape byte reaches the terminal" sh -c "! grep -q \"\$(printf '\\033')\" '$T_DIR/out'"
 usage report --by colour
 usage report --since soon
 usage report extra

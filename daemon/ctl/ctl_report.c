@@ -356,15 +356,28 @@ group_print(struct group *g)
 	else
 		snprintf(sla, sizeof(sla), "%ld of %ld", g->acked_in_sla,
 		    g->with_sla);
-	printf("%s\n", g->name);
+	{
+		/* a group's name is data (a queue, an agent): one line of
+		 * text on a terminal */
+		char *name = xstrdup(g->name);
+
+		ctl_one_line(name);
+		printf("%s\n", name);
+		free(name);
+	}
 	printf("  opened %ld, acknowledged %ld (within SLA: %s), resolved %ld\n",
 	    g->opened, g->acked, sla, g->resolved);
 	printf("  time to acknowledge    median %s  p90 %s\n", a50, a90);
 	printf("  time to first contact  median %s  p90 %s\n", c50, c90);
 	printf("  time to resolve        median %s  p90 %s\n", r50, r90);
 	printf("  reason codes          ");
-	for (i = 0; i < g->ncodes; i++)
-		printf(" %s %ld", g->codes[i], g->ncode[i]);
+	for (i = 0; i < g->ncodes; i++) {
+		char *code = xstrdup(g->codes[i]);
+
+		ctl_one_line(code);
+		printf(" %s %ld", code, g->ncode[i]);
+		free(code);
+	}
 	printf("%s\n", g->ncodes == 0 ? " -" : "");
 	printf("  outcomes               recovered %ld, not recovered %ld, "
 	    "unknown %ld: recovery rate %s\n", g->recovered,
