@@ -1021,9 +1021,9 @@ reply_token(char *out, size_t len)
 }
 
 /*
- * case_command: send the command (fields op, case, by, note) and wait
- * up to wait_s seconds for its answer, which *out gets (the caller
- * json_decrefs it). Returns an exit code; a missing answer is EXIT_CHECK
+ * case_command: send the command (op, case, and the nkv pairs of kv
+ * whose value is not NULL: by, note, code, to) and wait up to wait_s
+ * seconds for its answer, stored in *out (the caller json_decrefs it). Returns an exit code; a missing answer is EXIT_CHECK
  * with the command left queued (the owner applies it when it runs).
  */
 static int
