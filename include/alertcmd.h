@@ -41,7 +41,16 @@ void	 args_fill(struct args *, struct arena *, size_t slot, long long);
  * appended.
  */
 int	 alert_commands(struct args *, struct arena *, const struct alert *,
-	    const struct evt *, const char *outbox_key);
+	    const struct evt *, const char *outbox_key, const char *defer_key);
+/*
+ * ... unless the alert must wait for its calendar (al->deliver_ms later
+ * than its firing, engine.h) and defer_key is not NULL: then those
+ * commands are kept as data in the hash <defer_key>:alerts (field: the
+ * alert ID) and the ID is added to the sorted set defer_key, scored by
+ * deliver_ms; the outbox worker runs them once that time has come
+ * (outbox.h). A syslog alert keeps its line there.
+ */
+#define DEFER_SUFFIX	"deferred"	/* defer_key is <prefix>deferred */
 /*
  * The event saved with a case (for its escalation steps) and with an exec
  * delivery (for its argv) is ev's fields, the customer.* enrichment
@@ -69,6 +78,9 @@ int	 case_event_command(struct args *, struct arena *, struct buf *scratch,
 /* alert_syslog: deliver a syslog-channel alert:
  * "rule=R case=C step=N customer=K message". */
 void	 alert_syslog(const struct alert *, const struct evt *);
+/* alert_syslog_line: that line, escaped, without sending it. */
+void	 alert_syslog_line(const struct alert *, const struct evt *,
+	    char *line, size_t len);
 /* event_field_text: a scalar event field's text, "" when absent. */
 const char *event_field_text(const struct evt *, const char *path);
 

@@ -63,6 +63,10 @@ struct channel {
 	int		 max_running;	/* default 4 */
 	/* syslog */
 	int		 priority;	/* LOG_WARNING etc. (default LOG_WARNING) */
+	/* calendar: NAME — delivers only while it is open (engine.h,
+	 * engine_deliver_at); NULL: always */
+	char		*calendar_name;
+	const struct calendar *calendar;
 };
 
 /* One "notify" of an action or an escalation step. */
@@ -75,6 +79,10 @@ struct notify {
 struct esc_step {
 	int64_t		 after_ms;
 	struct notify	 n;
+	/* calendar: NAME — the step's alerts go out only while it is open;
+	 * business_time: after counts only its open time (calendar_add) */
+	const struct calendar *calendar;
+	bool		 business_time;
 	const char	*file;
 	int		 line;
 };

@@ -67,7 +67,23 @@ struct alert {
 	long			 samples;
 	char			*message;	/* rendered, in the batch arena */
 	char			*json;		/* the alert as one JSON object, in the arena */
+	/* when it may go out (ms): fired_ts, or later when its channel's
+	 * or its step's calendar is closed then (engine_deliver_at) */
+	int64_t			 deliver_ms;
 };
+
+/*
+ * engine_deliver_at: the first instant from now_ms at which both
+ * calendars (either may be NULL: always open) are open: now_ms itself
+ * when they are; -1 when they never are together within the calendars'
+ * search horizon (calendar_next_open()). An alert whose channel or
+ * step has a calendar waits until then (SPEC section 9: "outside, its
+ * alert waits, durably, and goes out when the calendar opens"); one
+ * that could never go out is not rendered at all.
+ */
+struct calendar;
+int64_t	engine_deliver_at(const struct calendar *, const struct calendar *,
+	    int64_t now_ms);
 
 /*
  * engine_match: append to out (up to max) every enabled rule whose "on"

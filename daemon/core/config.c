@@ -524,6 +524,7 @@ loader_release(struct loader *ld, size_t n0)
 	free(ld->rules_nodes);
 	free(ld->list_used);
 	free(ld->chan_used);
+	free(ld->chan_cal);
 	free(ld->after_nodes);
 	free(ld->rule_nodes);
 	diags_sort_range(ld->d, n0, (const char *const *)cf->files,
@@ -552,6 +553,7 @@ config_load(const char *path, struct diags *d)
 	ld.list_used = xcalloc(cf->nlists + 1, sizeof(bool));
 	ld.chan_used = xcalloc(cf->nchannels + 1, sizeof(bool));
 	derive_settings(cf);
+	channels_calendars(&ld);
 
 	/* pass 2: rules of every file, in the order files were read */
 	for (i = 0; i < cf->nfiles; i++) {
@@ -787,6 +789,7 @@ config_free(struct config *cf)
 		}
 		free(ch->headers);
 		free(ch->ca_file);
+		free(ch->calendar_name);
 		for (j = 0; j < ch->argc; j++)
 			tmpl_free(ch->argv[j]);
 		free(ch->argv);

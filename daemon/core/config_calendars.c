@@ -276,3 +276,44 @@ config_calendar(const struct config *cf, const char *name)
 			return cf->calendars[i];
 	return NULL;
 }
+
+const struct calendar *
+calendar_ref(struct loader *ld, const struct ynode *n, const char *what)
+{
+	struct config *cf = ld->cf;
+	const struct calendar *c;
+	const char **names, *dym;
+	size_t i;
+
+	if (!expect_type(ld, n, YN_SCALAR, "a calendar name"))
+		return NULL;
+	if ((c = config_calendar(cf, n->str)) != NULL)
+		return c;
+	names = xcalloc(cf->ncalendars + 1, sizeof(*names));
+	for (i = 0; i < cf->ncalendars; i++)
+		names[i] = cf->calendars[i]->name;
+	dym = did_you_mean(n->str, names, cf->ncalendars);
+	cerr(ld, n, "undefined calendar '%s'%s%s%s%s", n->str, what,
+	    dym ? " (did you mean '" : "", dym ? dym : "", dym ? "'?)" : "");
+	free(names);
+	return NULL;
+}
+
+void
+channels_calendars(struct loader *ld)
+{
+	struct config *cf = ld->cf;
+	char what[160];
+	size_t i;
+
+	for (i = 0; i < cf->nchannels && i < ld->chan_cal_cap; i++) {
+		struct channel *ch = &cf->channels[i];
+
+		if (ld->chan_cal[i] == NULL)
+			continue;
+		snprintf(what, sizeof(what), " in channel '%s'", ch->name);
+		if ((ch->calendar = calendar_ref(ld, ld->chan_cal[i], what)) !=
+		    NULL)
+			ch->calendar_name = xstrdup(ch->calendar->name);
+	}
+}

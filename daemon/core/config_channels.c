@@ -115,6 +115,8 @@ static const struct kspec chan_keys[] = {
 	    NULL, 0 },
 	{ "priority", K_CUSTOM, 0, 0, 0, 0, T_SYSLOG, apply_priority, NULL,
 	    NULL, 0 },
+	/* resolved once every file is read (channels_calendars) */
+	{ "calendar", K_CUSTOM, 0, 0, 0, 0, 0, apply_chtype, NULL, NULL, 0 },
 };
 
 static void
@@ -349,6 +351,12 @@ apply_channel(struct loader *ld, const struct ynode *k, const struct ynode *v)
 		cerr(ld, v, "missing 'url' in channel '%s'", k->str);
 	if (t == CH_EXEC && ymap_get(v, "argv") == NULL)
 		cerr(ld, v, "missing 'argv' in channel '%s'", k->str);
+	if (ld->chan_cal_cap <= cf->nchannels) {
+		ld->chan_cal_cap = cf->nchannels + 16;
+		ld->chan_cal = xreallocarray(ld->chan_cal, ld->chan_cal_cap,
+		    sizeof(*ld->chan_cal));
+	}
+	ld->chan_cal[cf->nchannels] = ymap_get(v, "calendar");
 	cf->channels = xreallocarray(cf->channels, cf->nchannels + 1,
 	    sizeof(*cf->channels));
 	cf->channels[cf->nchannels++] = ch;

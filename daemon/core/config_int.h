@@ -82,6 +82,8 @@ struct loader {
 
 	bool			*list_used;	/* parallel to cf->lists */
 	bool			*chan_used;	/* parallel to cf->channels */
+	const struct ynode	**chan_cal;	/* per channel: its "calendar" */
+	size_t			 chan_cal_cap;
 	const struct ynode	**after_nodes;	/* per rule: after.rule node */
 	const struct ynode	**rule_nodes;	/* per rule: its mapping */
 	size_t			 rules_cap;
@@ -164,6 +166,12 @@ void	apply_channels(struct loader *, const struct ynode *key,
 void	apply_calendars(struct loader *, const struct ynode *key,
 	    const struct ynode *val, void *target);
 void	calendars_free(struct config *);
+/* calendar_ref: the calendar named by scalar n (NULL, with an error at
+ * n naming the closest one, when there is none); channels_calendars:
+ * resolve every channel's "calendar" once all files are read. */
+const struct calendar *calendar_ref(struct loader *, const struct ynode *n,
+	    const char *what);
+void	channels_calendars(struct loader *);
 
 /* config_rules.c */
 void	rules_parse(struct loader *, const struct ynode *rules);

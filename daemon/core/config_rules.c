@@ -156,9 +156,20 @@ static const struct kspec action_keys[] = {
 	    NULL, 0 },
 	{ "message", K_CUSTOM, 0, 0, 0, 0, 0, act_message, NULL, NULL, 0 },
 };
+static void
+esc_calendar(struct loader *ld, const struct ynode *k, const struct ynode *v,
+    void *target)
+{
+	(void)k;
+	((struct esc_step *)target)->calendar = calendar_ref(ld, v, ld->ctx);
+}
+
 static const struct kspec esc_keys[] = {
 	{ "after", K_DUR, offsetof(struct esc_step, after_ms), 1, 0,
 	    KF_REQUIRED, 0, NULL, NULL, NULL, 0 },
+	{ "calendar", K_CUSTOM, 0, 0, 0, 0, 0, esc_calendar, NULL, NULL, 0 },
+	{ "business_time", K_BOOL, offsetof(struct esc_step, business_time),
+	    0, 0, 0, 0, NULL, NULL, NULL, 0 },
 	{ "notify", K_CUSTOM, 0, 0, 0, KF_REQUIRED, 0, esc_notify, NULL,
 	    NULL, 0 },
 	{ "message", K_CUSTOM, 0, 0, 0, 0, 0, esc_message, NULL, NULL, 0 },
@@ -216,6 +227,10 @@ apply_escalate(struct loader *ld, const struct ynode *k,
 		e->file = r->file;
 		e->line = a->line;
 		schema_apply(ld, a, esc_keys, ARRAY_LEN(esc_keys), e, ctx, 0);
+		if (e->business_time && e->calendar == NULL &&
+		    ymap_get(a, "calendar") == NULL)
+			cerr(ld, ymap_get(a, "business_time"), "'business_time' "
+			    "needs a 'calendar' on the same step%s", ctx);
 		if (e->n.message == NULL && ymap_get(a, "message") == NULL)
 			e->n.message = compile_message(ld, NULL);
 	}

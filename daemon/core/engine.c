@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "engine.h"
 #include "expr.h"
 #include "rindex.h"
@@ -228,6 +229,14 @@ alert_json(const struct alert *a, const struct evt *ev, struct buf *b)
 	json_field(b, "queue", event_text(ev, "queue"));
 	json_field(b, "event_id", a->event_id ? a->event_id : "");
 	json_field(b, "fired_at", a->fired_at);
+	if (a->deliver_ms > (int64_t)llround(a->fired_ts * 1000.0)) {
+		char when[40];
+
+		/* it waited for a calendar (engine_deliver_at) */
+		format_rfc3339((double)a->deliver_ms / 1000.0, when,
+		    sizeof(when));
+		json_field(b, "deliver_at", when);
+	}
 	json_field(b, "channel", a->channel->name);
 	json_field(b, "message", a->message ? a->message : "");
 	if (a->has_count)
@@ -237,6 +246,28 @@ alert_json(const struct alert *a, const struct evt *ev, struct buf *b)
 		buf_printf(b, ",\"value\":%s,\"samples\":%ld", num, a->samples);
 	}
 	buf_putc(b, '}');
+}
+
+int64_t
+engine_deliver_at(const struct calendar *a, const struct calendar *b,
+    int64_t now_ms)
+{
+	int64_t t = now_ms, u;
+	int i;
+
+	/* Alternate until both agree; each turn moves forward, and two
+	 * real calendars meet within a few turns (or never: bounded). */
+	for (i = 0; i < 256; i++) {
+		u = t;
+		if (a != NULL && (u = calendar_next_open(a, u)) < 0)
+			return -1;
+		if (b != NULL && (u = calendar_next_open(b, u)) < 0)
+			return -1;
+		if (u == t)
+			return t;
+		t = u;
+	}
+	return -1;
 }
 
 size_t
@@ -265,6 +296,15 @@ engine_render(const struct config *cf, const struct evt *ev,
 
 		for (c = 0; c < n->nchans; c++) {
 			const struct channel *ch = &cf->channels[n->chans[c]];
+			const struct calendar *scal = step == 0 ? NULL :
+			    r->escalate[step - 1].calendar;
+			int64_t now_ms = (int64_t)llround(fired_ts * 1000.0);
+			int64_t when = now_ms;
+
+			if ((ch->calendar != NULL || scal != NULL) &&
+			    (when = engine_deliver_at(ch->calendar, scal,
+			    now_ms)) < 0)
+				continue;	/* it could never go out */
 
 			if (*nalerts == *capalerts) {
 				*capalerts = *capalerts ? *capalerts * 2 : 16;
@@ -287,6 +327,7 @@ engine_render(const struct config *cf, const struct evt *ev,
 			a->has_value = f->has_value;
 			a->value = f->value;
 			a->samples = f->samples;
+			a->deliver_ms = when;
 			snprintf(a->case_id, sizeof(a->case_id), "%s",
 			    cr != NULL ? cr->case_id : "");
 			/*

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "store_int.h"
 
 #define N(s)	((s) != NULL ? (s) : "")
@@ -99,6 +100,31 @@ store_heap_clear(struct store *st)
 	st->nheap = 0;
 }
 
+/*
+ * step_due: when step s of cs is due: its after from the case's base
+ * (opened or reopened), or, for a step with business_time: true, that
+ * much of its calendar's open time later (calendar_add); a calendar
+ * that cannot give one falls back to elapsed time.
+ */
+static int64_t
+step_due(const struct store *st, const struct scase *cs,
+    const struct cstep *s)
+{
+	const struct rule *r;
+	const struct esc_step *e;
+	int64_t t;
+
+	if (st->o.cf != NULL && (r = config_rule(st->o.cf, s->rule)) != NULL &&
+	    s->step >= 1 && (size_t)s->step <= r->nescalate) {
+		e = &r->escalate[s->step - 1];
+		if (e->business_time && e->calendar != NULL &&
+		    (t = calendar_add(e->calendar, cs->base_ms,
+		    s->after_ms)) >= 0)
+			return t;
+	}
+	return tadd(cs->base_ms, s->after_ms);
+}
+
 /* pending: the scheduled, not yet run step (rule, step) of cs, or NULL. */
 static struct cstep *
 pending(struct scase *cs, const char *rule, int step)
@@ -125,7 +151,7 @@ live(struct store *st)
 		 * pending again, due from the reopening: not this entry) */
 		if (p.cs->u.cs.exists && CASE_LIVE(p.cs->u.cs.state) &&
 		    (s = pending(&p.cs->u.cs, p.rule, p.step)) != NULL &&
-		    tadd(p.cs->u.cs.base_ms, s->after_ms) == p.due)
+		    step_due(st, &p.cs->u.cs, s) == p.due)
 			return true;
 		if (strcmp(p.rule, OUTCOME_RULE) == 0 &&
 		    outcome_timer(st, &p.cs->u.cs) == p.due)
@@ -460,7 +486,7 @@ schedule(struct store *st, struct ent *e, const struct rule *r)
 		s->step = (int)i + 1;
 		s->run = false;
 		cs->dirty |= CF_STEPS;
-		due = tadd(cs->base_ms, s->after_ms);
+		due = step_due(st, cs, s);
 		if (st->o.backed) {
 			member(cs, r->name, s->step, m, sizeof(m));
 			zop_push(st, true, Z_SCHED, m, (double)due);
@@ -953,7 +979,7 @@ run(struct store *st, struct ent *e, struct cstep *s, struct esc_due *out)
 	snprintf(out->case_id, sizeof(out->case_id), "%s", cs->id);
 	snprintf(out->rule, sizeof(out->rule), "%s", s->rule);
 	out->step = s->step;
-	out->due_ms = tadd(cs->base_ms, s->after_ms);
+	out->due_ms = step_due(st, cs, s);
 	snprintf(out->customer_id, sizeof(out->customer_id), "%s",
 	    N(cs->customer));
 	snprintf(out->call_id, sizeof(out->call_id), "%s", N(cs->call));

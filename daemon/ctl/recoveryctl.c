@@ -155,11 +155,19 @@ replay_print(struct replay *rp)
 			printf("%s\n", a->json);
 			continue;
 		}
-		printf("%s  %-8s  %-24s  %-12s  %-18s  %d  %-12s  %s\n",
+		printf("%s  %-8s  %-24s  %-12s  %-18s  %d  %-12s  %s",
 		    a->fired_at, severity_name(a->severity), a->rule->name,
 		    rp->sim->customers[i][0] ? rp->sim->customers[i] : "-",
 		    a->case_id[0] ? a->case_id : "-", a->step,
 		    a->channel->name, a->message);
+		if (a->deliver_ms > (int64_t)llround(a->fired_ts * 1000.0)) {
+			char when[40];
+
+			format_rfc3339((double)a->deliver_ms / 1000.0, when,
+			    sizeof(when));
+			printf("  (waits for its calendar until %s)", when);
+		}
+		printf("\n");
 	}
 }
 

@@ -16,7 +16,10 @@
  * same instant, and steps due at an instant before both), then the clock
  * runs on to the last expectation or to the last event plus the longest
  * escalation delay, whichever is later, so that escalations show. Event
- * time is RULETEST_BASE_MS + at; an event has no "ts" of its own.
+ * time is the test's "start" (an RFC 3339 time: a fixed clock for
+ * calendars; default RULETEST_BASE_MS) plus at; an event has no "ts" of
+ * its own. An alert that waits for its calendar is compared at the time
+ * it goes out.
  *
  * Comparing: every actual alert must match one expectation and every
  * expectation one alert, on at, rule, channel and step, and on customer_id,
@@ -88,7 +91,8 @@ struct rt_test {
 	size_t			 nexp;
 	struct rt_outcome	*out;
 	size_t			 nout;
-	struct silences		 sil;		/* times: RULETEST_BASE_MS + */
+	struct silences		 sil;		/* times: base_ms + */
+	int64_t			 base_ms;	/* "start", or RULETEST_BASE_MS */
 };
 
 /* An alert that happened, with its texts copied out of the simulator. */
@@ -283,7 +287,7 @@ parse_event(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	e->len = b.len;
 	e->json = b.data;
 	if (evt_from_json(&rf->ev, e->id, e->json, e->len,
-	    (double)(RULETEST_BASE_MS + e->at) / 1000.0, err,
+	    (double)(t->base_ms + e->at) / 1000.0, err,
 	    sizeof(err)) != EVERR_NONE)
 		ERR(rf, n, "event %s is not a valid event: %s", e->id, err);
 }
@@ -559,7 +563,7 @@ parse_silence(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
 	}
 	if (!duration(rf, v, &dur))
 		return;
-	s.starts_ms = RULETEST_BASE_MS + from;
+	s.starts_ms = t->base_ms + from;
 	s.ends_ms = s.starts_ms + dur;
 	if (silence_add(&t->sil, &s, err, sizeof(err)) == -1)
 		ERR(rf, n, "%s", err);
@@ -587,7 +591,7 @@ parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 {
 	static const char *const keys[] = { "name", "customers", "events",
 	    "acks", "resolves", "reopens", "expect", "outcomes", "silences",
-	    NULL };
+	    "start", NULL };
 	const struct ynode *v, *evs, *exps, *outs, *sils;
 	size_t i;
 
@@ -604,6 +608,19 @@ parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 		ERR(rf, n, "test without 'name'");
 	else if (scalar(rf, v, "'name'") != NULL)
 		t->name = v->str;
+	t->base_ms = RULETEST_BASE_MS;
+	if ((v = ymap_get(n, "start")) != NULL && scalar(rf, v, "'start'") !=
+	    NULL) {
+		double st;
+
+		/* a fixed clock: "at: 0s" is this instant (calendars) */
+		if (parse_rfc3339(v->str, v->len, &st) == -1 || st < 0 ||
+		    st > 253402300799.0)
+			ERR(rf, v, "'start' must be an RFC 3339 time such as "
+			    "2026-12-04T19:59:00+01:00, not '%s'", v->str);
+		else
+			t->base_ms = llround(st * 1000.0);
+	}
 	if ((v = ymap_get(n, "customers")) != NULL)
 		parse_customers(rf, t, v);
 	evs = list(rf, n, "events");
@@ -747,7 +764,7 @@ struct actuals {
 };
 
 static void
-collect(struct actuals *av, const struct sim *s)
+collect(struct actuals *av, const struct sim *s, int64_t base_ms)
 {
 	size_t i;
 
@@ -761,7 +778,10 @@ collect(struct actuals *av, const struct sim *s)
 		}
 		x = &av->v[av->n++];
 		memset(x, 0, sizeof(*x));
-		x->at = llround(a->fired_ts * 1000.0) - RULETEST_BASE_MS;
+		/* an alert waiting for its calendar is expected when it
+		 * goes out */
+		x->at = (a->deliver_ms > 0 ? a->deliver_ms :
+		    llround(a->fired_ts * 1000.0)) - base_ms;
 		x->rule = a->rule;
 		x->chan = a->channel;
 		x->step = a->step;
@@ -901,21 +921,21 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 
 			/* Validated while parsing: this cannot fail. */
 			if (evt_from_json(&rf->ev, e->id, e->json, e->len,
-			    (double)(RULETEST_BASE_MS + e->at) / 1000.0, err,
+			    (double)(t->base_ms + e->at) / 1000.0, err,
 			    sizeof(err)) != EVERR_NONE)
 				continue;
 			enrich(&rf->ev, t->customers);
-			sim_event(s, &rf->ev, RULETEST_BASE_MS + e->at);
-			collect(&av, s);
+			sim_event(s, &rf->ev, t->base_ms + e->at);
+			collect(&av, s, t->base_ms);
 			if (e->at > end)
 				end = e->at;
 		} else {
 			struct rt_ack *a = &t->ack[tl[k] - t->nev];
 
-			sim_advance(s, RULETEST_BASE_MS + a->at);
-			collect(&av, s);
+			sim_advance(s, t->base_ms + a->at);
+			collect(&av, s, t->base_ms);
 			if (sim_command(s, a->op, a->who, a->code, a->note,
-			    RULETEST_BASE_MS + a->at, err, sizeof(err)) != 0)
+			    t->base_ms + a->at, err, sizeof(err)) != 0)
 				buf_printf(&notes, "  %s at=%s %s=%s: %s\n",
 				    a->op, fmt_at(a->at, at, sizeof(at)),
 				    a->by_customer ? "case_of" : "case",
@@ -931,8 +951,8 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 	for (k = 0; k < t->nack; k++)
 		if (t->ack[k].at > end)
 			end = t->ack[k].at;
-	sim_advance(s, RULETEST_BASE_MS + end);
-	collect(&av, s);
+	sim_advance(s, t->base_ms + end);
+	collect(&av, s, t->base_ms);
 	for (k = 0; k < t->nout; k++) {
 		const struct rt_outcome *o = &t->out[k];
 		const char *id, *got;

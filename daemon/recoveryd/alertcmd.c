@@ -4,8 +4,10 @@
  * bounded copy of an event's fields that a case keeps for its escalation
  * steps and an exec delivery keeps for its argv.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -143,8 +145,109 @@ case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
  * many it added (syslog alerts are delivered after the commit). saved is
  * reused from call to call (the daemon is one thread), so that steady
  * state does not allocate; the arena holds each command's copy. */
+static int	deliver_commands(struct args *, struct arena *,
+		    const struct alert *, const struct evt *, const char *);
+static int	defer_commands(struct args *, struct arena *,
+		    const struct alert *, const struct evt *, const char *,
+		    const char *);
+
 int
 alert_commands(struct args *a, struct arena *ar, const struct alert *al,
+    const struct evt *ev, const char *outbox_key, const char *defer_key)
+{
+	if (defer_key != NULL &&
+	    al->deliver_ms > (int64_t)llround(al->fired_ts * 1000.0))
+		return defer_commands(a, ar, al, ev, outbox_key, defer_key);
+	return deliver_commands(a, ar, al, ev, outbox_key);
+}
+
+/* msgpack (the subset cmsgpack in Redis reads): str 32 and array 32. */
+static void
+mp_head(struct buf *b, unsigned char tag, size_t n)
+{
+	unsigned char h[5];
+
+	h[0] = tag;
+	h[1] = (unsigned char)(n >> 24);
+	h[2] = (unsigned char)(n >> 16);
+	h[3] = (unsigned char)(n >> 8);
+	h[4] = (unsigned char)n;
+	buf_append(b, (const char *)h, sizeof(h));
+}
+
+static void
+mp_str(struct buf *b, const char *s, size_t len)
+{
+	mp_head(b, 0xdb, len);
+	buf_append(b, s, len);
+}
+
+/*
+ * defer_commands: an alert that must wait for its calendar. What would
+ * deliver it now (deliver_commands) is kept, as data, in the hash
+ * <defer_key>:alerts under its alert ID — a msgpack array: the syslog
+ * line ("<priority> <line>", or "" for other channels), then each
+ * command as an array of its arguments — and the ID goes into the
+ * sorted set defer_key, scored by when it may go out. The delivery
+ * script (outbox.c) runs those commands once that time has come, in one
+ * atomic step that also removes the record: it goes out once, however
+ * many daemons run and whenever they restart. Returns 2 (HSET, ZADD).
+ */
+static int
+defer_commands(struct args *a, struct arena *ar, const struct alert *al,
+    const struct evt *ev, const char *outbox_key, const char *defer_key)
+{
+	static struct args t;
+	static struct buf rec, key;
+	char line[LOG_LINE_MAX + 16];
+	size_t i, ncmd = 0, slot;
+	long argc;
+
+	t.n = 0;
+	(void)deliver_commands(&t, ar, al, ev, outbox_key);
+	for (i = 0; i < t.n; i += (size_t)argc + 1) {
+		argc = strtol(t.v[i], NULL, 10);
+		ncmd++;
+	}
+	buf_reset(&rec);
+	mp_head(&rec, 0xdd, ncmd + 1);
+	line[0] = '\0';
+	if (al->channel->type == CH_SYSLOG) {
+		char raw[LOG_LINE_MAX];
+
+		alert_syslog_line(al, ev, raw, sizeof(raw));
+		snprintf(line, sizeof(line), "%d %s", al->channel->priority,
+		    raw);
+	}
+	mp_str(&rec, line, strlen(line));
+	for (i = 0; i < t.n; i += (size_t)argc + 1) {
+		size_t k;
+
+		argc = strtol(t.v[i], NULL, 10);
+		mp_head(&rec, 0xdd, (size_t)argc);
+		for (k = 1; k <= (size_t)argc; k++)
+			mp_str(&rec, t.v[i + k], t.l[i + k]);
+	}
+	buf_reset(&key);
+	buf_printf(&key, "%s:alerts", defer_key);
+
+	slot = args_slot(a);
+	args_str(a, "HSET");
+	args_add(a, arena_strndup(ar, key.data, key.len), key.len);
+	args_str(a, al->alert_id);
+	args_add(a, arena_strndup(ar, rec.data, rec.len), rec.len);
+	args_fill(a, ar, slot, 4);
+	slot = args_slot(a);
+	args_str(a, "ZADD");
+	args_str(a, defer_key);
+	args_num(a, ar, (long long)al->deliver_ms);
+	args_str(a, al->alert_id);
+	args_fill(a, ar, slot, 4);
+	return 2;
+}
+
+static int
+deliver_commands(struct args *a, struct arena *ar, const struct alert *al,
     const struct evt *ev, const char *outbox_key)
 {
 	static struct buf saved;
@@ -237,14 +340,23 @@ alert_commands(struct args *a, struct arena *ar, const struct alert *al,
  * from the event, so the line is escaped (log_escape: a newline becomes
  * "\n") and can never forge a second syslog entry; cut at LOG_LINE_MAX. */
 void
-alert_syslog(const struct alert *al, const struct evt *ev)
+alert_syslog_line(const struct alert *al, const struct evt *ev, char *line,
+    size_t len)
 {
 	const char *cust = event_field_text(ev, "customer_id");
-	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
+	char raw[LOG_LINE_MAX];
 
 	snprintf(raw, sizeof(raw), "rule=%s case=%s step=%d customer=%s %s",
 	    al->rule->name, al->case_id[0] ? al->case_id : "-", al->step,
 	    cust[0] ? cust : "-", al->message);
-	log_escape(line, sizeof(line), raw);
+	log_escape(line, len, raw);
+}
+
+void
+alert_syslog(const struct alert *al, const struct evt *ev)
+{
+	char line[LOG_LINE_MAX];
+
+	alert_syslog_line(al, ev, line, sizeof(line));
 	syslog(al->channel->priority, "%s", line);
 }

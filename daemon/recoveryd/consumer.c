@@ -38,6 +38,7 @@
 #include <syslog.h>
 
 #include "consumer.h"
+#include "alertcmd.h"
 #include "consumer_int.h"
 #include "engine.h"
 #include "log.h"
@@ -390,6 +391,8 @@ apply_config(struct consumer *c)
 		c->b[i].cf = c->cf;
 	c->next_cf = NULL;
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
+	    c->cf->state_prefix);
+	snprintf(c->defer_key, sizeof(c->defer_key), "%s" DEFER_SUFFIX,
 	    c->cf->state_prefix);
 	snprintf(c->cmd_key, sizeof(c->cmd_key), "%scommands",
 	    c->cf->state_prefix);
@@ -816,6 +819,8 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	c->stats = st;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
+	    cf->state_prefix);
+	snprintf(c->defer_key, sizeof(c->defer_key), "%s" DEFER_SUFFIX,
 	    cf->state_prefix);
 	snprintf(c->cmd_key, sizeof(c->cmd_key), "%scommands",
 	    cf->state_prefix);

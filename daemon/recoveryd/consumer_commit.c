@@ -19,6 +19,7 @@
  *               cache and what was decided, read our pending entries
  *               again; whatever landed is acked and is not read again.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,12 @@ written(struct consumer *c, struct batch *b, const redisReply *errs)
 		const struct alert *al = &b->alerts[i];
 		struct entry *e = &b->v[b->alert_entry[i]];
 
+		if (al->deliver_ms > (int64_t)llround(al->fired_ts * 1000.0)) {
+			/* waiting for its calendar (alertcmd.h) */
+			stats_count(&c->stats->alerts, al->channel->name,
+			    "deferred", 1);
+			continue;
+		}
 		if (al->channel->type == CH_SYSLOG)
 			alert_syslog(al, &e->ev);
 		stats_count(&c->stats->alerts, al->channel->name,

@@ -258,7 +258,8 @@ build(struct consumer *c, struct batch *b)
 			dead_letter(b, i, idx);
 		for (; j < b->nalerts && b->alert_entry[j] == i; j++) {
 			n = (size_t)alert_commands(&b->cm.cmds, &b->arena,
-			    &b->alerts[j], &e->ev, c->outbox_key);
+			    &b->alerts[j], &e->ev, c->outbox_key,
+		    c->defer_key);
 			commit_added(&b->cm, n, CK_ALERT, j);
 		}
 	}

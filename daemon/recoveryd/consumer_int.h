@@ -223,6 +223,7 @@ struct consumer {
 	double			 wr_since;	/* oldest unanswered commit */
 	char			 health[160];
 	char			 outbox_key[300];	/* <prefix>outbox */
+	char			 defer_key[300];	/* <prefix>deferred */
 	char			 esc_key[300];		/* store_sched_key */
 	char			 cmd_key[300];		/* <prefix>commands */
 	bool			 enrich;	/* some rule reads customer.* */

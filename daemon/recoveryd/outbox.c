@@ -28,8 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include "alertcmd.h"
 #include "channel.h"
 #include "log.h"
 #include "outbox.h"
@@ -42,6 +44,7 @@
 #define TOUCH_MIN_MS		100
 #define SILENCE_GRACE_S		5
 #define FINISH_RETRY_MS		1000
+#define DEFER_BATCH		64	/* deferred alerts per run */
 #define BACKOFF_MAX_MS		300000
 
 /*
@@ -51,6 +54,34 @@
  * undelivered). Returns 1, or 0 when the entry is no longer pending for
  * this consumer (already done, or claimed by another): nothing written.
  */
+/*
+ * The delivery of alerts that waited for their calendar (alertcmd.h):
+ * the due IDs of the sorted set KEYS[1], each record of the hash
+ * KEYS[2] removed and its commands run, in one step, so that each goes
+ * out once whichever daemon runs it first. Returns the IDs and syslog
+ * lines, in pairs, then how many commands failed.
+ */
+static const char defer_script[] =
+"local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],\n"
+"    'LIMIT', 0, tonumber(ARGV[2]))\n"
+"local out, bad = {}, 0\n"
+"for _, id in ipairs(ids) do\n"
+"  local rec = redis.call('HGET', KEYS[2], id)\n"
+"  redis.call('ZREM', KEYS[1], id)\n"
+"  redis.call('HDEL', KEYS[2], id)\n"
+"  if rec then\n"
+"    local r = cmsgpack.unpack(rec)\n"
+"    for i = 2, #r do\n"
+"      local ok = redis.pcall(unpack(r[i]))\n"
+"      if type(ok) == 'table' and ok.err then bad = bad + 1 end\n"
+"    end\n"
+"    out[#out + 1] = id\n"
+"    out[#out + 1] = r[1]\n"
+"  end\n"
+"end\n"
+"out[#out + 1] = bad\n"
+"return out\n";
+
 static const char finish_script[] =
 "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)\n"
 "if #p == 0 or p[1][2] ~= ARGV[2] then return 0 end\n"
@@ -111,6 +142,9 @@ struct outbox {
 	void			(*done)(void *);
 	void			*done_arg;
 	struct event		*done_ev;
+	char			 defer_key[300];	/* <prefix>deferred */
+	char			 defer_rec[320];	/* ...:alerts */
+	bool			 deferring;	/* a delivery run in flight */
 };
 
 static void read_next(struct outbox *);
@@ -782,6 +816,67 @@ touch_cb(evutil_socket_t fd, short what, void *arg)
 	touch_arm(o);
 }
 
+static void	defer_run(struct outbox *);
+
+static void
+defer_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct outbox *o = priv;
+	redisReply *reply = r;
+	size_t i, n = 0;
+	char *sp;
+	long prio;
+
+	(void)ac;
+	o->deferring = false;
+	if (reply == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+		log_warnx("deferred alerts: %s", reply->type ==
+		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		return;
+	}
+	for (i = 0; i + 1 < reply->elements; i += 2) {
+		const redisReply *id = reply->element[i];
+		const redisReply *line = reply->element[i + 1];
+
+		n++;
+		if (line->type == REDIS_REPLY_STRING && line->len > 0) {
+			/* "<priority> <line>", escaped when it was kept */
+			prio = strtol(line->str, &sp, 10);
+			if (*sp == ' ')
+				syslog((int)prio, "%s", sp + 1);
+		}
+		if (id->type == REDIS_REPLY_STRING)
+			log_debug("deferred alert %s delivered", id->str);
+	}
+	if (n > 0)
+		log_info("deferred alerts: %zu delivered now that their "
+		    "calendar is open", n);
+	if (reply->element[reply->elements - 1]->type == REDIS_REPLY_INTEGER &&
+	    reply->element[reply->elements - 1]->integer > 0)
+		log_warnx("deferred alerts: %lld commands failed",
+		    reply->element[reply->elements - 1]->integer);
+	if (n == DEFER_BATCH)
+		defer_run(o);	/* more may be due */
+}
+
+/* defer_run: deliver the alerts whose calendar has opened. */
+static void
+defer_run(struct outbox *o)
+{
+	char now[32], limit[16];
+	const char *argv[] = { "EVAL", defer_script, "2", o->defer_key,
+	    o->defer_rec, now, limit };
+
+	if (o->deferring || o->stopping || !rconn_ready(o->wr))
+		return;
+	snprintf(now, sizeof(now), "%lld", (long long)now_ms());
+	snprintf(limit, sizeof(limit), "%d", DEFER_BATCH);
+	if (rconn_cmd(o->wr, defer_cb, o, 7, argv, NULL) == 0)
+		o->deferring = true;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -823,6 +918,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		ensure_group(o);
 	pump(o);
 	read_next(o);
+	defer_run(o);
 }
 
 static void
@@ -889,6 +985,10 @@ outbox_new(struct event_base *base, const struct redis_target *t,
 		    (long)getpid());
 	}
 	snprintf(o->key, sizeof(o->key), "%soutbox", cf->state_prefix);
+	snprintf(o->defer_key, sizeof(o->defer_key), "%s" DEFER_SUFFIX,
+	    cf->state_prefix);
+	snprintf(o->defer_rec, sizeof(o->defer_rec), "%s:alerts",
+	    o->defer_key);
 	/* RECOVERYD_BACKOFF_BASE_MS: undocumented, for the test suite
 	 * (tests/test_outbox.sh), which cannot wait minutes for retries. */
 	o->backoff_base_ms = 1000;

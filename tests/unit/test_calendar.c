@@ -24,6 +24,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "engine.h"
 #include "harness.h"
 #include "util.h"
 
@@ -1136,6 +1137,43 @@ test_config_errors(void)
 	diags_free(&d);
 }
 
+/* engine_deliver_at: when both of an alert's calendars (its channel's
+ * and its step's) are open. */
+static void
+test_deliver_at(void)
+{
+	static const char *const day[] = { "Mon-Fri 08:00-20:00", NULL };
+	static const char *const noon[] = { "Mon-Fri 12:00-13:00", NULL };
+	static const char *const mon[] = { "Mon 08:00-20:00", NULL };
+	static const char *const tue[] = { "Tue 08:00-20:00", NULL };
+	struct calendar *a = mkcal("UTC", day, NULL);
+	struct calendar *b = mkcal("UTC", noon, NULL);
+	struct calendar *m = mkcal("UTC", mon, NULL);
+	struct calendar *t = mkcal("UTC", tue, NULL);
+	int64_t mon7 = Z(2026, 12, 7, 7, 0);	/* a Monday */
+
+	if (a == NULL || b == NULL || m == NULL || t == NULL)
+		goto out;
+	CHECK_INT(engine_deliver_at(NULL, NULL, mon7), mon7);
+	CHECK_INT(engine_deliver_at(a, NULL, mon7), Z(2026, 12, 7, 8, 0));
+	CHECK_INT(engine_deliver_at(NULL, a, mon7), Z(2026, 12, 7, 8, 0));
+	CHECK_INT(engine_deliver_at(a, b, mon7), Z(2026, 12, 7, 12, 0));
+	CHECK_INT(engine_deliver_at(b, a, Z(2026, 12, 7, 12, 30)),
+	    Z(2026, 12, 7, 12, 30));
+	CHECK_INT(engine_deliver_at(a, b, Z(2026, 12, 7, 13, 0)),
+	    Z(2026, 12, 8, 12, 0));
+	/* Friday evening: Monday noon */
+	CHECK_INT(engine_deliver_at(a, b, Z(2026, 12, 4, 19, 0)),
+	    Z(2026, 12, 7, 12, 0));
+	/* never open together */
+	CHECK_INT(engine_deliver_at(m, t, mon7), -1);
+out:
+	calendar_free(a);
+	calendar_free(b);
+	calendar_free(m);
+	calendar_free(t);
+}
+
 int
 main(void)
 {
@@ -1157,6 +1195,7 @@ main(void)
 	test_holiday_syntax();
 	test_config_good();
 	test_config_errors();
+	test_deliver_at();
 	{
 		char cmd[600];
 
