@@ -1,4 +1,5 @@
-# recoveryd — plain Makefile. Targets: all test run bench fuzz install clean.
+# recoveryd — plain Makefile. Targets: all test run bench fuzz install
+# uninstall deb clean.
 #
 #   make                 build build/recoveryd and build/recoveryctl
 #   make test            build, then run every test (also under ASan/UBSan)
@@ -7,6 +8,10 @@
 #   make fuzz FUZZ_TIME=60   run each libFuzzer target for FUZZ_TIME seconds
 #   make SANITIZE=address,undefined   build with sanitizers (into build/san)
 #   make WERROR=         build without -Werror
+#   make install         binaries, units, man pages, docs, the example
+#                        configuration (PREFIX, DESTDIR, SYSCONFDIR)
+#   make uninstall       remove what install installed, not the configuration
+#   make deb             build/recoveryd_VERSION-1_ARCH.deb (contrib/deb/)
 #
 # Missing Debian packages are installed by contrib/install-deps.sh (apt-get,
 # only what is missing) before anything is compiled.
@@ -14,6 +19,14 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 SYSCONFDIR ?= /etc
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/recoveryd
+DATADIR	?= $(PREFIX)/share/recoveryd
+UNITDIR	?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+# The one place the version is written; the binaries get it as
+# RECOVERYD_VERSION, the package's file name and control file too.
+VERSION	:= $(shell cat VERSION)
 CC	?= gcc
 ifeq ($(origin CC),default)
 CC	= gcc
@@ -43,7 +56,7 @@ CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wmissing-prototypes \
 	  -Wshadow -Wformat=2 -Wno-format-truncation $(WERROR)
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
-	  $(WARN) $(SANFLAGS) -MMD -MP
+	  -DRECOVERYD_VERSION='"$(VERSION)"' $(WARN) $(SANFLAGS) -MMD -MP
 XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 # Sources by layer (a file includes only headers of its own layer and the
@@ -74,7 +87,8 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 BINS = $(BUILD)/recoveryd $(BUILD)/recoveryctl $(BUILD)/ivr-sim
 
-.PHONY: all deps test-deps check-build unit test run bench fuzz install clean
+.PHONY: all deps test-deps check-build unit test run bench fuzz install \
+	uninstall deb clean
 
 all: $(BINS)
 
@@ -94,7 +108,8 @@ $(BUILD)/o/core/%.o: daemon/core/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CORE_CFLAGS) -c $< -o $@
 
-$(BUILD)/o/%.o: daemon/%.c | deps
+# The shell's objects print the version (-V, the webhook User-Agent).
+$(BUILD)/o/%.o: daemon/%.c VERSION | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
@@ -164,15 +179,30 @@ fuzz: test-deps $(FUZZ_BINS)
 # group recoveryd when that group exists. The user and group come from
 # systemd/recoveryd.sysusers, applied at once by systemd-sysusers when
 # installing onto this system (DESTDIR empty); a package applies it in
-# its postinst and then runs chgrp -R recoveryd on the configuration.
+# its postinst and then gives its configuration files to the group.
+#
+# Parts that other work adds are picked up when they are there: the
+# console binary ($(BUILD)/recoveryd-console), every unit systemd/*.service
+# (@SBINDIR@, @BINDIR@, @SYSCONFDIR@, @DATADIR@ filled in), the console's
+# page (daemon/console/www/, or static/, into $(DATADIR)/console/), every
+# man page docs/man/*.[1-8] and every file under docs/ (into
+# $(DOCDIR)/docs/, so that the README's links hold there too).
+MANPAGES = $(wildcard docs/man/*.[1-8])
+UNITS	= $(wildcard systemd/*.service)
+CONSOLE_WWW = $(firstword $(wildcard daemon/console/www daemon/console/static))
+SBIN_PROGS = recoveryd recoveryd-console
+BIN_PROGS = recoveryctl ivr-sim
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BUILD)/recoveryd $(DESTDIR)$(PREFIX)/sbin/recoveryd
-	install -m 755 $(BUILD)/recoveryctl $(DESTDIR)$(PREFIX)/bin/recoveryctl
-	install -d $(DESTDIR)/usr/lib/sysusers.d
-	install -m 644 systemd/recoveryd.sysusers $(DESTDIR)/usr/lib/sysusers.d/recoveryd.conf
+	@for p in $(SBIN_PROGS); do [ ! -f $(BUILD)/$$p ] || \
+	    install -m 755 $(BUILD)/$$p $(DESTDIR)$(PREFIX)/sbin/$$p || exit 1; done
+	@for p in $(BIN_PROGS); do \
+	    install -m 755 $(BUILD)/$$p $(DESTDIR)$(PREFIX)/bin/$$p || exit 1; done
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 systemd/recoveryd.sysusers $(DESTDIR)$(SYSUSERSDIR)/recoveryd.conf
 	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
-	    systemd-sysusers /usr/lib/sysusers.d/recoveryd.conf; fi
+	    systemd-sysusers $(SYSUSERSDIR)/recoveryd.conf; fi
 	install -d $(DESTDIR)$(SYSCONFDIR)/recoveryd/rules.d
 	@g=""; getent group recoveryd >/dev/null 2>&1 && g="-g recoveryd"; \
 	if [ ! -f $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml ]; then \
@@ -180,11 +210,43 @@ install: all
 	    for f in rules/rules.d/*.yaml; do [ ! -f "$$f" ] || \
 	        install -m 640 $$g "$$f" $(DESTDIR)$(SYSCONFDIR)/recoveryd/rules.d/ || exit 1; done; \
 	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/recoveryd/recoveryd.yaml"; fi
-	@if [ -f systemd/recoveryd.service ]; then \
-	    install -d $(DESTDIR)/lib/systemd/system; \
-	    sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	        systemd/recoveryd.service > $(DESTDIR)/lib/systemd/system/recoveryd.service; \
-	fi
+	@for u in $(UNITS); do \
+	    install -d $(DESTDIR)$(UNITDIR) && \
+	    sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@BINDIR@|$(PREFIX)/bin|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g; s|@DATADIR@|$(DATADIR)|g' \
+	        $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	@for m in $(MANPAGES); do \
+	    install -d $(DESTDIR)$(MANDIR)/man$${m##*.} && \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	@find docs -path docs/man -prune -o -type f -print | while read -r f; do \
+	    install -D -m 644 "$$f" "$(DESTDIR)$(DOCDIR)/$$f" || exit 1; done
+	@if [ -n "$(CONSOLE_WWW)" ]; then \
+	    find $(CONSOLE_WWW) -type f -print | while read -r f; do \
+	        install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/console/$${f#$(CONSOLE_WWW)/}" || exit 1; \
+	    done; fi
+
+# uninstall: the same lists as install, so it removes what install put
+# there; the configuration under $(SYSCONFDIR)/recoveryd/ stays (it may
+# hold local changes and secrets), as does the recoveryd user.
+uninstall:
+	@for p in $(SBIN_PROGS); do rm -f $(DESTDIR)$(PREFIX)/sbin/$$p; done
+	@for p in $(BIN_PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/recoveryd.conf
+	@for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	@for m in $(MANPAGES); do b=$${m##*/}; \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$b $(DESTDIR)$(MANDIR)/man$${m##*.}/$$b.gz; done
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)/console
+	@rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
+	@[ ! -d $(DESTDIR)$(SYSCONFDIR)/recoveryd ] || \
+	    echo "kept the configuration in $(DESTDIR)$(SYSCONFDIR)/recoveryd"
+
+# deb: a binary package from a staged "make install" (PREFIX=/usr), with
+# dpkg-deb alone; contrib/deb/build.sh says what goes in and why.
+deb: all
+	@sh contrib/install-deps.sh deb
+	@MAKE="$(MAKE)" sh contrib/deb/build.sh "$(BUILD)" "$(VERSION)"
 
 clean:
 	rm -rf build run

@@ -3,16 +3,20 @@
 # those missing. "build": compiler, libraries and tzdata; "test": also
 # redis-server, clang (fuzz targets) and promtool's package is not needed
 # here; "bench" (make bench): redis-server and python3-redis (the Python
-# peer, contrib/bench/peer.py), no promtool.
+# peer, contrib/bench/peer.py), no promtool; "deb" (make deb): dpkg-dev
+# (dpkg-shlibdeps). The test set also has mandoc (man pages linted by
+# tests/test_docs.sh) and lintian with dpkg-dev (tests/test_deb.sh).
 # Fast (a few pkg-config/dpkg calls) when everything is there.
 set -e
 want=build
 [ "$1" = test ] && want=test
 [ "$1" = bench ] && want=bench
+[ "$1" = deb ] && want=deb
 
 # tzdata: the time zones of business calendars (/usr/share/zoneinfo)
 pkgs="gcc make pkg-config libevent-dev libhiredis-dev libyaml-dev libjansson-dev libcurl4-openssl-dev tzdata"
-[ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3"
+[ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3 mandoc lintian dpkg-dev"
+[ "$want" = deb ] && pkgs="$pkgs dpkg-dev"
 [ "$want" = bench ] && pkgs="$pkgs redis-server redis-tools python3 python3-redis"
 
 missing=""

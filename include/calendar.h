@@ -1,5 +1,6 @@
 /*
- * calendar.h — business calendars (SPEC section 9): weekly opening hours
+ * calendar.h — business calendars (README, "Business calendars"): weekly
+ * opening hours
  * in an IANA time zone, with holidays, and the questions the contact
  * policy asks of them: is it open at this instant, when does it next
  * open, and when will so much open time have passed (business_time).

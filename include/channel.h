@@ -86,7 +86,7 @@ struct execer	*execer_new(struct event_base *, delivery_done_fn done,
 		    void *arg);
 /*
  * execer_start: render ch->argv over the alert's fields, then d->event's
- * (SPEC section 4: the event and customer.*), fork and execve it (no
+ * (README, "Channels": the event and customer.*), fork and execve it (no
  * shell) with the alert JSON on stdin and RECOVERYD_* variables.
  * Returns 0 when started (done is called exactly once, later), or -1 with
  * d->error and d->result set (done is not called). The caller enforces

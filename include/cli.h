@@ -8,10 +8,14 @@
 
 #include "config.h"
 
-#define RECOVERYD_VERSION	"0.1.0"
+/* The version is the top-level VERSION file, which the Makefile passes
+ * as -DRECOVERYD_VERSION; the fallback serves only other builds. */
+#ifndef RECOVERYD_VERSION
+#define RECOVERYD_VERSION	"unknown"
+#endif
 #define DEFAULT_CONFIG		"/etc/recoveryd/recoveryd.yaml"
 
-/* Exit codes of SPEC section 5. */
+/* Exit codes (README, "Commands"). */
 enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };
 
 /*

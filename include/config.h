@@ -1,5 +1,5 @@
 /*
- * config.h — the loaded, validated configuration (SPEC section 2).
+ * config.h — the loaded, validated configuration (docs/configuration.md).
  *
  * config_load() reads the main file and its includes, checks the whole
  * schema, compiles expressions and templates, resolves references
@@ -227,8 +227,9 @@ void		 config_free(struct config *);
 
 /*
  * config_load_redis: what recoveryctl's commands that only talk to Redis
- * need, from a configuration whose rules may be broken (SPEC: a broken
- * rule file never stops ack, cases or push). The main file must parse as
+ * need, from a configuration whose rules may be broken (README, "Commands": a
+ * broken rule file never stops ack, cases or push). The main file must parse
+ * as
  * YAML; its redis section, input.stream and state.prefix are checked as
  * config_load checks them, and their errors (FILE:LINE:COL in d) make it
  * return NULL. Everything else — the other keys and sections, lists,

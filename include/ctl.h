@@ -1,7 +1,8 @@
 /*
  * ctl.h — recoveryctl's commands that talk to a running system through
- * Redis (hiredis synchronous API). Each returns an exit code of SPEC
- * section 5: 0 success, 1 failure, 2 usage error, 3 cannot reach Redis.
+ * Redis (hiredis synchronous API). Each returns an exit code of the
+ * README's "Commands": 0 success, 1 failure, 2 usage error, 3 cannot reach
+ * Redis.
  *
  * argv[0] is the command name; cf comes from config_load_redis():
  * redis.url, input.stream, state.prefix and the channels are read from
@@ -58,7 +59,8 @@ int	ctl_push(const struct config *cf, int argc, char **argv);
 int	ctl_watch(const struct config *cf, int argc, char **argv);
 
 /*
- * Cases (SPEC section 3; keys and fields in store.h). Options may come
+ * Cases (README, "Cases and escalation"; keys and fields in store.h). Options
+ * may come
  * before or after CASE; "--" ends them. Usage errors exit 2 before connecting, so
  * even when Redis is down; a CASE that does not exist exits 1 with
  * "recoveryctl: no case 'X'".

@@ -49,7 +49,8 @@ struct case_ref {
 	int	severity;	/* the case's severity after this firing */
 };
 
-/* One firing or escalation step delivered to one channel (SPEC section 4). */
+/* One firing or escalation step delivered to one channel (README, "Channels").
+ * */
 struct alert {
 	char			 alert_id[ENGINE_ID_MAX];
 	char			 case_id[ENGINE_ID_MAX];
@@ -77,9 +78,10 @@ struct alert {
  * calendars (either may be NULL: always open) are open: now_ms itself
  * when they are; -1 when they never are together within the calendars'
  * search horizon (calendar_next_open()). An alert whose channel or
- * step has a calendar waits until then (SPEC section 9: "outside, its
- * alert waits, durably, and goes out when the calendar opens"); one
- * that could never go out is not rendered at all.
+ * step has a calendar waits until then (outside business hours it
+ * waits, durably, and goes out when the calendar opens: README,
+ * "Business calendars"); one that could never go out is not rendered
+ * at all.
  */
 struct calendar;
 int64_t	engine_deliver_at(const struct calendar *, const struct calendar *,

@@ -1,5 +1,6 @@
 /*
- * escalator.h — due escalation steps of open cases (SPEC section 3), run
+ * escalator.h — due escalation steps of open cases (README, "Cases and
+ * escalation"), run
  * by the owner only, as batches of the consumer's pipeline (consumer.h).
  *
  * Steps wait in Redis, in the store's schedule (the sorted set

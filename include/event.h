@@ -1,5 +1,6 @@
 /*
- * event.h — one representation for both input forms of SPEC section 1, and
+ * event.h — one representation for both input forms of the README's "Events",
+ * and
  * their validation.
  *
  * An event is a flat array of (dotted path, value) fields: flat stream
@@ -127,7 +128,8 @@ enum event_err	evt_from_fields(struct evt *, const char *id,
 enum event_err	evt_from_json(struct evt *, const char *id,
 		    const char *json, size_t len, double default_ts,
 		    char *err, size_t errlen);
-/* evt_validate: SPEC section 1's checks on an already-built event (the
+/* evt_validate: the checks of the README's "Events" on an already-built event
+ * (the
  * from_* functions call it). Also sets ev->type and ev->ts. */
 enum event_err	evt_validate(struct evt *, double default_ts, char *err,
 		    size_t errlen);

@@ -1,5 +1,5 @@
 /*
- * expr.h — the rule expression language of SPEC section 2.
+ * expr.h — the rule expression language of docs/configuration.md.
  *
  *   expr  := or ;  or := and ("or" and)* ;  and := unary ("and" unary)*
  *   unary := "not" unary | "(" expr ")" | cmp

@@ -1,7 +1,7 @@
 /*
  * outbox.h — the delivery worker: delivers the webhook and exec alerts
  * that the event commits (and escalation steps) recorded in the outbox
- * stream, <state_prefix>outbox (SPEC section 4).
+ * stream, <state_prefix>outbox (README, "Channels").
  *
  * Each outbox entry (alert_id, channel, attempt, alert, optionally
  * not_before in epoch ms and, for exec, event: the event's fields its

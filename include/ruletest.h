@@ -1,5 +1,5 @@
 /*
- * ruletest.h — "recoveryctl test": rule unit tests (SPEC section 5), in
+ * ruletest.h — "recoveryctl test": rule unit tests (README, "Commands"), in
  * the manner of "promtool test rules".
  *
  * A test file names the main configuration (rule_files) and lists tests:

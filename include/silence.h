@@ -1,5 +1,5 @@
 /*
- * silence.h — silences (SPEC section 9, as in alert managers): for a
+ * silence.h — silences (README, "Silences", as in alert managers): for a
  * while, firings that match are decided as usual (cooldowns, counts,
  * "after" memory and every other state move on) but deliver nothing and
  * open or join no case; each silence counts the firings it held back.

@@ -1,5 +1,6 @@
 /*
- * state.h — the stateful half of a rule decision (SPEC section 3).
+ * state.h — the stateful half of a rule decision (README, "Cases and
+ * escalation").
  *
  * engine_match() gives the candidate firings of an event (rules whose "on"
  * and "if" hold). The state layer decides which of them really fire, with
@@ -84,7 +85,8 @@ struct state_req {
 	const char		*call_id, *agent_id, *queue;	/* case snapshot */
 	struct state_cand	*c;
 	size_t			 n;
-	/* The closed loop (SPEC section 8): a rating or contact event of a
+	/* The closed loop (README, "Working a case"): a rating or contact
+	 * event of a
 	 * customer reaches the store even when no rule fires (it may be a
 	 * case's outcome, or a contact attempt). */
 	const struct evt	*ev;

@@ -1,6 +1,7 @@
 /*
  * store.h — rule state and cases: the one implementation of the state
- * semantics (state.h, SPEC section 3), in memory, for every program.
+ * semantics (state.h, the README's "Cases and escalation"), in memory, for
+ * every program.
  *
  * "recoveryctl test" and "replay" run a store on its own (nothing is
  * backed: whatever is not in memory is empty). The daemon's owner runs the
@@ -61,7 +62,8 @@
  * bound on the past: every firing time is kept, at most one per cooldown
  * of history, so a late event of any age meets the cooldown rule).
  *
- * Order and late events (SPEC section 3): events of one key are decided
+ * Order and late events (README, "Cases and escalation"): events of one key
+ * are decided
  * in the order they are given. An event whose time is older than state
  * already recorded for its key ("late") is judged against the state as it
  * stands and never moves state back:
@@ -324,7 +326,8 @@ struct store_note {
 size_t		 store_take_notes(struct store *, struct store_note **out);
 
 /*
- * store_contact_filter: the contact policy (SPEC section 9) over alerts
+ * store_contact_filter: the contact policy (README, "Working a case") over
+ * alerts
  * v[0..n) rendered for customer (ev: the event they render over, for its
  * customer.do_not_call): an alert of a channel marked contact: true is
  * suppressed (keep[i] false) when the customer's CRM says do_not_call,

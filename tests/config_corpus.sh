@@ -1,6 +1,6 @@
 #!/bin/sh
-# config_corpus.sh — the broken-configuration corpus (SPEC section 2,
-# "Validation"): every tests/config/bad/NN-name.yaml must make
+# config_corpus.sh — the broken-configuration corpus (docs/configuration.md,
+# "Files and values"): every tests/config/bad/NN-name.yaml must make
 # "recoveryctl check" exit 1 and print exactly the lines of its sibling
 # NN-name.expected (FILE:LINE:COL: message, paths relative to the
 # repository root); every tests/config/good/*.yaml must exit 0, and when a

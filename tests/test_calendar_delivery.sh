@@ -1,6 +1,6 @@
 #!/bin/sh
-# test_calendar_delivery.sh — business calendars on channels (SPEC
-# section 9) through the real daemon against a real redis-server: an
+# test_calendar_delivery.sh — business calendars on channels (README:
+# "Business calendars") through the real daemon against a real redis-server: an
 # alert whose channel's calendar is closed waits, durably, in
 # ivr:deferred (scored by the instant the calendar opens: checked against
 # Python's own zoneinfo), survives a restart, and goes out once — with

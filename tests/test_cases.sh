@@ -1,6 +1,7 @@
 #!/bin/sh
-# test_cases.sh — recoveryctl cases, show, ack and resolve (SPEC sections 3
-# and 5) against a real redis-server on a unix socket in a temp dir, with
+# test_cases.sh — recoveryctl cases, show, ack and resolve (README,
+# "Cases and escalation" and "Commands") against a real redis-server on a unix
+# socket in a temp dir, with
 # cases opened by the real daemon on pushed events (escalation steps an
 # hour or more away, so they stay pending) and a few written by hand: cases
 # lists open and acknowledged cases newest first (or by state, as a table

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_cli.sh — the command-line contract of recoveryd and recoveryctl
-# (SPEC section 5): exit codes, --help, check, and replay against golden
+# (README, "Commands"): exit codes, --help, check, and replay against golden
 # output and against an independent count over the shipped sample day.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh

@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_contact.sh — the contact policy (SPEC section 9) through the real
+# test_contact.sh — the contact policy (README, "Working a case") through the
+# real
 # daemon against a real redis-server: limits.callbacks {max: 2, within: 7d}
 # caps a customer's alerts of list channels marked contact: true (the
 # dialer), also across escalation steps and restarts (the count is in

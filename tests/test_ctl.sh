@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_ctl.sh — recoveryctl push and watch, and ivr-sim, against a real
-# redis-server on a unix socket in a temp dir (SPEC section 5): push adds
+# redis-server on a unix socket in a temp dir (README, "Commands"): push adds
 # exactly the fields given and prints the entry ID, usage errors exit 2,
 # an unreachable Redis exits 3 without showing the password; watch prints
 # what a stream channel PUBLISHes (raw with --json, one line otherwise) and

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_daemon.sh — recoveryd against a real redis-server: channels write
-# SPEC section 4's fields, enrichment, cases opened then joined, every kind
+# the README's "Channels" fields, enrichment, cases opened then joined, every
+# kind
 # of bad input dead-lettered with its reason, a poison entry dead-lettered
 # after max_deliveries, SIGHUP reloads (good and broken), SIGTERM exits 0.
 cd "$(dirname "$0")/.." || exit 2
@@ -65,7 +66,7 @@ FIRED=$(stream_field ivr:alerts fired_at | head -n 1)
 check "fired_at is RFC 3339" sh -c "echo '$FIRED' | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'"
 check_eq "list channel got one alert" "$($R LLEN dialer:callbacks)" 1
 LJSON=$($R LINDEX dialer:callbacks 0)
-check "list alert is JSON with SPEC fields" python3 -c '
+check "list alert is JSON with the alert fields" python3 -c '
 import json, sys
 a = json.loads(sys.argv[1])
 want = ["alert_id", "case_id", "rule", "severity", "step", "customer_id", "call_id",

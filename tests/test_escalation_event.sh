@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_escalation_event.sh — an escalation step renders over the event
-# that opened its case (SPEC section 4: templates run over the event,
+# that opened its case (README, "Channels": templates run over the event,
 # customer.* and the alert fields), through the real daemon against a real
 # redis-server: {{csat}}, {{comment}}, a nested JSON field and
 # {{customer.tier}} from the CRM hash, as that event had it — changing the

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_exec_hostile.sh — templates that name a field the alert lacks
-# (SPEC section 4: "a missing value renders empty"), through the real
+# (README, "Channels": "a missing value renders empty"), through the real
 # daemon against a real redis-server: an exec channel whose argv says
 # {{comment}} for an event without a comment, {{count}} on a rule without
 # a count, {{customer.*}} with no enrichment, the same in an escalation
@@ -9,7 +9,8 @@
 # first such delivery killed it (SIGSEGV) and stayed in the outbox for the
 # next daemon to crash on.
 #
-# Then the other half of SPEC section 4 ("templates use {{path}} over the
+# Then the other half of the README's "Channels" ("templates use {{path}} over
+# the
 # event, customer.* and these fields"): argv templates see the event that
 # fired — {{comment}}, {{customer.tier}} from the CRM hash, {{queue}} —
 # as the exec delivery's outbox record saved it, also on a retry and in

@@ -1,6 +1,7 @@
 #!/bin/sh
-# test_faults.sh — nothing lost, nothing twice, under faults (SPEC
-# sections 4 and 7), with a real redis-server (AOF on, fsync always):
+# test_faults.sh — nothing lost, nothing twice, under faults (README,
+# "Channels" and "What is guaranteed"), with a real redis-server (AOF on, fsync
+# always):
 #  - kill -9 of the daemon in the middle of 20,000 events, restart;
 #  - Redis stopped for 5 s under load, then started again;
 #  - SIGTERM under load: exit 0, nothing left pending for that consumer;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_loop.sh — the closed loop through the real daemon and recoveryctl
-# against a real redis-server (SPEC section 8, issue 10): a contact event
+# against a real redis-server (README, "Working a case", issue 10): a contact
+# event
 # joins the open case's history and the first "reached" sets
 # first_contact_at; the customer's first rating after a resolution is its
 # outcome (recovered by cases.recovered_if, not_recovered when it reopens

@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_metrics.sh — SPEC section 6 against the real daemon: /metrics counts
+# test_metrics.sh — the README's "Metrics and health" against the real daemon:
+# /metrics counts
 # exactly what was sent (events by type, invalid entries by reason, rule
 # firings, alerts by channel), in a format promtool accepts; /healthz
 # follows Redis going away and coming back; unknown paths are 404 and

@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_pools.sh — assignment pools (SPEC section 8) through three real
+# test_pools.sh — assignment pools (README, "Working a case") through three
+# real
 # daemons on one Redis: round_robin takes turns across the cases whoever
 # owns the stream, also after the owner is killed (the cursor is committed
 # with the cases it assigned); least_open gives a new case to the member

@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_report.sh — recoveryctl report (SPEC section 8) through the real
+# test_report.sh — recoveryctl report (README, "Working a case") through the
+# real
 # daemon against a real redis-server, checked against an independent count:
 # 40 customers each rate badly (a case each, SLA 1h), eight of the cases
 # are acknowledged, 30 resolved with codes in turn, and the resolved

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_ruletest.sh — "recoveryctl test" (SPEC section 5, rule unit tests):
+# test_ruletest.sh — "recoveryctl test" (README, "Commands", rule unit tests):
 # the shipped rule tests pass, and the runner itself reports wrong
 # expectations as missing/unexpected alerts and broken test files as
 # FILE:LINE:COL (golden files in tests/ruletest/).
@@ -28,7 +28,7 @@ for r in vip-detractor repeat-low-csat agent-csat-slump complaint-after-bad-call
     queue-nps-slump; do
 	check "rule $r is tested" grep -q "rule: $r," rules/tests/*.yaml
 done
-exit_is "the SPEC's examples pass" 0 $C test rules/tests/spec-examples.yaml
+exit_is "the README's examples pass" 0 $C test rules/tests/spec-examples.yaml
 
 # --- the runner: wrong expectations -----------------------------------------
 exit_is "wrong expectations fail" 1 $C test tests/ruletest/bad-expect.yaml

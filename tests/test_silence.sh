@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_silence.sh — silences (SPEC section 9, issue 10) through the real
+# test_silence.sh — silences (README, "Silences", issue 10) through the real
 # daemon and recoveryctl against a real redis-server: a silence by rule
 # holds back the rule's alerts and opens no case, while the silenced
 # firing still starts its cooldown; it applies within a second of

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_syslog.sh — the syslog channel (SPEC section 4): with no syslog
+# test_syslog.sh — the syslog channel (README, "Channels"): with no syslog
 # daemon on the machine (the usual case in a container), the test binds
 # /dev/log itself and records what recoveryd sends: facility daemon, the
 # channel's priority, ident recoveryd, "rule=R case=C step=N customer=K

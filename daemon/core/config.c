@@ -1,5 +1,5 @@
 /*
- * config.c — loading and checking the configuration (SPEC section 2):
+ * config.c — loading and checking the configuration (docs/configuration.md):
  * the main file, its includes, the top-level sections and lists, and the
  * three passes described in config_int.h. Channels are in
  * config_channels.c, rules in config_rules.c, the schema walker and

@@ -1,5 +1,6 @@
 /*
- * config_calendars.c — the "calendars:" section (SPEC section 9): named
+ * config_calendars.c — the "calendars:" section (README, "Business
+ * calendars"): named
  * business calendars, each a time zone, weekly hours and holidays
  *
  *   calendars:

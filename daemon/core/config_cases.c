@@ -1,5 +1,5 @@
 /*
- * config_cases.c — the closed loop's settings (SPEC section 8): the
+ * config_cases.c — the closed loop's settings (README, "Working a case"): the
  * top-level "cases:" section (reopen_within, outcome_within,
  * recovered_if, history), "resolution_codes:", a rule's "case:" policy,
  * and the defaults they take when absent.

@@ -207,9 +207,9 @@ json_field(struct buf *b, const char *name, const char *val)
 }
 
 /*
- * alert_json: the alert as one JSON object, fields in SPEC section 4's
- * order. Missing event fields are empty strings, so that every consumer
- * sees the same keys in the stream, the list and webhooks.
+ * alert_json: the alert as one JSON object, fields in the order of the
+ * README's "Channels". Missing event fields are empty strings, so that
+ * every consumer sees the same keys in the stream, the list and webhooks.
  */
 static void
 alert_json(const struct alert *a, const struct evt *ev, struct buf *b)

@@ -1,5 +1,6 @@
 /*
- * event.c — the two input forms of SPEC section 1 (flat stream fields and
+ * event.c — the two input forms of the README's "Events" (flat stream fields
+ * and
  * one "json" field holding an object) turned into one struct evt, and
  * the validation that decides whether an entry is an event at all.
  *

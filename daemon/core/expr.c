@@ -1,5 +1,6 @@
 /*
- * expr.c — the rule expression language of SPEC section 2 (see expr.h for
+ * expr.c — the rule expression language of docs/configuration.md (see expr.h
+ * for
  * the grammar and the semantics).
  *
  * An expression is compiled once, when the configuration is loaded, by a

@@ -650,7 +650,8 @@ reopen(struct store *st, struct ent *e, struct ent *cu, int64_t now_ms)
 	char name[128];
 	size_t i;
 
-	/* the resolution did not hold (SPEC: a bad rating that reopens the
+	/* the resolution did not hold (README, "Working a case": a bad rating
+	 * that reopens the
 	 * case is that resolution's outcome) */
 	if (outcome_timer(st, cs) >= 0)
 		outcome_set(st, e, "not_recovered", now_ms, NULL, NULL);

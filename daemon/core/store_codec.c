@@ -27,7 +27,8 @@
  * checks every length and sum against the value's end, so a truncated or
  * foreign value is refused, never read past.
  *
- * CASE entity: a hash of texts (SPEC section 3, store.h), written field
+ * CASE entity: a hash of texts (README, "Cases and escalation", store.h),
+ * written field
  * by field as they change, so that what recoveryctl writes into the same
  * hash (acked_at, note...) stays. Its fields stay short (Redis keeps a
  * hash of values up to 64 bytes as a compact listpack, a third of the

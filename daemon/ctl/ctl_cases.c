@@ -1,6 +1,7 @@
 /*
  * ctl_cases.c — recoveryctl's case commands: cases, show, ack, resolve
- * (SPEC sections 3 and 5), over the case keys the owning daemon's store
+ * (README, "Cases and escalation" and "Commands"), over the case keys the
+ * owning daemon's store
  * writes (store.h). cases and show only read; ack and resolve are
  * commands the owning daemon applies and answers (command.h), so that a
  * case has one writer. Resolved cases are kept 31 days (store.h).

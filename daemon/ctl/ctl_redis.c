@@ -196,7 +196,8 @@ ctl_push(const struct config *cf, int argc, char **argv)
 		return push_usage(NULL);
 	}
 	nf = (size_t)argc - 2;
-	/* SPEC 1 caps an event at 256 fields; the daemon would dead-letter
+	/* The README ("Events") caps an event at 256 fields; the daemon would
+	 * dead-letter
 	 * more, so say it here. (The duplicate check below is O(n^2) in
 	 * that small n.) */
 	if (nf > 255)

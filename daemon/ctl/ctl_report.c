@@ -1,5 +1,6 @@
 /*
- * ctl_report.c — recoveryctl report (SPEC section 8): whether recovery
+ * ctl_report.c — recoveryctl report (README, "Working a case"): whether
+ * recovery
  * works, per rule, queue, agent or owner, over the cases opened in a
  * period: how many, acknowledged within their SLA, median and p90 time to
  * acknowledge, to first contact and to resolve, reason codes, outcomes

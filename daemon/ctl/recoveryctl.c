@@ -7,7 +7,7 @@
  *   replay EVENTS     evaluate past events and print what would have fired,
  *                     with cases and escalation steps (sim.c)
  *
- * Exit codes (SPEC section 5): 0 success, 1 a check or test failed,
+ * Exit codes (README, "Commands"): 0 success, 1 a check or test failed,
  * 2 usage error, 3 cannot reach Redis.
  */
 #include <errno.h>
@@ -39,9 +39,9 @@ usage(FILE *fp)
 "Commands:\n"
 "  check [FILE...]                 validate configuration and rule files\n"
 "                                  (default: the -c file); exit 1 on any error\n"
-"  test FILE...                    run rule unit tests (see SPEC: rule_files,\n"
-"                                  tests: events, acks, expect); exit 1 on a\n"
-"                                  failure or a broken test file\n"
+"  test FILE...                    run rule unit tests (rule_files, tests:\n"
+"                                  events, acks, expect; see recoveryctl(1));\n"
+"                                  exit 1 on a failure or a broken test file\n"
 "  replay [--rules FILE] [--json] EVENTS.jsonl\n"
 "                                  evaluate past events (one JSON object a line,\n"
 "                                  event time from \"ts\") and print the alerts\n"

@@ -1,6 +1,6 @@
 /*
  * ruletest.c — "recoveryctl test FILE...": rule unit tests (see ruletest.h
- * and SPEC section 5).
+ * and the README's "Commands").
  *
  * A file is read in two phases. Parsing checks everything that can be
  * checked without running: keys, durations, that every event is a valid

@@ -199,7 +199,8 @@ render_hist(struct buf *b, const char *name, const char *help,
 	sample(b, series, NULL, NULL, NULL, NULL, h->count);
 }
 
-/* render_loop: the closed loop's figures (SPEC sections 6 and 8). */
+/* render_loop: the closed loop's figures (README, "Metrics and health" and
+ * "Working a case"). */
 static void
 render_loop(const struct stats *s, struct buf *b)
 {

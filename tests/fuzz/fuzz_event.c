@@ -1,5 +1,5 @@
 /*
- * fuzz_event.c — libFuzzer target for the input side of SPEC section 1.
+ * fuzz_event.c — libFuzzer target for the input side of the README's "Events".
  *
  * Each input is tried twice: (a) whole, as the JSON object of a replay
  * line (evt_from_json), and (b) split on '\n' into alternating field

@@ -369,7 +369,7 @@ test_reopen_within(const struct config *cf)
 	sim_free(s);
 }
 
-/* Outcomes (SPEC section 8): the customer's first rating after a
+/* Outcomes (README, "Working a case"): the customer's first rating after a
  * resolution; a rating that reopens the case is not_recovered; none
  * within cases.outcome_within is unknown. Contacts join the open case. */
 static void

@@ -1,7 +1,7 @@
 /*
  * test_engine.c — engine_match and engine_render on a small configuration:
  * which rules fire for which events, the alerts they make, their messages
- * and their JSON (SPEC section 4's fields).
+ * and their JSON (README, "Channels"'s fields).
  */
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
- * test_event.c — SPEC section 1 as tables: each bad input with the error
+ * test_event.c — the README's "Events" as tables: each bad input with the
+ * error
  * kind and a piece of the message it must produce, the two input forms
  * giving the same event, flattening, lists, ts forms and enrichment.
  *
