@@ -148,13 +148,17 @@ run: all
 
 bench: all
 	@sh contrib/install-deps.sh bench
-	@$(MAKE) --no-print-directory build/bench/bench_core build/bench/bench_drain
+	@$(MAKE) --no-print-directory build/bench/bench_core build/bench/bench_drain build/bench/bench_intake
 	@sh contrib/bench/run.sh
 
 build/bench/bench_drain: contrib/bench/bench_drain.c | deps
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(XCFLAGS) $$(pkg-config --cflags hiredis jansson) -o $@ $< \
 	    $$(pkg-config --libs hiredis jansson)
+
+build/bench/bench_intake: contrib/bench/bench_intake.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 $(WARN) -o $@ $<
 
 build/bench/bench_core: contrib/bench/bench_core.c build/libcore.a | deps
 	@mkdir -p $(@D)

@@ -15,7 +15,11 @@ want=build
 
 # tzdata: the time zones of business calendars (/usr/share/zoneinfo)
 pkgs="gcc make pkg-config libevent-dev libhiredis-dev libyaml-dev libjansson-dev libcurl4-openssl-dev tzdata"
-[ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3 mandoc lintian dpkg-dev"
+# python3-jsonschema: the event schema checked against the validator
+# (tests/test_contract.sh); python3-redis, curl: the producer examples;
+# mandoc, lintian, dpkg-dev: the man pages and the package (test_docs.sh,
+# test_deb.sh)
+[ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3 python3-jsonschema python3-redis curl mandoc lintian dpkg-dev"
 [ "$want" = deb ] && pkgs="$pkgs dpkg-dev"
 [ "$want" = bench ] && pkgs="$pkgs redis-server redis-tools python3 python3-redis"
 

@@ -49,6 +49,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "cli.h"
 #include "config.h"
 
 #define DEFAULT_URL		"redis://127.0.0.1:6379/0"
@@ -131,7 +132,8 @@ usage(FILE *fp)
 "                       (and counted) when a new one finds no room\n"
 "                       (default 1024)\n"
 "  -q, --quiet          no progress lines\n"
-"  -h, --help           this help\n");
+"  -h, --help           this help\n"
+"  -V, --version        print the version\n");
 }
 
 static int
@@ -189,6 +191,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "pending", required_argument, NULL, O_PENDING },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned long ul;
@@ -205,7 +208,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->prefix = DEFAULT_PREFIX;
 	o->delay = 10;
 	o->pending = 1024;
-	while ((ch = getopt_long(argc, argv, "u:s:r:n:d:qh", longopts,
+	while ((ch = getopt_long(argc, argv, "u:s:r:n:d:qhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'u':
@@ -289,6 +292,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(EX_OK);
+		case 'V':
+			printf("ivr-sim %s\n", RECOVERYD_VERSION);
 			exit(EX_OK);
 		default:
 			usage(stderr);

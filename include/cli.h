@@ -14,6 +14,20 @@
 #define RECOVERYD_VERSION	"unknown"
 #endif
 #define DEFAULT_CONFIG		"/etc/recoveryd/recoveryd.yaml"
+#define CHECKOUT_CONFIG		"rules/recoveryd.yaml"
+/* What -c defaults to, as usage messages say it. */
+#define DEFAULT_CONFIG_HELP \
+	"default: $RECOVERYD_CONFIG,\n" \
+	"            else " DEFAULT_CONFIG ",\n" \
+	"            else ./" CHECKOUT_CONFIG " when that does not exist)"
+
+/*
+ * cli_default_config: the configuration file when there is no -c:
+ * $RECOVERYD_CONFIG when set and not empty; else DEFAULT_CONFIG; but when
+ * DEFAULT_CONFIG does not exist and ./rules/recoveryd.yaml does (the
+ * current directory is a checkout), that one.
+ */
+const char	*cli_default_config(void);
 
 /* Exit codes (README, "Commands"). */
 enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_REDIS = 3 };

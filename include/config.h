@@ -179,6 +179,14 @@ struct config {
 	int		 http_max_conns;	/* 64 (1..10000) */
 	int64_t		 http_request_timeout_ms; /* 5s: to send a whole request */
 
+	/* The HTTP intake (intake.h): "" disables */
+	char		*intake_listen;		/* "" (default: off) */
+	char		*intake_tokens_file;	/* NULL: none (required with listen) */
+	long		 intake_max_body;	/* 1 MiB (1 KiB .. 64 MiB) */
+	int		 intake_max_events;	/* 500 (1..500) a request */
+	int		 intake_max_conns;	/* 256 (1..10000) */
+	int64_t		 intake_request_timeout_ms; /* 5s */
+
 	int64_t		 default_cooldown_ms;	/* 1h */
 	int		 default_severity;	/* medium */
 	int64_t		 default_sla_ms;	/* defaults.sla: 0 none */
@@ -244,6 +252,8 @@ struct config	*config_load_redis(const char *path, struct diags *d);
  * config_keep_restart: on reload, copy into next the running values of
  * the settings the daemon reads only at start — redis.url, input.stream,
  * input.group, input.consumer, http.listen, http.max_connections,
+ * intake.listen, intake.max_connections, intake.max_body,
+ * intake.request_timeout,
  * http.request_timeout, state.prefix, state.cache — and re-derive what
  * follows from them (the undelivered stream; input.dead_letter when it
  * was the default of the new stream). Returns how many differed, with their

@@ -51,8 +51,19 @@ void		 ctl_one_line(char *);
  * "recoveryctl". */
 const char	*ctl_login_name(void);
 
-/* push TYPE field=value... : XADD one event (flat fields) to
- * input.stream and print its entry ID. */
+/* ctl_past_skew: how far before now an event's "ts" may lie, as the
+ * daemon bounds it (input.max_past_skew; for "auto" the rules decide:
+ * the whole configuration is loaded quietly, and when it cannot be, the
+ * past is not bounded). */
+int64_t	ctl_past_skew(const struct config *cf);
+
+/* push [--dry-run] TYPE field=value... : validate the event as the
+ * daemon does (evt_from_fields, with its time bounds); warn on stderr
+ * about an unknown type ("did you mean 'rating'?"; such an event is
+ * valid, as in the daemon); an invalid event exits 1 with the reason and
+ * writes nothing. Else XADD it (flat fields) to input.stream and print
+ * its entry ID; --dry-run prints the verdict ("valid: ..." or
+ * "invalid (REASON): ...") and writes nothing. */
 int	ctl_push(const struct config *cf, int argc, char **argv);
 /* watch [--json] [CHANNEL...]: print alerts live from the stream channels
  * (default: all stream channels) via SUBSCRIBE, one line each. */
@@ -110,6 +121,23 @@ int	ctl_report(const struct config *cf, int argc, char **argv);
  *     here): ID, matchers, ends in, reason, by, count;
  *   expire ID: ends it now (exit 1: no such silence). */
 int	ctl_silence(const struct config *cf, int argc, char **argv);
+
+/*
+ * dead and undelivered (ctl_dead.c): the dead-letter stream
+ * (input.dead_letter) and the undelivered alerts
+ * (<state.prefix>alerts:undelivered):
+ *   [list] [--limit N] [--json]: the oldest N (50) entries: ID, time,
+ *     reason (or channel), error, fields, on one line each with control
+ *     characters replaced; --json one object a line;
+ *   show ID [--json]: one entry, every field;
+ *   retry (ID... | --all) [--force]: send entries again, each in one
+ *     script that adds it to input.stream (dead) or the outbox
+ *     (undelivered) and deletes it, so it is removed only once it is
+ *     back. A dead letter the daemon's validation still refuses is not
+ *     retried without --force (dead only). Exit 1 when any was not.
+ */
+int	ctl_dead(const struct config *cf, int argc, char **argv);
+int	ctl_undelivered(const struct config *cf, int argc, char **argv);
 
 /* stats [--json]: what the running daemons report. Each daemon refreshes
  * the hash P.."daemon:"..CONSUMER every 5 s (expiring after 30 s); print

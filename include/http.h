@@ -3,8 +3,8 @@
  *
  * The listener (http_listener_*) is libevent's evhttp on a socket bound
  * here, hardened for hostile clients, and meant to carry every HTTP
- * service of the daemon (today /metrics and /healthz; later the console
- * and an event intake, each with its own listener and limits):
+ * service of the daemon (/metrics and /healthz below; the event intake,
+ * intake.h; later the console), each with its own listener and limits:
  *
  *   - at most max_conns connections are open. When one more arrives, the
  *     connection that has waited longest for its request is closed, so a
@@ -43,6 +43,8 @@
 struct http_limits {
 	int		 max_conns;	/* >= 1; open connections at most */
 	int64_t		 deadline_ms;	/* >= 1; to send a whole request */
+	size_t		 max_body;	/* bytes of a request body; 0: 1 KiB.
+					 * Over it evhttp answers 413 itself */
 };
 
 /* What a listener has done since it started. */
@@ -65,7 +67,7 @@ struct http_listener;
  * the deadline does not run and the connection is never evicted.
  * Methods outside GET, POST, HEAD, PUT, DELETE, OPTIONS, TRACE, CONNECT
  * and PATCH get 501 from evhttp; headers are capped at 8 KiB, bodies at
- * 1 KiB. Returns NULL with a
+ * lim->max_body (1 KiB by default). Returns NULL with a
  * message naming the address in err (e.g. "http.listen 127.0.0.1:9464:
  * bind: Address already in use"); logs nothing. Every socket is
  * close-on-exec (the exec channel starts programs).

@@ -15,6 +15,7 @@
 
 #define STATS_LAT_BUCKETS 14
 #define STATS_CASE_BUCKETS 11	/* a minute .. a week */
+#define STATS_INTAKE_CODES 9	/* see stats_intake_codes */
 
 /* A histogram of case durations, seconds (cumulative buckets). */
 struct stats_hist {
@@ -64,6 +65,11 @@ struct stats {
 	struct named_counters	 silenced;		/* silence ID */
 	struct stats_hist	 to_ack, to_contact, to_resolve;
 	int64_t			 cases_overdue;		/* -1: unknown */
+	/* The HTTP intake (intake.h): requests by the answer's status code
+	 * (stats_intake_codes), events written to the stream, events
+	 * refused as invalid. */
+	uint64_t		 intake_requests[STATS_INTAKE_CODES];
+	uint64_t		 intake_events, intake_invalid;
 	/* Histogram of entry time to ack, seconds. */
 	uint64_t		 lat_bucket[STATS_LAT_BUCKETS];
 	uint64_t		 lat_count;
@@ -72,6 +78,10 @@ struct stats {
 
 extern const double stats_lat_bounds[STATS_LAT_BUCKETS];
 extern const double stats_case_bounds[STATS_CASE_BUCKETS];
+/* 202 400 401 404 405 413 415 500 503: the intake's answers */
+extern const int stats_intake_codes[STATS_INTAKE_CODES];
+/* stats_intake_answer: count one intake answer with code. */
+void	 stats_intake_answer(struct stats *, int code);
 void	 stats_hist_add(struct stats_hist *, double seconds);
 
 void	 stats_init(struct stats *);

@@ -76,7 +76,10 @@ check_eq "first_contact_at stays the first" "$(field "$A" first_contact_at)" "$F
 check_eq "three contacts in the history" \
     "$($R LRANGE "ivr:case:$A:history" 0 -1 | grep -c '"kind":"contact"')" 3
 check "the contact's note and agent" sh -c "$R LRANGE ivr:case:$A:history 0 -1 | grep '\"result\":\"reached\"' | grep -q '\"agent_id\":\"ana\",\"note\":\"spoke, refund agreed\"'"
-push contact customer_id=K1 result=angry
+# push refuses it now (it validates as the daemon does); a producer that
+# writes the stream directly still has it dead-lettered.
+exit_is "push refuses a bad contact result" 1 $C push contact customer_id=K1 result=angry
+$R XADD ivr:events '*' type contact customer_id K1 result angry >/dev/null
 check "a bad contact result is dead-lettered" t_wait 5 sh -c "$R XRANGE ivr:events:dead - + | grep -q 'angry. is not one of reached'"
 
 # --- outcomes ------------------------------------------------------------------------

@@ -38,7 +38,12 @@ echo "== recoveryd benchmarks on $(nproc) cores, $(date -u +%Y-%m-%d)"
 #      event opens a case: longer runs cost Redis memory, ~0.8 KB each);
 #   6. takeover: kill -9 of the owner of two daemons (ha.lease 3s), the
 #      time until the standby holds the lease and until an event sent at
-#      the kill has its alert.
+#      the kill has its alert;
+#   7. the HTTP intake (bench_intake): 8 kept-alive connections posting
+#      one event a request, then 4 posting 50 a request, for
+#      BENCH_INTAKE_SECONDS (5) s each, to one daemon with the example
+#      rules that consumes them meanwhile [>= 20,000 events/s accepted,
+#      p99 <= 5 ms].
 # The block at the end can be pasted into the README.
 events=${BENCH_EVENTS:-1000000}
 lat_s=${BENCH_LATENCY_SECONDS:-60}
@@ -319,6 +324,31 @@ echo "takeover: lease_ms=${lease_ms:-?} first_alert_ms=${alert_ms:-?} (ha.lease 
 for p in $pids; do kill -TERM "$p" 2>/dev/null; done
 for p in $pids; do wait "$p" 2>/dev/null; done
 pids=""
+# The HTTP intake, while the same daemon consumes what it accepts.
+reset
+$R DEL ivr:events >/dev/null
+iport=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+echo "bench-token" >"$D/tokens"
+{ cat "$D/example.yaml"; printf 'intake: {listen: "127.0.0.1:%s", tokens_file: "%s"}\n' "$iport" "$D/tokens"; } >"$D/intake.yaml"
+"$B/recoveryd" -f -c "$D/intake.yaml" 2>>"$D/recoveryd.log" &
+pids="$pids $!"
+i=0
+until python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$iport" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1
+done
+is=${BENCH_INTAKE_SECONDS:-5}
+in1=$("$T/bench_intake" 127.0.0.1 "$iport" bench-token 8 1 "$is")
+echo "$in1"
+in50=$("$T/bench_intake" 127.0.0.1 "$iport" bench-token 4 50 "$is")
+echo "$in50"
+ifig() { echo "$1" | sed -n "s/.*: \([0-9]*\) events\/s accepted.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1 events\/s, p50 \2 ms, p99 \3 ms/p"; }
+for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+for p in $pids; do wait "$p" 2>/dev/null; done
+pids=""
+
 echo "recoveryd's log: $(wc -l <"$D/recoveryd.log") lines, the last ones:"
 tail -n 3 "$D/recoveryd.log"
 
@@ -340,4 +370,6 @@ $events rating events preloaded once; Redis on a unix socket, no persistence.
 | XADD → alert at 80 % of the low-csat maximum ($lc_eps events/s): $(field rate "$lat80") for $lat80_s s: p50 / p99 / max | $(field p50_ms "$lat80") / $(field p99_ms "$lat80") / $(field max_ms "$lat80") ms ($(field missing "$lat80") missing) | p99 ≤ 2 ms |
 | recoveryd peak RSS (VmHWM): example drain / latency run | $ex_hwm / $l_hwm MiB | ≤ 20 MiB |
 | takeover after kill -9 of the owner (ha.lease 3s): lease / first alert | ${lease_ms:-?} / ${alert_ms:-?} ms | within ha.lease |
+| HTTP intake, 8 kept-alive connections, 1 event a request (example rules consuming) | $(ifig "$in1") | ≥ 20,000 events/s, p99 ≤ 5 ms |
+| HTTP intake, 4 connections, 50 events a request | $(ifig "$in50") | |
 SUMMARY

@@ -3,10 +3,28 @@
  * "recoveryctl check", so both print exactly the same thing.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "diag.h"
 #include "log.h"
+
+const char *
+cli_default_config(void)
+{
+	const char *env = getenv("RECOVERYD_CONFIG");
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+	/* In a checkout nothing is installed yet: its example, so that
+	 * commands there need no -c. An installed configuration always
+	 * wins. */
+	if (access(DEFAULT_CONFIG, F_OK) == -1 &&
+	    access(CHECKOUT_CONFIG, R_OK) == 0)
+		return CHECKOUT_CONFIG;
+	return DEFAULT_CONFIG;
+}
 
 struct config *
 cli_load_config(const char *path, FILE *err)

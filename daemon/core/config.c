@@ -113,6 +113,20 @@ static const struct kspec http_keys[] = {
 	{ "request_timeout", K_DUR, CF(http_request_timeout_ms), 1, 0, 0, 0,
 	    NULL, NULL, NULL, 0 },
 };
+static const struct kspec intake_keys[] = {
+	{ "listen", K_STR, CF(intake_listen), 0, 0, 0, 0, NULL, check_listen,
+	    NULL, 0 },
+	{ "tokens_file", K_NESTR, CF(intake_tokens_file), 0, 0, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "max_body", K_LONG, CF(intake_max_body), 1024, 64L << 20, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "max_events", K_INT, CF(intake_max_events), 1, 500, 0, 0, NULL, NULL,
+	    NULL, 0 },
+	{ "max_connections", K_INT, CF(intake_max_conns), 1, 10000, 0, 0, NULL,
+	    NULL, NULL, 0 },
+	{ "request_timeout", K_DUR, CF(intake_request_timeout_ms), 1, 0, 0, 0,
+	    NULL, NULL, NULL, 0 },
+};
 static const struct kspec defaults_keys[] = {
 	{ "cooldown", K_DUR, CF(default_cooldown_ms), 0, 0, 0, 0, NULL, NULL,
 	    NULL, 0 },
@@ -161,6 +175,7 @@ static const struct kspec top_keys[] = {
 	SECTION("redis", redis_keys),
 	SECTION("input", input_keys),
 	SECTION("http", http_keys),
+	SECTION("intake", intake_keys),
 	SECTION("defaults", defaults_keys),
 	SECTION("enrich", enrich_keys),
 	SECTION("state", state_keys),
@@ -420,6 +435,11 @@ set_defaults(struct config *cf)
 	cf->http_listen = xstrdup("127.0.0.1:9464");
 	cf->http_max_conns = 64;
 	cf->http_request_timeout_ms = 5000;
+	cf->intake_listen = xstrdup("");
+	cf->intake_max_body = 1L << 20;
+	cf->intake_max_events = 500;
+	cf->intake_max_conns = 256;
+	cf->intake_request_timeout_ms = 5000;
 	cf->default_cooldown_ms = 3600000;
 	cf->default_severity = SEV_MEDIUM;
 	cf->enrich_customer_key = xstrdup("ivr:customer:{customer_id}");
@@ -534,6 +554,24 @@ loader_release(struct loader *ld, size_t n0)
 	free(ld->reals);
 }
 
+/* check_intake: an intake that listens needs its tokens (intake.h). */
+static void
+check_intake(struct loader *ld)
+{
+	const struct ynode *sec, *at;
+
+	if (ld->cf->intake_listen[0] == '\0' ||
+	    ld->cf->intake_tokens_file != NULL || ld->cf->nfiles == 0 ||
+	    ld->docs[0] == NULL || ld->docs[0]->root == NULL)
+		return;
+	if ((sec = ymap_get(ld->docs[0]->root, "intake")) == NULL)
+		return;
+	at = ymap_get(sec, "listen");
+	cerr(ld, at != NULL ? at : sec, "intake.listen is set but "
+	    "intake.tokens_file is not: the intake would refuse every "
+	    "request");
+}
+
 struct config *
 config_load(const char *path, struct diags *d)
 {
@@ -550,6 +588,7 @@ config_load(const char *path, struct diags *d)
 
 	/* pass 1: files, top-level sections, lists, channels */
 	load_file(&ld, path, NULL);
+	check_intake(&ld);
 	ld.list_used = xcalloc(cf->nlists + 1, sizeof(bool));
 	ld.chan_used = xcalloc(cf->nchannels + 1, sizeof(bool));
 	derive_settings(cf);
@@ -697,6 +736,7 @@ static const struct {
 	{ "input.group", CF(input_group) },
 	{ "input.consumer", CF(input_consumer) },
 	{ "http.listen", CF(http_listen) },
+	{ "intake.listen", CF(intake_listen) },
 	{ "state.prefix", CF(state_prefix) },
 };
 
@@ -744,6 +784,20 @@ config_keep_restart(struct config *next, const struct config *running,
 		note_change(changed, cap, &n, "http.request_timeout");
 		next->http_request_timeout_ms =
 		    running->http_request_timeout_ms;
+	}
+	if (next->intake_max_conns != running->intake_max_conns) {
+		note_change(changed, cap, &n, "intake.max_connections");
+		next->intake_max_conns = running->intake_max_conns;
+	}
+	if (next->intake_max_body != running->intake_max_body) {
+		note_change(changed, cap, &n, "intake.max_body");
+		next->intake_max_body = running->intake_max_body;
+	}
+	if (next->intake_request_timeout_ms !=
+	    running->intake_request_timeout_ms) {
+		note_change(changed, cap, &n, "intake.request_timeout");
+		next->intake_request_timeout_ms =
+		    running->intake_request_timeout_ms;
 	}
 	if (next->state_cache != running->state_cache) {
 		note_change(changed, cap, &n, "state.cache");
@@ -812,6 +866,8 @@ config_free(struct config *cf)
 	free(cf->input_consumer);
 	free(cf->dead_letter);
 	free(cf->http_listen);
+	free(cf->intake_listen);
+	free(cf->intake_tokens_file);
 	free(cf->enrich_customer_key);
 	free(cf->state_prefix);
 	free(cf->undelivered_stream);

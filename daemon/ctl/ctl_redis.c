@@ -32,6 +32,9 @@
 #include "cli.h"
 #include "config.h"
 #include "ctl.h"
+#include "diag.h"
+#include "event.h"
+#include "state.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_S	2
@@ -166,16 +169,109 @@ push_usage(const char *why)
 {
 	if (why != NULL)
 		fprintf(stderr, "recoveryctl: push: %s\n", why);
-	fprintf(stderr, "usage: recoveryctl [-c FILE] push TYPE "
+	fprintf(stderr, "usage: recoveryctl [-c FILE] push [--dry-run] TYPE "
 	    "field=value...\n");
 	return EXIT_USAGE;
+}
+
+/*
+ * ctl_past_skew: how far before now a "ts" may lie, as the daemon
+ * bounds it (state_past_skew_ms). "auto" follows from the rules, which
+ * config_load_redis does not read: load the whole configuration for it,
+ * quietly; if that fails (a broken rule file never stops push), leave
+ * the past unbounded, as the daemon's consumer would for no rules' sake.
+ */
+int64_t
+ctl_past_skew(const struct config *cf)
+{
+	struct diags d;
+	struct config *full;
+	int64_t ms;
+
+	if (cf->max_past_skew_ms >= 0)
+		return cf->max_past_skew_ms;
+	diags_init(&d);
+	full = config_load(cf->path, &d);
+	diags_free(&d);
+	if (full == NULL)
+		return 0;
+	ms = state_past_skew_ms(full);
+	config_free(full);
+	return ms;
+}
+
+/*
+ * push_validate: the event of TYPE and nf "name=value" arguments through
+ * evt_from_fields, the daemon's own validation of a stream entry, with
+ * the daemon's time bounds and now as the entry's time. Warns (stderr)
+ * on a type that is not one of the known types: the daemon takes such an
+ * event with no checks beyond its type, so it is no error, but a typo
+ * ("ratings") would never match a rule. Returns the verdict; err holds
+ * the reason.
+ */
+static enum event_err
+push_validate(const struct config *cf, const char *type, char **args,
+    size_t nf, char *err, size_t errlen)
+{
+	const char **names, **vals;
+	size_t *nl, *vl, i;
+	const char *eq, *near;
+	char id[40];
+	struct evt ev;
+	enum event_err e;
+
+	if (!evt_type_known(type)) {
+		size_t nt;
+
+		for (nt = 0; evt_known_types[nt] != NULL; nt++)
+			;
+		near = did_you_mean(type, evt_known_types, nt);
+		if (near != NULL)
+			fprintf(stderr, "recoveryctl: push: warning: unknown "
+			    "event type '%s' (did you mean '%s'?); it is "
+			    "taken with no checks beyond its type\n", type,
+			    near);
+		else
+			fprintf(stderr, "recoveryctl: push: warning: '%s' is "
+			    "not one of the known event types (rating, call, "
+			    "complaint, contact); it is taken with no checks "
+			    "beyond its type\n", type);
+	}
+	names = xcalloc(nf + 1, sizeof(*names));
+	vals = xcalloc(nf + 1, sizeof(*vals));
+	nl = xcalloc(nf + 1, sizeof(*nl));
+	vl = xcalloc(nf + 1, sizeof(*vl));
+	names[0] = "type";
+	nl[0] = 4;
+	vals[0] = type;
+	vl[0] = strlen(type);
+	for (i = 0; i < nf; i++) {
+		eq = strchr(args[i], '=');
+		names[i + 1] = args[i];
+		nl[i + 1] = (size_t)(eq - args[i]);
+		vals[i + 1] = eq + 1;
+		vl[i + 1] = strlen(eq + 1);
+	}
+	evt_init(&ev);
+	evt_set_clock(&ev, cf->max_future_skew_ms, ctl_past_skew(cf), -1,
+	    NULL);
+	snprintf(id, sizeof(id), "%lld-0", (long long)(now_wall() * 1000));
+	e = evt_from_fields(&ev, id, names, nl, vals, vl, nf + 1, err, errlen);
+	evt_free(&ev);
+	free(names);
+	free(vals);
+	free(nl);
+	free(vl);
+	return e;
 }
 
 /*
  * ctl_push: XADD input.stream * type TYPE field value ... Fields are split
  * at their first '=' in place through argvlen (no copies), so a value may
  * itself hold '='. Everything is checked before connecting: a usage error
- * exits 2 even when Redis is down.
+ * exits 2 and an invalid event (as the daemon validates it) exits 1, even
+ * when Redis is down, and nothing is written. --dry-run prints the
+ * verdict and writes nothing.
  */
 int
 ctl_push(const struct config *cf, int argc, char **argv)
@@ -185,8 +281,23 @@ ctl_push(const struct config *cf, int argc, char **argv)
 	const char *eq;
 	redisContext *c;
 	redisReply *r;
+	char err[512];
+	enum event_err ee;
+	bool dry = false;
 	int rc;
 
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		printf("usage: recoveryctl [-c FILE] push [--dry-run] TYPE "
+		    "field=value...\n");
+		return EXIT_OK;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--dry-run") == 0 ||
+	    strcmp(argv[1], "-n") == 0)) {
+		dry = true;
+		argc--;
+		argv++;
+	}
 	if (argc < 2)
 		return push_usage("missing the event TYPE");
 	if (argv[1][0] == '-' || argv[1][0] == '\0' ||
@@ -231,6 +342,25 @@ ctl_push(const struct config *cf, int argc, char **argv)
 				return push_usage(NULL);
 			}
 		}
+	}
+	ee = push_validate(cf, argv[1], argv + 2, nf, err, sizeof(err));
+	if (dry) {
+		/* The verdict is the output; the reason is data from the
+		 * command line, kept on one line. */
+		if (ee == EVERR_NONE)
+			printf("valid: %s event, %zu fields\n", argv[1],
+			    nf + 1);
+		else {
+			ctl_one_line(err);
+			printf("invalid (%s): %s\n", evt_err_reason(ee), err);
+		}
+		return ee == EVERR_NONE ? EXIT_OK : EXIT_CHECK;
+	}
+	if (ee != EVERR_NONE) {
+		ctl_one_line(err);
+		fprintf(stderr, "recoveryctl: push: invalid event (%s): %s; "
+		    "nothing written\n", evt_err_reason(ee), err);
+		return EXIT_CHECK;
 	}
 
 	if ((c = ctl_connect(cf)) == NULL)

@@ -28,7 +28,7 @@
 #include "sim.h"
 #include "util.h"
 
-static const char *conffile = DEFAULT_CONFIG;
+static const char *conffile;
 
 static void
 usage(FILE *fp)
@@ -47,7 +47,14 @@ usage(FILE *fp)
 "                                  event time from \"ts\") and print the alerts\n"
 "                                  that would have fired, with cases and\n"
 "                                  escalation steps; \"-\" reads stdin\n"
-"  push TYPE field=value...        add one event to the input stream\n"
+"  push [--dry-run] TYPE field=value...\n"
+"                                  add one event to the input stream; it is\n"
+"                                  validated first as the daemon validates\n"
+"                                  it: an invalid one exits 1 with the reason\n"
+"                                  and writes nothing; an unknown type is\n"
+"                                  taken, with a warning (\"did you mean\n"
+"                                  'rating'?\"); --dry-run prints the verdict\n"
+"                                  (valid, or invalid and why), writes nothing\n"
 "  watch [--json] [CHANNEL...]     print alerts live as they arrive\n"
 "  cases [--state open|acknowledged|resolved|reopened|all] [--severity S]\n"
 "        [--rule R] [--queue Q] [--agent A] [--owner NAME] [--overdue]\n"
@@ -82,14 +89,32 @@ usage(FILE *fp)
 "  silence expire ID               end a silence now\n"
 "  stats [--json]                  what the running daemons report: events,\n"
 "                                  matches, alerts, lag, open cases\n"
+"  dead [list] [--limit N] [--json]\n"
+"                                  dead letters (input.dead_letter), oldest\n"
+"                                  first: ID, time, reason, error, fields\n"
+"  dead show ID [--json]           one dead letter, every field\n"
+"  dead retry (ID... | --all) [--force]\n"
+"                                  send dead letters again to the input\n"
+"                                  stream (each removed only once it is\n"
+"                                  back); one still invalid is skipped\n"
+"                                  unless --force; exit 1 if any was not sent\n"
+"  undelivered [list] [--limit N] [--json]\n"
+"                                  alerts that failed for good: channel,\n"
+"                                  alert ID, attempts, error, alert\n"
+"  undelivered show ID [--json]    one of them, every field\n"
+"  undelivered retry (ID... | --all)\n"
+"                                  deliver them again through the outbox,\n"
+"                                  with the channel's retries\n"
 "\n"
 "Options:\n"
-"  -c FILE   main configuration file (default %s)\n"
-"  -h        this help\n"
-"  -V        print the version\n"
+"  -c FILE   main configuration file (" DEFAULT_CONFIG_HELP "\n"
+"  -h, --help     this help\n"
+"  -V, --version  print the version\n"
+"\n"
+"Each command's own options: recoveryctl COMMAND --help.\n"
 "\n"
 "Exit codes: 0 success, 1 a check or test failed, 2 usage error,\n"
-"3 cannot reach Redis.\n", DEFAULT_CONFIG);
+"3 cannot reach Redis.\n");
 }
 
 static int
@@ -379,6 +404,18 @@ cmd_stats(int argc, char **argv)
 	return with_config(ctl_stats, argc, argv);
 }
 
+static int
+cmd_dead(int argc, char **argv)
+{
+	return with_config(ctl_dead, argc, argv);
+}
+
+static int
+cmd_undelivered(int argc, char **argv)
+{
+	return with_config(ctl_undelivered, argc, argv);
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -398,6 +435,8 @@ static const struct {
 	{ "report", cmd_report },
 	{ "silence", cmd_silence },
 	{ "stats", cmd_stats },
+	{ "dead", cmd_dead },
+	{ "undelivered", cmd_undelivered },
 };
 
 int
@@ -407,8 +446,15 @@ main(int argc, char **argv)
 	int ch;
 
 	log_init("recoveryctl", 1, 0, 0);
+	conffile = cli_default_config();
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
 	/* "+" stops at the command: its own options are its business. */
-	while ((ch = getopt(argc, argv, "+c:hV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conffile = optarg;

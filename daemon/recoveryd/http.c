@@ -448,7 +448,8 @@ http_listener_new(struct event_base *base, const char *listen_addr,
 	}
 	evhttp_set_timeout_tv(l->eh, &l->deadline);
 	evhttp_set_max_headers_size(l->eh, HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(l->eh, HTTP_MAX_BODY);
+	evhttp_set_max_body_size(l->eh, lim->max_body > 0 ?
+	    (ev_ssize_t)lim->max_body : HTTP_MAX_BODY);
 	evhttp_set_allowed_methods(l->eh, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |

@@ -38,6 +38,7 @@
 #include "config.h"
 #include "consumer.h"
 #include "http.h"
+#include "intake.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -55,6 +56,7 @@ struct recoveryd {
 	struct metrics_info	 info;		/* read by /metrics at request time */
 	char			 restart_pending[256]; /* info.restart_pending */
 	struct http		*http;		/* NULL: http.listen is "" */
+	struct intake		*intake;	/* NULL: intake.listen is "" */
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_wdog;
 	int			 stopping;
 	int			 running;	/* consumer, outbox: until stopped */
@@ -66,21 +68,23 @@ usage(FILE *fp)
 	fprintf(fp,
 "usage: recoveryd [-c FILE] [-f] [-t] [-v]\n"
 "\n"
-"  -c FILE   main configuration file (default %s)\n"
+"  -c FILE   main configuration file (" DEFAULT_CONFIG_HELP "\n"
 "  -f        stay in the foreground and also log to stderr\n"
 "  -t        check the configuration and rule files, print every error,\n"
 "            exit 0 if they are valid, 1 if not\n"
 "  -v        more logging (debug)\n"
-"  -h        this help;  -V  print the version\n"
+"  -h, --help     this help\n"
+"  -V, --version  print the version\n"
 "\n"
 "recoveryd reads events from a Redis stream through a consumer group,\n"
 "evaluates the recovery rules and writes alerts and cases to Redis.\n"
+"With intake.listen set it also takes events over HTTP (POST /v1/events,\n"
+"Bearer tokens from intake.tokens_file), validated as stream entries.\n"
 "Logs go to syslog (facility daemon); with -f also to stderr.\n"
 "\n"
 "Signals: SIGHUP reloads all files atomically (a broken file keeps the\n"
 "running rules and logs every error); SIGTERM/SIGINT finish the batch in\n"
-"flight, ack it and exit 0.\n",
-	    DEFAULT_CONFIG);
+"flight, ack it and exit 0.\n");
 }
 
 static void
@@ -156,6 +160,16 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 	d->cf = cf;
 	d->info.nrules = cf->nrules;
 	consumer_set_config(d->consumer, cf);
+	if (d->intake != NULL) {
+		char err[512];
+
+		if (intake_reload(d->intake, cf, err, sizeof(err)) == -1)
+			log_warnx("reload: %s; keeping the intake's tokens in "
+			    "use", err);
+		else
+			log_info("reload: intake: %zu tokens",
+			    intake_ntokens(d->intake));
+	}
 	log_info("reload: %zu rules, %zu channels", cf->nrules,
 	    cf->nchannels);
 	notify_send("READY=1\nSTATUS=running");
@@ -232,7 +246,7 @@ run(const char *conffile, int foreground, int verbose)
 	consumer_set_metrics(d.consumer, &d.info);
 	if (d.cf->http_listen[0] != '\0') {
 		struct http_limits hl = { d.cf->http_max_conns,
-		    d.cf->http_request_timeout_ms };
+		    d.cf->http_request_timeout_ms, 0 };
 		char err[512];
 
 		if ((d.http = http_new(d.base, d.cf->http_listen, &hl,
@@ -240,6 +254,15 @@ run(const char *conffile, int foreground, int verbose)
 			fatalx("%s", err);
 		log_info("http: /metrics and /healthz on %s",
 		    d.cf->http_listen);
+	}
+	if (d.cf->intake_listen[0] != '\0') {
+		char err[512];
+
+		if ((d.intake = intake_new(d.base, d.cf, outbox_config,
+		    d.consumer, &d.stats, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+		log_info("intake: POST /v1/events on %s, %zu tokens",
+		    d.cf->intake_listen, intake_ntokens(d.intake));
 	}
 	{
 		struct redis_target t;
@@ -275,6 +298,7 @@ run(const char *conffile, int foreground, int verbose)
 
 	log_info("stopped");
 	http_free(d.http);
+	intake_free(d.intake);
 	outbox_free(d.outbox);
 	consumer_free(d.consumer);	/* and every configuration it was given */
 	if (d.ev_wdog != NULL)
@@ -290,7 +314,7 @@ run(const char *conffile, int foreground, int verbose)
 int
 main(int argc, char **argv)
 {
-	const char *conffile = DEFAULT_CONFIG;
+	const char *conffile = cli_default_config();
 	int ch, foreground = 0, checkonly = 0, verbose = 0;
 
 	static const struct option longopts[] = {

@@ -116,6 +116,30 @@ counter(struct buf *b, const char *name, const char *help, uint64_t n)
 	sample(b, name, NULL, NULL, NULL, NULL, n);
 }
 
+/* render_intake: the HTTP intake's families (intake.h). */
+static void
+render_intake(const struct stats *s, struct buf *b)
+{
+	static const char *const name = "recoveryd_intake_requests_total";
+	char code[8];
+	size_t i;
+
+	family(b, name, "counter", "Requests the HTTP intake answered, by "
+	    "status code (a body over intake.max_body is refused by the "
+	    "HTTP layer before it is read, and not counted here).");
+	for (i = 0; i < STATS_INTAKE_CODES; i++) {
+		snprintf(code, sizeof(code), "%d", stats_intake_codes[i]);
+		sample(b, name, "code", code, NULL, NULL,
+		    s->intake_requests[i]);
+	}
+	counter(b, "recoveryd_intake_events_total", "Events the HTTP intake "
+	    "accepted: in the input stream when the answer left.",
+	    s->intake_events);
+	counter(b, "recoveryd_intake_invalid_total", "Events the HTTP intake "
+	    "refused as invalid (each failing its request with 400).",
+	    s->intake_invalid);
+}
+
 static void
 render_events(const struct stats *s, struct buf *b)
 {
@@ -269,6 +293,7 @@ metrics_render(const struct stats *s, const struct metrics_info *mi,
     struct buf *b)
 {
 	render_events(s, b);
+	render_intake(s, b);
 	render_named(b, "recoveryd_rule_fires_total",
 	    "Rule firings of acked events, by rule.", &s->rule_fires, "rule",
 	    NULL);

@@ -7,6 +7,22 @@
 #include "stats.h"
 #include "util.h"
 
+const int stats_intake_codes[STATS_INTAKE_CODES] = {
+	202, 400, 401, 404, 405, 413, 415, 500, 503
+};
+
+void
+stats_intake_answer(struct stats *s, int code)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_INTAKE_CODES; i++)
+		if (stats_intake_codes[i] == code) {
+			s->intake_requests[i]++;
+			return;
+		}
+}
+
 const double stats_lat_bounds[STATS_LAT_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 	1, 2.5, 5, 10
