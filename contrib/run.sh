@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.." || exit 1
 conf=rules/recoveryd.yaml
 build=${RECOVERYD_BUILD:-build}
 
-"$build/recoveryd" -t -c "$conf" || exit 1
+"$build/recoveryd" -t --strict -c "$conf" || exit 1
 
 # redis: {url: "redis://127.0.0.1:6379/0"}  ->  redis://127.0.0.1:6379/0
 # (the first url: naming a redis:// or unix:// address; webhooks are https)
@@ -116,9 +116,11 @@ and resolves the cases) and the customers (who rate again): within a few
 minutes report shows contacts, resolutions and a recovery rate. Leave
 --loop out to keep the callbacks for a dialer of your own.
 
-The example's webhook (hooks.example.com) and pager (/usr/local/bin/page)
-are placeholders: their deliveries fail, are retried, and end up in the
-ivr:alerts:undelivered stream until you point them somewhere real.
+The example's webhook (hooks.example.com) is a placeholder: its
+deliveries fail, are retried, and end up in the ivr:alerts:undelivered
+stream until you point it somewhere real. Its pager runs logger(1) (the
+pages are in syslog, tag recoveryd-page) until you name your paging tool;
+the configuration is checked with --strict, so a typo stops it here.
 
 Starting recoveryd in the foreground; Ctrl-C stops it.
 

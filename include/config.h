@@ -231,6 +231,26 @@ struct config {
 
 /* config_load: see the top of this file. d receives every diagnostic. */
 struct config	*config_load(const char *path, struct diags *d);
+
+/*
+ * config_load_opts: config_load with what only a shell can supply.
+ * program_check (may be NULL) is asked about each exec channel's argv[0]
+ * (an absolute, literal path): it returns -1 with a reason in err when
+ * the program cannot run (missing, not executable), an error at that
+ * element. The pure loader does no such I/O itself; recoveryd and
+ * "recoveryctl check" pass cli_program_check, test and replay (which run
+ * no program) pass nothing. On return files/nfiles hold copies of the
+ * paths of every file read, main first, also when the load failed
+ * (free them with config_opts_release).
+ */
+struct config_opts {
+	int	 (*program_check)(const char *path, char *err, size_t errlen);
+	char	**files;
+	size_t	  nfiles;
+};
+struct config	*config_load_opts(const char *path, struct diags *d,
+		    struct config_opts *);
+void		 config_opts_release(struct config_opts *);
 void		 config_free(struct config *);
 
 /*

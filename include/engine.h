@@ -131,6 +131,14 @@ bool	engine_alert_lookup(void *alert_view, const char *path,
  */
 bool	engine_reads_prefix(const struct config *, const char *prefix);
 
+/*
+ * engine_customer_key: enrich.customer_key rendered for ev
+ * ("ivr:customer:{customer_id}" -> "ivr:customer:K9") into out; false
+ * when enrichment is off, a field it names is missing or empty, or out
+ * is too small. The daemon and "replay --from-stream" read that hash.
+ */
+bool	engine_customer_key(const struct config *, const struct evt *ev,
+	    char *out, size_t cap);
 /* engine_format_value: an aggregate's value as text ("3.17", "-20", "4"). */
 void	engine_format_value(double v, char *out, size_t cap);
 

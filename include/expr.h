@@ -64,6 +64,19 @@ void		 expr_free(struct expr *);
 /* expr_eval: evaluate against fields read through lookup. No allocation. */
 bool		 expr_eval(const struct expr *, lookup_fn lookup, void *ctx);
 
+/*
+ * expr_explain: evaluate as expr_eval does and append to out (always
+ * NUL-terminated) why the result is what it is, quoting the source: when
+ * false, the parts that made it false with the values of the fields they
+ * read ("'nps <= 6' is false (nps = 8)", "'exists(nps)' is false (nps is
+ * missing)"; for "and" the first false term, for "or" every term); when
+ * true, "'SRC' holds (fields)". Values are cut at 60 bytes, control
+ * characters shown as '?'. Returns the result. For "recoveryctl explain".
+ */
+struct buf;
+bool		 expr_explain(const struct expr *, lookup_fn lookup, void *ctx,
+		    struct buf *out);
+
 /* expr_foreach_path: call cb for each field path the expression reads
  * (in source order), with its byte offset in the source. Used by the
  * configuration checker to warn about unknown fields. */

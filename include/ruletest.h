@@ -11,6 +11,7 @@
 #ifndef RECOVERYD_RULETEST_H
 #define RECOVERYD_RULETEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,5 +26,14 @@
  * Returns EXIT_OK, or EXIT_CHECK when a test failed or a file had errors.
  */
 int	ruletest_run(char *const *paths, size_t n, FILE *out);
+/*
+ * ruletest_run_opts: the same; with explain, a failing test also prints,
+ * for each of its events, why the rules concerned (those of its "rules:",
+ * and of the missing and unexpected alerts) fired or not, as
+ * "recoveryctl explain" says it (explain.h) — the test's silences
+ * included.
+ */
+int	ruletest_run_opts(char *const *paths, size_t n, bool explain,
+	    FILE *out);
 
 #endif

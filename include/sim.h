@@ -55,6 +55,9 @@ struct sim {
 	struct buf		 scratch;
 	struct fire		*fires;
 	struct state_cand	*cands;
+	size_t			 ncands;	/* the last sim_event's
+						 * candidates, decided
+						 * (explain.h reads them) */
 	size_t			 maxfires;
 	struct evt		 stepev;	/* the event a step renders over */
 };

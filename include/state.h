@@ -69,12 +69,35 @@ struct state_cand {
 	 * a silenced candidate is decided but opens or joins no case. */
 	const struct silence	*silence;
 	/* the answer */
+	int			 why;		/* STATE_WHY_*: why it did
+						 * or did not fire */
+	int64_t			 cool_at_ms;	/* STATE_WHY_COOLDOWN: the
+						 * firing that holds it */
 	bool			 fired;
 	bool			 has_count;
 	long			 count;
 	bool			 has_value;
 	double			 value;
 	long			 samples;
+};
+
+/*
+ * Why a candidate did or did not fire (state_cand.why), for "recoveryctl
+ * explain": set by the decision itself, so the explanation cannot drift
+ * from what was decided.
+ */
+enum {
+	STATE_WHY_FIRED = 0,
+	STATE_WHY_NO_VALUE,	/* aggregate of a field the event lacks */
+	STATE_WHY_COUNT,	/* count is not at_least (c->count) */
+	STATE_WHY_CROSSED,	/* at_least again, but this crossing fired */
+	STATE_WHY_MIN_SAMPLES,	/* fewer than min_samples (c->samples) */
+	STATE_WHY_ALERT_IF,	/* alert_if false (c->value, c->samples) */
+	STATE_WHY_NO_AFTER_KEY,	/* the event lacks after.by */
+	STATE_WHY_NO_AFTER,	/* after.rule did not fire for that value
+				 * within after.within */
+	STATE_WHY_COOLDOWN,	/* a firing at cool_at_ms is too close */
+	STATE_WHY_RECORDED	/* answered from a recorded decision */
 };
 
 struct state_req {

@@ -3,8 +3,12 @@
  *
  * A template is literal text with {{path}} references (spaces inside the
  * braces allowed: "{{ customer_id }}"). A path is expr_valid_path(). A
- * missing field renders empty. "{{" with no closing "}}" or an invalid path
- * is a compile error. There is no other syntax: a lone "{" or "}" is text.
+ * missing field renders empty; "{{path | default 'text'}}" renders text
+ * instead where the field is missing, null or empty (the text quoted with
+ * ' or ", escapes \\ \' \" \n \t, no "}}" in it). "{{" with no closing
+ * "}}", an invalid path, another filter or anything else after the path
+ * is a compile error. There is no other syntax: a lone "{" or "}" is
+ * text.
  *
  * Rendering appends to a caller-owned struct buf and allocates only when
  * the buffer must grow (reuse one buffer per batch).

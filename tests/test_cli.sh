@@ -19,6 +19,7 @@ exit_is "recoveryd bad option" 2 $D -x
 exit_is "recoveryd extra argument" 2 $D -t extra
 exit_is "recoveryd --help" 0 $D --help
 check "recoveryd --help lists -t" grep -q "^  -t" "$T_DIR/out"
+check "recoveryd --help lists --strict" grep -q "with --strict a" "$T_DIR/out"
 exit_is "recoveryd -V" 0 $D -V
 
 exit_is "recoveryctl without command" 2 $C
@@ -26,6 +27,9 @@ exit_is "recoveryctl unknown command" 2 $C frobnicate
 check "unknown command named" grep -q "unknown command 'frobnicate'" "$T_DIR/out"
 exit_is "recoveryctl -h" 0 $C -h
 check "recoveryctl help lists replay" grep -q "replay" "$T_DIR/out"
+check "recoveryctl help lists replay --against and --from-stream" grep -q "replay \[--rules FILE\] \[--against OLD.yaml\]" "$T_DIR/out"
+check "recoveryctl help lists explain" grep -q "^  explain \[--rules FILE\] \[--json\] (EVENT.json | --customer K EVENTS.jsonl)" "$T_DIR/out"
+check "recoveryctl help lists check --strict" grep -q "^  check \[--strict\] \[FILE...\]" "$T_DIR/out"
 exit_is "check the example" 0 $C check rules/recoveryd.yaml
 exit_is "check -c default file" 0 $C -c rules/recoveryd.yaml check
 exit_is "check: one bad among good" 1 $C check rules/recoveryd.yaml tests/config/bad/03-anchor.yaml
@@ -126,5 +130,86 @@ for r in (l.split() for l in open(sys.argv[1])):
 assert set(steps) == set(delay), steps
 ' "$T_DIR/sample.out"
 check "sample replay summary on stderr" grep -q "^replay: 1200 events, 0 invalid" "$T_DIR/sample.err"
+
+# --- check --strict, typos, included files, exec programs ------------------------
+exit_is "the example passes check --strict" 0 $C -c rules/recoveryd.yaml check --strict
+check "--strict: the example has no warning" sh -c "! grep -q warning '$T_DIR/out'"
+exit_is "recoveryd -t --strict on the example" 0 $D -t --strict -c rules/recoveryd.yaml
+exit_is "warnings alone pass check" 0 $C check tests/config/good/warnings.yaml
+exit_is "check --strict fails on warnings" 1 $C check --strict tests/config/good/warnings.yaml
+check "--strict says why" grep -q "^tests/config/good/warnings.yaml: 10 warnings, errors with --strict$" "$T_DIR/out"
+check "--strict: no OK line" sh -c "! grep -q 'configuration OK' '$T_DIR/out'"
+exit_is "recoveryd -t --strict fails on warnings" 1 $D -t --strict -c tests/config/good/warnings.yaml
+exit_is "recoveryd --strict without -t is a usage error" 2 $D --strict -c rules/recoveryd.yaml
+check "make run checks with --strict" grep -q 'recoveryd" -t --strict -c' contrib/run.sh
+mkdir -p "$T_DIR/typo/rules.d"
+sed -e 's/if: csat <= 2$/if: csta <= 2/' \
+    -e 's/message: "{{customer_id}}: {{count}} low CSAT/message: "{{custmer_id}}: {{count}} low CSAT/' \
+    -e 's|"/usr/bin/logger"|"/usr/bin/logger"|' rules/recoveryd.yaml >"$T_DIR/typo/recoveryd.yaml"
+cp rules/rules.d/*.yaml "$T_DIR/typo/rules.d/"
+exit_is "typos are warnings" 0 $C check "$T_DIR/typo/recoveryd.yaml"
+check "csta in an if, with a suggestion, at FILE:LINE:COL" grep -q \
+    "^$T_DIR/typo/recoveryd.yaml:[0-9]*:9: warning: unknown field 'csta' (did you mean 'csat'?): not a field of event type rating$" "$T_DIR/out"
+check "{{custmer_id}} in a message, with a suggestion, at FILE:LINE:COL" grep -q \
+    "^$T_DIR/typo/recoveryd.yaml:[0-9]*:49: warning: unknown field 'custmer_id' (did you mean 'customer_id'?) in a template: not a field of event type rating, nor of the alert$" "$T_DIR/out"
+exit_is "typos fail check --strict" 1 $C check --strict "$T_DIR/typo/recoveryd.yaml"
+
+# An included file is checked as part of the -c file: its channels resolve.
+exit_is "check of an included file" 0 $C -c rules/recoveryd.yaml check rules/rules.d/ratings.yaml
+check_eq "checked as part of the main file" "$(cat "$T_DIR/out")" \
+    "rules/rules.d/ratings.yaml: configuration OK (checked as part of rules/recoveryd.yaml: 14 rules, 5 channels, 4 files)"
+exit_is "check of an included file by another path" 0 $C -c rules/recoveryd.yaml check ./rules/../rules/rules.d/calls.yaml
+exit_is "check --strict of an included file" 0 $C -c rules/recoveryd.yaml check --strict rules/rules.d/calls.yaml
+exit_is "check of a file the -c file does not include" 1 $C -c rules/recoveryd.yaml check tests/config/bad/24-undefined-channel.yaml
+check "... is checked on its own" grep -q "undefined channel" "$T_DIR/out"
+exit_is "without the main file, an included file stands alone" 1 $C -c "$T_DIR/nope.yaml" check rules/rules.d/ratings.yaml
+check "... and its channels are undefined" grep -q "rules/rules.d/ratings.yaml:[0-9]*:[0-9]*: undefined channel 'supervisors'" "$T_DIR/out"
+# An included file's own errors, and only its own.
+mkdir -p "$T_DIR/inc/rules.d"
+cp rules/recoveryd.yaml "$T_DIR/inc/"
+cp rules/rules.d/*.yaml "$T_DIR/inc/rules.d/"
+cat >"$T_DIR/inc/rules.d/new.yaml" <<'YAML'
+rules:
+  - name: new-rule
+    on: rating
+    if: csat <= 1
+    actions: [{notify: supervisors, message: "{{customer_id}} {{agnet_id}}"}]
+  - name: broken
+    on: rating
+    actions: [{notify: superviosrs}]
+YAML
+exit_is "an included file with an error" 1 $C -c "$T_DIR/inc/recoveryd.yaml" check "$T_DIR/inc/rules.d/new.yaml"
+check "its error, with the main file's channels as suggestions" grep -q \
+    "^$T_DIR/inc/rules.d/new.yaml:8:24: undefined channel 'superviosrs' (did you mean 'supervisors'?)$" "$T_DIR/out"
+check "its warning" grep -q "^$T_DIR/inc/rules.d/new.yaml:5:65: warning: unknown field 'agnet_id' (did you mean 'agent_id'?) in a template" "$T_DIR/out"
+check_eq "nothing of the other files" "$(grep -vc "^$T_DIR/inc/rules.d/new.yaml:" "$T_DIR/out")" 0
+sed -i '/^  - name: broken/,$d' "$T_DIR/inc/rules.d/new.yaml"
+exit_is "a good included file" 0 $C -c "$T_DIR/inc/recoveryd.yaml" check "$T_DIR/inc/rules.d/new.yaml"
+exit_is "a good included file with a warning fails --strict" 1 $C -c "$T_DIR/inc/recoveryd.yaml" check --strict "$T_DIR/inc/rules.d/new.yaml"
+check "... saying so" grep -q "new.yaml: 1 warning, errors with --strict" "$T_DIR/out"
+printf 'rules:\n  - {name: other, on: rating, actions: [{notify: nowhere}]}\n' >"$T_DIR/inc/rules.d/other.yaml"
+exit_is "an error in another file fails the check" 1 $C -c "$T_DIR/inc/recoveryd.yaml" check "$T_DIR/inc/rules.d/new.yaml"
+check "... naming the main file" grep -q "new.yaml: 1 error in other files of $T_DIR/inc/recoveryd.yaml (recoveryctl -c $T_DIR/inc/recoveryd.yaml check lists them)" "$T_DIR/out"
+
+# An exec program that does not exist or cannot run is an error at load.
+sed 's|"/usr/bin/logger"|"/nonexistent/page"|' rules/recoveryd.yaml >"$T_DIR/inc/recoveryd.yaml"
+rm -f "$T_DIR/inc/rules.d/other.yaml"
+exit_is "a missing exec program fails check" 1 $C check "$T_DIR/inc/recoveryd.yaml"
+check "... at argv[0]" grep -q "^$T_DIR/inc/recoveryd.yaml:[0-9]*:12: exec channel 'pager': program '/nonexistent/page' does not exist$" "$T_DIR/out"
+exit_is "a missing exec program fails recoveryd -t" 1 $D -t -c "$T_DIR/inc/recoveryd.yaml"
+# The daemon does not start on it (it checks before connecting to Redis).
+sed -i 's|listen: "127.0.0.1:9464"|listen: ""|' "$T_DIR/inc/recoveryd.yaml"
+exit_is "the daemon does not start with a missing exec program" 1 timeout 10 $D -f -c "$T_DIR/inc/recoveryd.yaml"
+check "... and logs why" grep -q "program '/nonexistent/page' does not exist" "$T_DIR/out"
+printf '#!/bin/sh\n' >"$T_DIR/page"
+chmod 644 "$T_DIR/page"
+sed "s|\"/usr/bin/logger\"|\"$T_DIR/page\"|" rules/recoveryd.yaml >"$T_DIR/inc/recoveryd.yaml"
+exit_is "a program that is not executable fails check" 1 $C check "$T_DIR/inc/recoveryd.yaml"
+check "... saying so" grep -q "program '$T_DIR/page' is not executable" "$T_DIR/out"
+chmod 755 "$T_DIR/page"
+exit_is "once it is executable, check passes" 0 $C check "$T_DIR/inc/recoveryd.yaml"
+# replay, test and explain run no program: they do not need it.
+rm -f "$T_DIR/page"
+exit_is "replay does not need the exec program" 0 $C replay --rules "$T_DIR/inc/recoveryd.yaml" tests/replay/events.jsonl
 
 t_done

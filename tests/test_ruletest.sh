@@ -117,4 +117,28 @@ exit_is "test without files is a usage error" 2 $C test
 exit_is "test --help" 0 $C test --help
 exit_is "a missing test file fails" 1 $C test "$T_DIR/none.yaml"
 
+# --- scoped tests: "rules: [...]" ----------------------------------------------
+exit_is "a scoped test passes without the other rules' alerts" 0 \
+    $C test tests/ruletest/scoped.yaml
+check "all three scoped tests ran" grep -q "^3 tests, 3 passed, 0 failed$" "$T_DIR/out"
+# The same events without the scope fail: low-csat's alerts are unexpected.
+sed '/^    rules:/d' tests/ruletest/scoped.yaml >"$T_DIR/unscoped.yaml"
+sed -i "s|\.\./\.\./rules/|$PWD/rules/|" "$T_DIR/unscoped.yaml"
+exit_is "without the scope the same tests fail" 1 $C test "$T_DIR/unscoped.yaml"
+check "the unscoped failure is low-csat's alert" grep -q "unexpected: at=0s rule=low-csat" "$T_DIR/out"
+exit_is "a scoped test still fails on its rules' alerts" 1 \
+    $C test tests/ruletest/scoped-fail.yaml
+golden "missing and extra alerts of the rules in scope" tests/ruletest/scoped-fail.expected
+exit_is "mistakes in rules: are errors" 1 $C test tests/ruletest/scoped-bad.yaml
+golden "rules: errors as FILE:LINE:COL" tests/ruletest/scoped-bad.expected
+
+# --- test --explain: why a failing test failed ------------------------------------
+exit_is "test --explain of failing tests" 1 $C test --explain tests/ruletest/explain-fail.yaml
+golden "a silence and a cooldown explained, with the test's silences" tests/ruletest/explain-fail.expected
+exit_is "without --explain, no explanation" 1 $C test tests/ruletest/explain-fail.yaml
+check "... no why lines" sh -c "! grep -q 'why (recoveryctl explain)' '$T_DIR/out'"
+exit_is "test --explain of passing tests" 0 $C test --explain rules/tests/ratings.yaml
+check "... prints no explanation" sh -c "! grep -q 'why' '$T_DIR/out'"
+usage test --explain
+
 t_done

@@ -23,8 +23,11 @@ agree() {
 mkdir -p "$T_DIR/ex"
 cp -r rules/rules.d "$T_DIR/ex/"
 # The events are history (2025, 2023 below): no input.max_past_skew.
+# The pager is a program that fails, so that its alerts stay in the
+# outbox or the undelivered stream, where daemon_alerts finds them.
 sed -e "s|redis://127.0.0.1:6379/0|unix://$T_REDIS_SOCK|" \
     -e 's|listen: "127.0.0.1:9464"|listen: ""|' \
+    -e 's|"/usr/bin/logger"|"/bin/false"|' \
     -e 's|^  max_deliveries: 5$|&\n  max_past_skew: 0|' \
     rules/recoveryd.yaml > "$T_DIR/ex/recoveryd.yaml"
 $C replay --json --rules "$T_DIR/ex/recoveryd.yaml" contrib/samples/events.jsonl \

@@ -575,6 +575,24 @@ check_intake(struct loader *ld)
 struct config *
 config_load(const char *path, struct diags *d)
 {
+	return config_load_opts(path, d, NULL);
+}
+
+void
+config_opts_release(struct config_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nfiles; i++)
+		free(o->files[i]);
+	free(o->files);
+	o->files = NULL;
+	o->nfiles = 0;
+}
+
+struct config *
+config_load_opts(const char *path, struct diags *d, struct config_opts *opts)
+{
 	struct loader ld;
 	struct config *cf = xcalloc(1, sizeof(*cf));
 	size_t i, n0 = d->n;
@@ -582,6 +600,7 @@ config_load(const char *path, struct diags *d)
 	memset(&ld, 0, sizeof(ld));
 	ld.cf = cf;
 	ld.d = d;
+	ld.opts = opts;
 	ld.errors0 = d->errors;
 	cf->path = xstrdup(path);
 	set_defaults(cf);
@@ -612,6 +631,13 @@ config_load(const char *path, struct diags *d)
 	config_cases_finish(cf);
 
 	loader_release(&ld, n0);
+	if (opts != NULL) {
+		config_opts_release(opts);
+		opts->files = xcalloc(cf->nfiles + 1, sizeof(*opts->files));
+		for (i = 0; i < cf->nfiles; i++)
+			opts->files[i] = xstrdup(cf->files[i]);
+		opts->nfiles = cf->nfiles;
+	}
 	if (d->errors > ld.errors0) {
 		config_free(cf);
 		return NULL;

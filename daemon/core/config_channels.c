@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "config_int.h"
+#include "event.h"
 #include "secret.h"
 #include "template.h"
 #include "util.h"
@@ -166,6 +167,53 @@ apply_headers(struct loader *ld, const struct ynode *key,
 	}
 }
 
+struct argv_check {
+	struct loader		*ld;
+	const struct ynode	*n;
+	const char		*chan;
+};
+
+/*
+ * argv_field_cb: an exec argument's path that no known event type and no
+ * alert has, a warning as for messages. The channel serves rules of any
+ * type, so any known type's field passes; the suggestion comes from all.
+ */
+static void
+argv_field_cb(void *ctx, const char *path, size_t off)
+{
+	struct argv_check *ac = ctx;
+	const char *const *f;
+	const char **cands = NULL;
+	const char *dym;
+	size_t i, n, nc = 0;
+
+	if (strncmp(path, "customer.", 9) == 0 || config_alert_field(path))
+		return;
+	for (i = 0; evt_known_types[i] != NULL; i++)
+		if (evt_field_known(evt_known_types[i], path))
+			return;
+	for (i = 0; evt_known_types[i] != NULL; i++) {
+		if ((f = evt_type_fields(evt_known_types[i])) == NULL)
+			continue;
+		for (n = 0; f[n] != NULL; n++)
+			;
+		cands = xreallocarray(cands, nc + n + 1, sizeof(*cands));
+		for (n = 0; f[n] != NULL; n++)
+			cands[nc++] = f[n];
+	}
+	dym = nc > 0 ? did_you_mean(path, cands, nc) : NULL;
+	if (dym != NULL)
+		cwarn_off(ac->ld, ac->n, off, "exec channel '%s': unknown "
+		    "field '%s' (did you mean '%s'?) in an argument: not a "
+		    "field of a known event type, nor of the alert", ac->chan,
+		    path, dym);
+	else
+		cwarn_off(ac->ld, ac->n, off, "exec channel '%s': unknown "
+		    "field '%s' in an argument: not a field of a known event "
+		    "type, nor of the alert", ac->chan, path);
+	free(cands);
+}
+
 static void
 apply_argv(struct loader *ld, const struct ynode *key, const struct ynode *v,
     void *target)
@@ -211,6 +259,17 @@ apply_argv(struct loader *ld, const struct ynode *key, const struct ynode *v,
 			    "'%s'", a->str);
 			tmpl_free(t);
 			continue;
+		}
+		/* Found now rather than at the first delivery (the check
+		 * is the shell's I/O, see config_load_opts). */
+		if (i == 0 && ld->opts != NULL &&
+		    ld->opts->program_check != NULL &&
+		    ld->opts->program_check(a->str, err, sizeof(err)) == -1)
+			cerr(ld, a, "exec channel '%s': %s", ch->name, err);
+		if (i > 0) {
+			struct argv_check ac = { ld, a, ch->name };
+
+			tmpl_foreach_path(t, argv_field_cb, &ac);
 		}
 		ch->argv[ch->argc++] = t;
 	}

@@ -70,6 +70,7 @@ struct srcfile {
 struct loader {
 	struct config		*cf;
 	struct diags		*d;
+	struct config_opts	*opts;		/* may be NULL */
 	size_t			 errors0;	/* d->errors when the load began */
 
 	struct ydoc		**docs;		/* parallel to cf->files */
@@ -116,6 +117,9 @@ void	schema_apply(struct loader *, const struct ynode *map,
 bool	expect_type(struct loader *, const struct ynode *, enum ynode_type,
 	    const char *what);
 bool	valid_name(const char *);
+/* config_alert_field: is path one of the fields an alert itself gives a
+ * template (alert_id, case_id, rule, severity, step, ...)? */
+bool	config_alert_field(const char *path);
 /* parse_notify: a notify value (CHANNEL or [CHANNEL...]) into n->chans. */
 void	parse_notify(struct loader *, const struct ynode *, struct notify *);
 /* compile_message: a template from a scalar node, or NULL after an

@@ -6,9 +6,10 @@
  * cross-rule "after:" references resolved once every file has been read.
  *
  * Warnings, not errors: an event type that is not one of the known three
- * (with a "did you mean"), and an "if" that reads a field the known types
- * do not have — likely a typo ("csta"), but producers may send extra
- * fields, so it does not fail the load.
+ * (with a "did you mean"), and an "if" or a message template that reads
+ * a field the known types (and, for a template, the alert) do not have —
+ * likely a typo ("csta", "{{custmer_id}}"), but producers may send extra
+ * fields, so it does not fail the load ("check --strict" makes it one).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -364,11 +365,108 @@ field_cb(void *ctx, const char *path, size_t off)
 			    len, "%s%s", i ? " or " : "", r->on[i]);
 	}
 	if (dym != NULL)
-		cwarn_off(fc->ld, fc->n, off, "field '%s' is not a field of "
-		    "event type %s (did you mean '%s'?)", path, types, dym);
+		cwarn_off(fc->ld, fc->n, off, "unknown field '%s' (did you "
+		    "mean '%s'?): not a field of event type %s", path, dym,
+		    types);
 	else
-		cwarn_off(fc->ld, fc->n, off, "field '%s' is not a field of "
-		    "event type %s", path, types);
+		cwarn_off(fc->ld, fc->n, off, "unknown field '%s': not a field "
+		    "of event type %s", path, types);
+}
+
+/*
+ * The fields a message template reads besides the event's (README,
+ * "Templates"; engine_alert_lookup). count, value and samples render empty in a
+ * rule without count or aggregate, which is documented, so they pass.
+ */
+static const char *const alert_fields[] = {
+	"alert_id", "case_id", "rule", "severity", "step", "event_id",
+	"fired_at", "count", "value", "samples", "message", NULL
+};
+
+bool
+config_alert_field(const char *path)
+{
+	size_t i;
+
+	for (i = 0; alert_fields[i] != NULL; i++)
+		if (strcmp(alert_fields[i], path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * tmpl_field_cb: a template path that neither the alert nor any type of
+ * the rule's "on" has, a warning like field_cb's: "{{custmer_id}}" would
+ * render empty on every alert. The suggestion comes from both sets.
+ */
+static void
+tmpl_field_cb(void *ctx, const char *path, size_t off)
+{
+	struct fieldcheck *fc = ctx;
+	const struct rule *r = fc->r;
+	const char *const *fields;
+	const char **cands;
+	const char *dym;
+	char types[256];
+	size_t i, n, nc = 0, len = 0;
+
+	if (strncmp(path, "customer.", 9) == 0 || config_alert_field(path))
+		return;
+	for (i = 0; i < r->non; i++)
+		if (evt_field_known(r->on[i], path))
+			return;
+	cands = xcalloc(ARRAY_LEN(alert_fields), sizeof(*cands));
+	for (i = 0; alert_fields[i] != NULL; i++)
+		cands[nc++] = alert_fields[i];
+	types[0] = '\0';
+	for (i = 0; i < r->non; i++) {
+		if ((fields = evt_type_fields(r->on[i])) != NULL) {
+			for (n = 0; fields[n] != NULL; n++)
+				;
+			cands = xreallocarray(cands, nc + n + 1,
+			    sizeof(*cands));
+			for (n = 0; fields[n] != NULL; n++)
+				cands[nc++] = fields[n];
+		}
+		if (len < sizeof(types))
+			len += (size_t)snprintf(types + len, sizeof(types) -
+			    len, "%s%s", i ? " or " : "", r->on[i]);
+	}
+	dym = did_you_mean(path, cands, nc);
+	if (dym != NULL)
+		cwarn_off(fc->ld, fc->n, off, "unknown field '%s' (did you "
+		    "mean '%s'?) in a template: not a field of event type %s, "
+		    "nor of the alert", path, dym, types);
+	else
+		cwarn_off(fc->ld, fc->n, off, "unknown field '%s' in a "
+		    "template: not a field of event type %s, nor of the alert",
+		    path, types);
+	free(cands);
+}
+
+/* check_messages: every message of the items of an "actions" or
+ * "escalate" list, compiled again here only to walk its paths. */
+static void
+check_messages(struct fieldcheck *fc, const struct ynode *list)
+{
+	const struct ynode *m;
+	struct tmpl *t;
+	char err[256];
+	size_t i, off;
+
+	if (list == NULL || list->type != YN_SEQ)
+		return;
+	for (i = 0; i < list->nitems; i++) {
+		if (list->items[i]->type != YN_MAP ||
+		    (m = ymap_get(list->items[i], "message")) == NULL ||
+		    m->type != YN_SCALAR)
+			continue;
+		if ((t = tmpl_compile(m->str, err, sizeof(err), &off)) == NULL)
+			continue;	/* reported by compile_message */
+		fc->n = m;
+		tmpl_foreach_path(t, tmpl_field_cb, fc);
+		tmpl_free(t);
+	}
 }
 
 /* --- count, aggregate, after -------------------------------------------- */
@@ -659,6 +757,18 @@ rule_parse(struct loader *ld, const struct ynode *map, size_t idx)
 			fc.r = &r;
 			fc.n = ld->if_node;
 			expr_foreach_path(r.cond, field_cb, &fc);
+		}
+	}
+	/* the same for the paths of its messages */
+	if (r.non > 0) {
+		for (i = 0; i < r.non; i++)
+			if (!evt_type_known(r.on[i]))
+				break;
+		if (i == r.non) {
+			fc.ld = ld;
+			fc.r = &r;
+			check_messages(&fc, ymap_get(map, "actions"));
+			check_messages(&fc, ymap_get(map, "escalate"));
 		}
 	}
 

@@ -415,3 +415,46 @@ engine_reads_prefix(const struct config *cf, const char *prefix)
 			    &rd);
 	return rd.found;
 }
+
+/* engine_customer_key: see engine.h. */
+bool
+engine_customer_key(const struct config *cf, const struct evt *ev, char *out,
+    size_t cap)
+{
+	const char *p = cf->enrich_customer_key, *open, *close;
+	const struct value *v;
+	char field[128];
+	size_t n = 0, l;
+
+	if (p == NULL || *p == '\0')
+		return false;
+	while (*p != '\0') {
+		open = strchr(p, '{');
+		if (open == NULL || (close = strchr(open, '}')) == NULL) {
+			l = strlen(p);
+			if (n + l >= cap)
+				return false;
+			memcpy(out + n, p, l);
+			n += l;
+			break;
+		}
+		l = (size_t)(open - p);
+		if (n + l >= cap)
+			return false;
+		memcpy(out + n, p, l);
+		n += l;
+		snprintf(field, sizeof(field), "%.*s", (int)(close - open - 1),
+		    open + 1);
+		v = evt_get(ev, field);
+		if (v == NULL || v->kind == V_NULL || v->kind == V_LIST ||
+		    v->len == 0)
+			return false;
+		if (n + v->len >= cap)
+			return false;
+		memcpy(out + n, v->s, v->len);
+		n += v->len;
+		p = close + 1;
+	}
+	out[n] = '\0';
+	return true;
+}

@@ -100,15 +100,18 @@ struct node {
 	struct operand	 rhs;		/* N_CMP */
 	regex_t		 re;		/* T_MATCHES */
 	int		 has_re;
+	size_t		 off, end;	/* its source text: src[off, end) */
 };
 
 struct expr {
 	struct node	*root;
+	char		*src;		/* for expr_explain's quotes */
 };
 
 struct parser {
 	const char		*src;
 	struct tok		 tok;	/* current token */
+	size_t			 prev_end; /* end of the token before it */
 	int			 depth;
 	int			 failed;
 	expr_list_resolver	 resolver;
@@ -360,6 +363,7 @@ lex(struct parser *p, size_t pos)
 static int
 advance(struct parser *p)
 {
+	p->prev_end = p->tok.off + p->tok.len;
 	return lex(p, p->tok.off + p->tok.len);
 }
 
@@ -693,6 +697,7 @@ parse_cmp(struct parser *p, const char *after)
 	struct node *n = node_new(N_BARE, NULL);
 	struct tok optok, rtok;
 
+	n->off = p->tok.off;
 	if (p->tok.kind == T_EXISTS) {
 		n->kind = N_EXISTS;
 		if (!advance(p) ||
@@ -705,6 +710,7 @@ parse_cmp(struct parser *p, const char *after)
 		if (!parse_operand(p, &n->lhs, "a field path", NULL) ||
 		    !expect(p, T_RPAREN, "expected ')' to close 'exists('"))
 			goto bad;
+		n->end = p->prev_end;
 		return n;
 	}
 	if (!parse_operand(p, &n->lhs, "an operand", after))
@@ -719,8 +725,10 @@ parse_cmp(struct parser *p, const char *after)
 		}
 		p->tok.kind = T_NOTIN;
 	}
-	if (p->tok.kind > T_MATCHES)
+	if (p->tok.kind > T_MATCHES) {
+		n->end = p->prev_end;
 		return n;
+	}
 	n->kind = N_CMP;
 	n->op = p->tok.kind;
 	if (!advance(p))
@@ -729,6 +737,7 @@ parse_cmp(struct parser *p, const char *after)
 	if (!parse_operand(p, &n->rhs, "a value", op_names[n->op]) ||
 	    !check_cmp(p, n, &optok, &rtok))
 		goto bad;
+	n->end = p->prev_end;
 	return n;
 bad:
 	node_free(n);
@@ -740,6 +749,7 @@ static struct node *
 parse_unary(struct parser *p, const char *after)
 {
 	struct node *n;
+	size_t off = p->tok.off;
 
 	if (p->tok.kind != T_NOT && p->tok.kind != T_LPAREN)
 		return parse_cmp(p, after);
@@ -757,6 +767,8 @@ parse_unary(struct parser *p, const char *after)
 			return NULL;
 		}
 	}
+	n->off = off;
+	n->end = p->prev_end;
 	p->depth--;
 	return n;
 }
@@ -780,13 +792,15 @@ parse_chain(struct parser *p, const char *after, enum tok_kind sep)
 		}
 		if (n == NULL && p->tok.kind != sep)
 			return kid;
-		if (n == NULL)
+		if (n == NULL) {
 			n = node_new(sep == T_AND ? N_AND : N_OR, kid);
-		else {
+			n->off = kid->off;
+		} else {
 			n->kids = xreallocarray(n->kids, n->nkids + 1,
 			    sizeof(*n->kids));
 			n->kids[n->nkids++] = kid;
 		}
+		n->end = p->prev_end;
 		if (p->tok.kind != sep)
 			return n;
 		if (!advance(p)) {
@@ -832,6 +846,7 @@ expr_compile(const char *src, expr_list_resolver resolver, void *rctx,
 	}
 	e = xmalloc(sizeof(*e));
 	e->root = root;
+	e->src = xstrdup(src);
 	return e;
 }
 
@@ -841,6 +856,7 @@ expr_free(struct expr *e)
 	if (e == NULL)
 		return;
 	node_free(e->root);
+	free(e->src);
 	free(e);
 }
 
@@ -973,6 +989,148 @@ bool
 expr_eval(const struct expr *e, lookup_fn lookup, void *ctx)
 {
 	return eval_node(e->root, lookup, ctx);
+}
+
+/*
+ * Explaining. A value is shown as its text, cut at EXPLAIN_VALUE_MAX
+ * bytes (on a UTF-8 boundary) with control characters as '?', since it
+ * comes from an event and goes to a terminal.
+ */
+#define EXPLAIN_VALUE_MAX	60
+
+static void
+explain_value(struct buf *out, const char *path, const struct value *v)
+{
+	size_t i, n;
+
+	buf_puts(out, path);
+	if (v->kind == V_MISSING) {
+		buf_puts(out, " is missing");
+		return;
+	}
+	if (v->kind == V_NULL || v->s == NULL) {
+		buf_puts(out, " is null");
+		return;
+	}
+	buf_puts(out, " = ");
+	n = v->len;
+	if (n > EXPLAIN_VALUE_MAX) {
+		n = EXPLAIN_VALUE_MAX;
+		while (n > 0 && ((unsigned char)v->s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (v->kind == V_STR)
+		buf_putc(out, '\'');
+	for (i = 0; i < n; i++)
+		buf_putc(out, (unsigned char)v->s[i] < 0x20 ||
+		    v->s[i] == 0x7f ? '?' : v->s[i]);
+	if (n < v->len)
+		buf_puts(out, "...");
+	if (v->kind == V_STR)
+		buf_putc(out, '\'');
+}
+
+struct explain_ctx {
+	lookup_fn	 lookup;
+	void		*ctx;
+	struct buf	*out;
+	size_t		 n;	/* values appended so far */
+};
+
+static void
+explain_path(void *p, const char *path, size_t off)
+{
+	struct explain_ctx *x = p;
+	struct value v;
+
+	(void)off;
+	if (!x->lookup(x->ctx, path, &v)) {
+		memset(&v, 0, sizeof(v));
+		v.kind = V_MISSING;
+	}
+	buf_puts(x->out, x->n++ ? ", " : "");
+	explain_value(x->out, path, &v);
+}
+
+static void	foreach_path(const struct node *, expr_path_cb, void *);
+
+/* explain_values: " (f = 1, g is missing)" for the fields n reads. */
+static void
+explain_values(const struct node *n, lookup_fn lookup, void *ctx,
+    struct buf *out)
+{
+	struct explain_ctx x = { lookup, ctx, out, 0 };
+	size_t len = out->len;
+
+	buf_puts(out, " (");
+	foreach_path(n, explain_path, &x);
+	if (x.n == 0) {
+		out->len = len;
+		buf_append(out, "", 0);
+	} else
+		buf_putc(out, ')');
+}
+
+static void
+explain_quote(const char *src, const struct node *n, struct buf *out)
+{
+	buf_putc(out, '\'');
+	buf_append(out, src + n->off, n->end - n->off);
+	buf_putc(out, '\'');
+}
+
+/* explain_false: n evaluated false: the parts that made it so. */
+static void
+explain_false(const char *src, const struct node *n, lookup_fn lookup,
+    void *ctx, struct buf *out)
+{
+	size_t i;
+
+	switch (n->kind) {
+	case N_AND:
+		for (i = 0; i < n->nkids; i++)
+			if (!eval_node(n->kids[i], lookup, ctx)) {
+				explain_false(src, n->kids[i], lookup, ctx,
+				    out);
+				return;
+			}
+		break;
+	case N_OR:
+		for (i = 0; i < n->nkids; i++) {
+			if (i > 0)
+				buf_puts(out, "; and ");
+			explain_false(src, n->kids[i], lookup, ctx, out);
+		}
+		return;
+	case N_NOT:
+		explain_quote(src, n, out);
+		buf_puts(out, " is false: ");
+		explain_quote(src, n->kids[0], out);
+		buf_puts(out, " holds");
+		explain_values(n->kids[0], lookup, ctx, out);
+		return;
+	default:
+		break;
+	}
+	explain_quote(src, n, out);
+	buf_puts(out, " is false");
+	explain_values(n, lookup, ctx, out);
+}
+
+bool
+expr_explain(const struct expr *e, lookup_fn lookup, void *ctx,
+    struct buf *out)
+{
+	bool r = eval_node(e->root, lookup, ctx);
+
+	buf_append(out, "", 0);
+	if (r) {
+		explain_quote(e->src, e->root, out);
+		buf_puts(out, " holds");
+		explain_values(e->root, lookup, ctx, out);
+	} else
+		explain_false(e->src, e->root, lookup, ctx, out);
+	return r;
 }
 
 static void

@@ -173,10 +173,12 @@ sim_event(struct sim *s, const struct evt *ev, int64_t t_ms)
 	size_t i, n, from;
 
 	begin(s);
+	s->ncands = 0;
 	run_due(s, t_ms);
 	s->nevents++;
 	n = engine_match(s->cf, ev, s->fires, s->maxfires, &overflow);
 	state_prepare(&req, ev, s->fires, n, s->cands, s->now_ms);
+	s->ncands = n;
 	if (n == 0 && !req.loop)
 		return s->nalerts;
 	memset(&cr, 0, sizeof(cr));

@@ -45,15 +45,23 @@ around(const struct sect *s, int64_t t, bool *hp, int64_t *pred, bool *hs,
 }
 
 /* cooling: a firing of s lies closer to t than cooldown, on either
- * side. */
+ * side; *at is that firing's time. */
 static bool
-cooling(const struct sect *s, int64_t t, int64_t cooldown)
+cooling(const struct sect *s, int64_t t, int64_t cooldown, int64_t *at)
 {
 	int64_t p = 0, q = 0;
 	bool hp, hs;
 
 	around(s, t, &hp, &p, &hs, &q);
-	return (hp && tsub(t, p) < cooldown) || (hs && tsub(q, t) < cooldown);
+	if (hp && tsub(t, p) < cooldown) {
+		*at = p;
+		return true;
+	}
+	if (hs && tsub(q, t) < cooldown) {
+		*at = q;
+		return true;
+	}
+	return false;
 }
 
 /* cnt_at: c(x), the points in [x - within, x]. O(log n). */
@@ -269,10 +277,14 @@ decide_one(struct store *st, const struct state_req *req,
 	c->fired = c->has_count = c->has_value = false;
 	c->count = c->samples = 0;
 	c->value = 0;
+	c->why = STATE_WHY_FIRED;
+	c->cool_at_ms = 0;
 	if (r->has_count || r->has_aggregate || r->cooldown_ms > 0) {
 		if (r->has_aggregate && r->aggregate.fn != AGG_COUNT &&
-		    !c->has_num)
+		    !c->has_num) {
+			c->why = STATE_WHY_NO_VALUE;
 			return;		/* neither joins nor fires */
+		}
 		e = key_ent(st, r->cooldown_key != NULL ? r->cooldown_key :
 		    "customer_id", N(c->key));
 	}
@@ -287,6 +299,9 @@ decide_one(struct store *st, const struct state_req *req,
 		c->count = cnt_at(s, t, within);
 		cond = c->count == r->count.at_least &&
 		    !crossed(s, t, within, r->count.at_least);
+		if (!cond)
+			c->why = c->count == r->count.at_least ?
+			    STATE_WHY_CROSSED : STATE_WHY_COUNT;
 		ent_dirty(st, e);
 	} else if (r->has_aggregate) {
 		within = r->aggregate.within_ms;
@@ -300,19 +315,29 @@ decide_one(struct store *st, const struct state_req *req,
 		cond = c->samples >= r->aggregate.min_samples &&
 		    rpn_true(r->aggregate.alert_rpn, c->value,
 		    (double)c->samples);
+		if (!cond)
+			c->why = c->samples < r->aggregate.min_samples ?
+			    STATE_WHY_MIN_SAMPLES : STATE_WHY_ALERT_IF;
 		ent_dirty(st, e);
 	} else if (r->has_after) {
 		cond = c->after_val != NULL && c->after_val[0] != '\0' &&
 		    memo_hit(st, r->after.rule, r->after.by, c->after_val, t,
 		    r->after.within_ms);
+		if (!cond)
+			c->why = c->after_val != NULL &&
+			    c->after_val[0] != '\0' ? STATE_WHY_NO_AFTER :
+			    STATE_WHY_NO_AFTER_KEY;
 	} else
 		cond = true;
 
 	if (cond && r->cooldown_ms > 0) {
 		fs = s != NULL ? s : sect_get(&e->u.ks, ST_FIRE, r->name,
 		    false);
-		if (fs != NULL && cooling(fs, t, r->cooldown_ms))
+		if (fs != NULL && cooling(fs, t, r->cooldown_ms,
+		    &c->cool_at_ms)) {
 			cond = false;
+			c->why = STATE_WHY_COOLDOWN;
+		}
 	}
 	if (cond && (r->has_count || r->cooldown_ms > 0)) {
 		fs = s != NULL ? s : sect_get(&e->u.ks, ST_FIRE, r->name, true);
@@ -416,6 +441,7 @@ replay(const struct done *d, struct state_req *req, struct case_ref *cr)
 		c->fired = c->has_count = c->has_value = false;
 		c->count = c->samples = 0;
 		c->value = 0;
+		c->why = STATE_WHY_RECORDED;
 		for (j = 0; j < d->n; j++)
 			if (strcmp(d->a[j].rule, c->rule->name) == 0)
 				break;
@@ -427,6 +453,8 @@ replay(const struct done *d, struct state_req *req, struct case_ref *cr)
 		c->has_value = d->a[j].has_value;
 		c->value = d->a[j].value;
 		c->samples = d->a[j].samples;
+		if (c->fired)
+			c->why = STATE_WHY_FIRED;
 	}
 	*cr = d->cr;
 }

@@ -9,6 +9,9 @@
  * The syntax is deliberately tiny: "{{", optional spaces or tabs, a path as
  * expr_valid_path() defines it, optional spaces, "}}". Anything else is
  * text, including lone braces, so messages may contain JSON-ish snippets.
+ * One filter: "{{path | default 'text'}}" renders text (a quoted string,
+ * the escapes of expression strings) where the field is missing, null or
+ * empty, so a message reads well without optional fields ("no agent").
  * In TMPL_JSON mode the whole rendering (literal text too) is escaped for
  * use inside a JSON string literal, so a template can never break the JSON
  * document it is embedded in.
@@ -34,6 +37,8 @@
 struct seg {
 	char	*path;		/* NULL for a literal */
 	size_t	 off, len;	/* literal: bytes of src; path: offset of it */
+	char	*dflt;		/* path: "| default 'text'", else NULL */
+	size_t	 dlen;
 };
 
 struct tmpl {
@@ -43,7 +48,8 @@ struct tmpl {
 };
 
 static void
-push(struct tmpl *t, char *path, size_t off, size_t len)
+push(struct tmpl *t, char *path, size_t off, size_t len, char *dflt,
+    size_t dlen)
 {
 	if (path == NULL && len == 0)
 		return;
@@ -54,6 +60,8 @@ push(struct tmpl *t, char *path, size_t off, size_t len)
 	t->segs[t->nsegs].path = path;
 	t->segs[t->nsegs].off = off;
 	t->segs[t->nsegs].len = len;
+	t->segs[t->nsegs].dflt = dflt;
+	t->segs[t->nsegs].dlen = dlen;
 	t->nsegs++;
 }
 
@@ -64,6 +72,81 @@ blank(char c)
 }
 
 /*
+ * parse_default: p..end is what follows the path inside the braces,
+ * "| default 'text'" with optional blanks. On success *out is the text
+ * with its escapes resolved (\\ \' \" \n \t, as in expressions).
+ */
+static int
+parse_default(const char *p, const char *end, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	struct buf b;
+	char q;
+
+	while (p < end && blank(*p))
+		p++;
+	if (p == end || *p != '|')
+		goto syntax;
+	for (p++; p < end && blank(*p); p++)
+		;
+	if ((size_t)(end - p) < 7 || strncmp(p, "default", 7) != 0) {
+		snprintf(err, errlen, "unknown filter '%.*s' in template "
+		    "(the only filter is default 'text')",
+		    (int)(end - p > 30 ? 30 : end - p), p);
+		return -1;
+	}
+	for (p += 7; p < end && blank(*p); p++)
+		;
+	if (p == end || (*p != '\'' && *p != '"'))
+		goto syntax;
+	q = *p++;
+	memset(&b, 0, sizeof(b));
+	buf_append(&b, "", 0);
+	for (; p < end && *p != q; p++) {
+		if (*p == '\\' && p + 1 < end) {
+			p++;
+			switch (*p) {
+			case 'n':
+				buf_putc(&b, '\n');
+				continue;
+			case 't':
+				buf_putc(&b, '\t');
+				continue;
+			case '\\':
+			case '\'':
+			case '"':
+				buf_putc(&b, *p);
+				continue;
+			default:
+				buf_free(&b);
+				snprintf(err, errlen, "invalid escape '\\%c' in "
+				    "a default text", *p);
+				return -1;
+			}
+		}
+		buf_putc(&b, *p);
+	}
+	if (p == end) {
+		buf_free(&b);
+		snprintf(err, errlen, "unterminated default text in template");
+		return -1;
+	}
+	for (p++; p < end && blank(*p); p++)
+		;
+	if (p != end) {
+		buf_free(&b);
+		goto syntax;
+	}
+	*outlen = b.len;
+	*out = b.data;
+	return 0;
+syntax:
+	snprintf(err, errlen, "expected '}}' or '| default 'text'' after "
+	    "the field path in template");
+	return -1;
+}
+
+/*
  * tmpl_compile: the caller owns the result (tmpl_free). On error nothing is
  * leaked and *err_offset is the offset of the "{{" that is wrong.
  */
@@ -71,8 +154,9 @@ struct tmpl *
 tmpl_compile(const char *src, char *err, size_t errlen, size_t *err_offset)
 {
 	struct tmpl *t;
-	const char *open, *close, *p, *q, *lit;
-	char *path;
+	const char *open, *close, *p, *q, *e, *lit;
+	char *path, *dflt;
+	size_t dlen;
 
 	t = xcalloc(1, sizeof(*t));
 	t->src = xstrdup(src);
@@ -87,6 +171,18 @@ tmpl_compile(const char *src, char *err, size_t errlen, size_t *err_offset)
 			;
 		for (q = close; q > p && blank(q[-1]); q--)
 			;
+		/* A path ends at a blank or a '|'; a '|' after it starts
+		 * the filter (without one, the whole is a bad path). */
+		dflt = NULL;
+		dlen = 0;
+		for (e = p; e < q && !blank(*e) && *e != '|'; e++)
+			;
+		if (e < q && memchr(e, '|', (size_t)(q - e)) != NULL) {
+			if (parse_default(e, q, &dflt, &dlen, err,
+			    errlen) == -1)
+				goto fail;
+			q = e;
+		}
 		path = xstrndup(p, (size_t)(q - p));
 		if (!expr_valid_path(path)) {
 			if (q == p)
@@ -97,13 +193,16 @@ tmpl_compile(const char *src, char *err, size_t errlen, size_t *err_offset)
 				    "'%.*s' in template", (int)(q - p > 60 ?
 				    60 : q - p), p);
 			free(path);
+			free(dflt);
 			goto fail;
 		}
-		push(t, NULL, (size_t)(lit - t->src), (size_t)(open - lit));
-		push(t, path, (size_t)(p - t->src), (size_t)(q - p));
+		push(t, NULL, (size_t)(lit - t->src), (size_t)(open - lit),
+		    NULL, 0);
+		push(t, path, (size_t)(p - t->src), (size_t)(q - p), dflt,
+		    dlen);
 		lit = close + 2;
 	}
-	push(t, NULL, (size_t)(lit - t->src), strlen(lit));
+	push(t, NULL, (size_t)(lit - t->src), strlen(lit), NULL, 0);
 	return t;
 fail:
 	if (err_offset != NULL)
@@ -119,8 +218,10 @@ tmpl_free(struct tmpl *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nsegs; i++)
+	for (i = 0; i < t->nsegs; i++) {
 		free(t->segs[i].path);
+		free(t->segs[i].dflt);
+	}
 	free(t->segs);
 	free(t->src);
 	free(t);
@@ -160,8 +261,11 @@ tmpl_render(const struct tmpl *t, lookup_fn lookup, void *ctx,
 		}
 		memset(&v, 0, sizeof(v));
 		if (!lookup(ctx, sg->path, &v) || v.kind == V_MISSING ||
-		    v.kind == V_NULL || v.s == NULL)
+		    v.kind == V_NULL || v.s == NULL || v.len == 0) {
+			if (sg->dflt != NULL)
+				put(out, sg->dflt, sg->dlen, mode);
 			continue;
+		}
 		put(out, v.s, v.len, mode);
 	}
 }

@@ -5,7 +5,8 @@
  *   check [FILE...]   validate configuration and rule files, as recoveryd -t
  *   test FILE...      run rule unit tests (ruletest.c)
  *   replay EVENTS     evaluate past events and print what would have fired,
- *                     with cases and escalation steps (sim.c)
+ *                     with cases and escalation steps (ctl_replay.c, sim.c)
+ *   explain EVENT     why each rule fired or not (ctl_replay.c, explain.c)
  *
  * Exit codes (README, "Commands"): 0 success, 1 a check or test failed,
  * 2 usage error, 3 cannot reach Redis.
@@ -20,6 +21,7 @@
 #include "cli.h"
 #include "config.h"
 #include "ctl.h"
+#include "ctl_offline.h"
 #include "diag.h"
 #include "engine.h"
 #include "event.h"
@@ -37,16 +39,29 @@ usage(FILE *fp)
 "usage: recoveryctl [-c FILE] COMMAND [ARGS]\n"
 "\n"
 "Commands:\n"
-"  check [FILE...]                 validate configuration and rule files\n"
-"                                  (default: the -c file); exit 1 on any error\n"
-"  test FILE...                    run rule unit tests (rule_files, tests:\n"
-"                                  events, acks, expect; see recoveryctl(1));\n"
-"                                  exit 1 on a failure or a broken test file\n"
-"  replay [--rules FILE] [--json] EVENTS.jsonl\n"
+"  check [--strict] [FILE...]      validate configuration and rule files\n"
+"                                  (default: the -c file; a file the -c file\n"
+"                                  includes is checked as part of it); exit 1\n"
+"                                  on any error, with --strict on any warning\n"
+"  test [--explain] FILE...        run rule unit tests (rule_files, tests:\n"
+"                                  events, acks, expect; \"rules: [R...]\"\n"
+"                                  compares only those rules' alerts); exit 1\n"
+"                                  on a failure or a broken test file;\n"
+"                                  --explain: why, for each failing test\n"
+"  replay [--rules FILE] [--against OLD.yaml] [--json]\n"
+"         (EVENTS.jsonl | - | --from-stream [--since DURATION])\n"
 "                                  evaluate past events (one JSON object a line,\n"
-"                                  event time from \"ts\") and print the alerts\n"
-"                                  that would have fired, with cases and\n"
-"                                  escalation steps; \"-\" reads stdin\n"
+"                                  event time from \"ts\"; or the input stream\n"
+"                                  from DURATION ago, default 24h) and print the\n"
+"                                  alerts that would have fired, with cases and\n"
+"                                  escalation steps; --against: only the alerts\n"
+"                                  the rules add (+) and remove (-) compared\n"
+"                                  with OLD.yaml; warns of events out of order\n"
+"  explain [--rules FILE] [--json] (EVENT.json | --customer K EVENTS.jsonl)\n"
+"                                  why each rule fired or not for the event (or\n"
+"                                  each event of customer K): the false part of\n"
+"                                  \"if\" with the values, count or samples\n"
+"                                  against the threshold, cooldown left, silence\n"
 "  push [--dry-run] TYPE field=value...\n"
 "                                  add one event to the input stream; it is\n"
 "                                  validated first as the daemon validates\n"
@@ -120,19 +135,7 @@ usage(FILE *fp)
 static int
 cmd_check(int argc, char **argv)
 {
-	int i, rc = EXIT_OK;
-
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0)) {
-		printf("usage: recoveryctl [-c FILE] check [FILE...]\n");
-		return EXIT_OK;
-	}
-	if (argc <= 1)
-		return cli_check(conffile, stdout, stdout);
-	for (i = 1; i < argc; i++)
-		if (cli_check(argv[i], stdout, stdout) != EXIT_OK)
-			rc = EXIT_CHECK;
-	return rc;
+	return ctl_check(conffile, argc, argv);
 }
 
 /* --- test -------------------------------------------------------------- */
@@ -140,168 +143,38 @@ cmd_check(int argc, char **argv)
 static int
 cmd_test(int argc, char **argv)
 {
+	bool explain = false;
+
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
-		printf("usage: recoveryctl test FILE...\n");
+		printf("usage: recoveryctl test [--explain] FILE...\n");
 		return EXIT_OK;
 	}
+	if (argc > 1 && strcmp(argv[1], "--explain") == 0) {
+		explain = true;
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: recoveryctl test FILE...\n");
+		fprintf(stderr, "usage: recoveryctl test [--explain] FILE...\n");
 		return EXIT_USAGE;
 	}
-	return ruletest_run(argv + 1, (size_t)(argc - 1), stdout);
+	return ruletest_run_opts(argv + 1, (size_t)(argc - 1), explain,
+	    stdout);
 }
 
-/* --- replay ------------------------------------------------------------ */
-
-/*
- * Replay runs the events of a file through the simulator (sim.h) with the
- * virtual clock at each event's time, so windows, aggregates, "after",
- * cooldowns and cases behave as in the daemon, and escalation steps come
- * out when they fall due: between events, and after the last one up to
- * the longest escalation delay of the configuration.
- */
-struct replay {
-	bool			 json;
-	size_t			 events, invalid;
-	struct sim		*sim;
-	struct evt		 ev;
-};
-
-static void
-replay_print(struct replay *rp)
-{
-	const struct alert *a;
-	size_t i;
-
-	for (i = 0; i < rp->sim->nalerts; i++) {
-		a = &rp->sim->alerts[i];
-		if (rp->json) {
-			printf("%s\n", a->json);
-			continue;
-		}
-		printf("%s  %-8s  %-24s  %-12s  %-18s  %d  %-12s  %s",
-		    a->fired_at, severity_name(a->severity), a->rule->name,
-		    rp->sim->customers[i][0] ? rp->sim->customers[i] : "-",
-		    a->case_id[0] ? a->case_id : "-", a->step,
-		    a->channel->name, a->message);
-		if (a->deliver_ms > (int64_t)llround(a->fired_ts * 1000.0)) {
-			char when[40];
-
-			format_rfc3339((double)a->deliver_ms / 1000.0, when,
-			    sizeof(when));
-			printf("  (waits for its calendar until %s)", when);
-		}
-		printf("\n");
-	}
-}
+/* --- replay, explain (ctl_replay.c) -------------------------------------- */
 
 static int
 cmd_replay(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "rules", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct replay rp;
-	const char *rules = conffile, *path;
-	struct config *cf;
-	FILE *fp;
-	char *line = NULL, err[512], id[EVENT_ID_MAX];
-	size_t cap = 0, lineno = 0, i;
-	ssize_t len;
-	double last_ts = 0;
-	int64_t t_ms, last_ms = 0;
-	int ch;
+	return ctl_replay(conffile, argc, argv);
+}
 
-	memset(&rp, 0, sizeof(rp));
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "r:jh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			rules = optarg;
-			break;
-		case 'j':
-			rp.json = true;
-			break;
-		case 'h':
-			printf("usage: recoveryctl [-c FILE] replay "
-			    "[--rules FILE] [--json] EVENTS.jsonl\n");
-			return EXIT_OK;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: recoveryctl [-c FILE] replay "
-		    "[--rules FILE] [--json] EVENTS.jsonl\n");
-		return EXIT_USAGE;
-	}
-	path = argv[optind];
-	if ((cf = cli_load_config(rules, stderr)) == NULL)
-		return EXIT_CHECK;
-	if (strcmp(path, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "recoveryctl: %s: %s\n", path, strerror(errno));
-		config_free(cf);
-		return EXIT_USAGE;
-	}
-
-	rp.sim = sim_new(cf);
-	evt_init(&rp.ev);
-	/* History has no past bound; a ts past now + max_future_skew is a
-	 * mistake (milliseconds, a year 9999) and an invalid line. */
-	evt_set_clock(&rp.ev, cf->max_future_skew_ms, 0, now_wall(),
-	    "the current time");
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r'))
-			line[--len] = '\0';
-		for (i = 0; i < (size_t)len && (line[i] == ' ' ||
-		    line[i] == '\t'); i++)
-			;
-		if (i == (size_t)len || line[i] == '#')
-			continue;
-		snprintf(id, sizeof(id), "line:%zu", lineno);
-		/* An event without "ts" happens when the previous one did. */
-		if (evt_from_json(&rp.ev, id, line, (size_t)len, last_ts,
-		    err, sizeof(err)) != EVERR_NONE) {
-			fprintf(stderr, "%s:%zu: invalid event: %s\n", path,
-			    lineno, err);
-			rp.invalid++;
-			continue;
-		}
-		last_ts = rp.ev.ts;
-		rp.events++;
-		t_ms = (int64_t)llround(rp.ev.ts * 1000.0);
-		if (t_ms > last_ms)
-			last_ms = t_ms;
-		sim_event(rp.sim, &rp.ev, t_ms);
-		replay_print(&rp);
-	}
-	if (ferror(fp))
-		fprintf(stderr, "recoveryctl: %s: %s\n", path, strerror(errno));
-	/* Cases opened near the end still escalate: run the clock on. */
-	if (rp.events > 0) {
-		sim_advance(rp.sim, last_ms + sim_longest_step(cf));
-		replay_print(&rp);
-	}
-	sim_finish(rp.sim);
-	fprintf(stderr, "replay: %zu events, %zu invalid, %zu firings, "
-	    "%zu cases, %zu escalation steps, %zu alerts\n", rp.events,
-	    rp.invalid, rp.sim->nfires, rp.sim->ncases, rp.sim->nsteps,
-	    rp.sim->total_alerts);
-	free(line);
-	if (fp != stdin)
-		fclose(fp);
-	sim_free(rp.sim);
-	evt_free(&rp.ev);
-	config_free(cf);
-	return EXIT_OK;
+static int
+cmd_explain(int argc, char **argv)
+{
+	return ctl_explain(conffile, argc, argv);
 }
 
 /*
@@ -423,6 +296,7 @@ static const struct {
 	{ "check", cmd_check },
 	{ "test", cmd_test },
 	{ "replay", cmd_replay },
+	{ "explain", cmd_explain },
 	{ "push", cmd_push },
 	{ "watch", cmd_watch },
 	{ "cases", cmd_cases },

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "diag.h"
 #include "event.h"
+#include "explain.h"
 #include "ruletest.h"
 #include "silence.h"
 #include "sim.h"
@@ -93,6 +94,10 @@ struct rt_test {
 	size_t			 nout;
 	struct silences		 sil;		/* times: base_ms + */
 	int64_t			 base_ms;	/* "start", or RULETEST_BASE_MS */
+	/* "rules: [name, ...]": only these rules' alerts are compared
+	 * (every rule still runs); nscope 0: all of them */
+	const struct rule	**scope;
+	size_t			 nscope;
 };
 
 /* An alert that happened, with its texts copied out of the simulator. */
@@ -379,6 +384,8 @@ unknown_name(struct rt_file *rf, const struct ynode *n, const char *what,
 	free(cands);
 }
 
+static bool	in_scope(const struct rt_test *, const struct rule *);
+
 static void
 parse_expect(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 {
@@ -406,6 +413,9 @@ parse_expect(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	else if ((s = scalar(rf, rn, "'rule'")) != NULL &&
 	    (x->rule = config_rule(rf->cf, s)) == NULL)
 		unknown_name(rf, rn, "rule", true);
+	else if (x->rule != NULL && !in_scope(t, x->rule))
+		ERR(rf, rn, "rule '%s' is not one of this test's 'rules' (its "
+		    "alerts are not compared)", x->rule->name);
 	if ((cn = ymap_get(n, "channel")) == NULL)
 		ERR(rf, n, "expectation without 'channel'");
 	else if ((s = scalar(rf, cn, "'channel'")) != NULL &&
@@ -569,6 +579,57 @@ parse_silence(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
 		ERR(rf, n, "%s", err);
 }
 
+/*
+ * parse_scope: "rules: [name, ...]" (or one name). The other rules still
+ * run — a case, a cooldown or an "after" of theirs is part of what the
+ * listed rules see, as in production — but their alerts are neither
+ * expected nor reported, so a test of a new rule does not list the alerts
+ * of every old one.
+ */
+static void
+parse_scope(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
+{
+	const struct ynode *const *items = &n;
+	const struct rule *r;
+	size_t i, cnt = 1;
+
+	if (n->type == YN_SEQ) {
+		items = (const struct ynode *const *)n->items;
+		cnt = n->nitems;
+		if (cnt == 0) {
+			ERR(rf, n, "'rules' must name at least one rule");
+			return;
+		}
+	} else if (n->type != YN_SCALAR) {
+		ERR(rf, n, "'rules' must be a rule name or a list of them, "
+		    "not %s", ynode_type_name(n));
+		return;
+	}
+	t->scope = xcalloc(cnt + 1, sizeof(*t->scope));
+	for (i = 0; i < cnt; i++) {
+		if (scalar(rf, items[i], "a rule name") == NULL ||
+		    rf->cf == NULL)
+			continue;
+		if ((r = config_rule(rf->cf, items[i]->str)) == NULL)
+			unknown_name(rf, items[i], "rule", true);
+		else
+			t->scope[t->nscope++] = r;
+	}
+}
+
+static bool
+in_scope(const struct rt_test *t, const struct rule *r)
+{
+	size_t i;
+
+	if (t->nscope == 0)
+		return true;
+	for (i = 0; i < t->nscope; i++)
+		if (t->scope[i] == r)
+			return true;
+	return false;
+}
+
 /* changes: the items of list "name" of test n, as changes of op. */
 static void
 changes(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
@@ -589,9 +650,9 @@ changes(struct rt_file *rf, struct rt_test *t, const struct ynode *n,
 static void
 parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 {
-	static const char *const keys[] = { "name", "customers", "events",
-	    "acks", "resolves", "reopens", "expect", "outcomes", "silences",
-	    "start", NULL };
+	static const char *const keys[] = { "name", "rules", "customers",
+	    "events", "acks", "resolves", "reopens", "expect", "outcomes",
+	    "silences", "start", NULL };
 	const struct ynode *v, *evs, *exps, *outs, *sils;
 	size_t i;
 
@@ -623,6 +684,8 @@ parse_test(struct rt_file *rf, struct rt_test *t, const struct ynode *n)
 	}
 	if ((v = ymap_get(n, "customers")) != NULL)
 		parse_customers(rf, t, v);
+	if ((v = ymap_get(n, "rules")) != NULL)
+		parse_scope(rf, t, v);
 	evs = list(rf, n, "events");
 	exps = list(rf, n, "expect");
 	outs = list(rf, n, "outcomes");
@@ -747,6 +810,7 @@ free_file(struct rt_file *rf)
 		free(t->ack);
 		free(t->exp);
 		free(t->out);
+		free(t->scope);
 		silences_free(&t->sil);
 	}
 	free(rf->tests);
@@ -764,7 +828,7 @@ struct actuals {
 };
 
 static void
-collect(struct actuals *av, const struct sim *s, int64_t base_ms)
+collect(struct actuals *av, const struct sim *s, const struct rt_test *t)
 {
 	size_t i;
 
@@ -772,6 +836,8 @@ collect(struct actuals *av, const struct sim *s, int64_t base_ms)
 		const struct alert *a = &s->alerts[i];
 		struct rt_actual *x;
 
+		if (!in_scope(t, a->rule))
+			continue;
 		if (av->n == av->cap) {
 			av->cap = av->cap ? av->cap * 2 : 16;
 			av->v = xreallocarray(av->v, av->cap, sizeof(*av->v));
@@ -781,7 +847,7 @@ collect(struct actuals *av, const struct sim *s, int64_t base_ms)
 		/* an alert waiting for its calendar is expected when it
 		 * goes out */
 		x->at = (a->deliver_ms > 0 ? a->deliver_ms :
-		    llround(a->fired_ts * 1000.0)) - base_ms;
+		    llround(a->fired_ts * 1000.0)) - t->base_ms;
 		x->rule = a->rule;
 		x->chan = a->channel;
 		x->step = a->step;
@@ -896,13 +962,74 @@ print_missing(FILE *out, const struct rt_expect *x)
 	fputc('\n', out);
 }
 
+/* relevant: a rule worth explaining after t failed: in its scope, or
+ * the rule of an alert missing or unexpected. */
+static bool
+relevant(const struct rt_test *t, const struct actuals *av, const char *name,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < t->nexp; i++)
+		if (!t->exp[i].matched && t->exp[i].rule != NULL &&
+		    strlen(t->exp[i].rule->name) == len &&
+		    strncmp(t->exp[i].rule->name, name, len) == 0)
+			return true;
+	for (i = 0; i < av->n; i++)
+		if (!av->v[i].matched && strlen(av->v[i].rule->name) == len &&
+		    strncmp(av->v[i].rule->name, name, len) == 0)
+			return true;
+	for (i = 0; i < t->nscope; i++)
+		if (strlen(t->scope[i]->name) == len &&
+		    strncmp(t->scope[i]->name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * print_explained: the explanation of each event (explain.h), indented,
+ * with only the lines of the rules worth it (relevant); an event with no
+ * such line is left out.
+ */
+static void
+print_explained(FILE *out, const struct rt_test *t, const struct actuals *av,
+    const struct buf *ex)
+{
+	const char *p = ex->data, *nl, *head = NULL, *name;
+	size_t hlen = 0, len;
+
+	if (p == NULL)
+		return;
+	fprintf(out, "  why (recoveryctl explain):\n");
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (strncmp(p, "  ", 2) != 0) {
+			head = p;
+			hlen = (size_t)(nl - p);
+			continue;
+		}
+		name = p + 2;
+		len = strcspn(name, " ");
+		if (!relevant(t, av, name, len))
+			continue;
+		if (head != NULL) {
+			fprintf(out, "    %.*s\n", (int)hlen, head);
+			head = NULL;
+		}
+		fprintf(out, "  %.*s\n", (int)(nl - p), p);
+	}
+}
+
+static bool	explain_failures;
+
 /* run_test: run t against rf's configuration, print the result; true
  * when it passed. */
 static bool
 run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 {
 	struct actuals av = { NULL, 0, 0 };
-	struct buf notes;
+	struct buf notes, ex;
 	struct sim *s = sim_new(rf->cf);
 	size_t *tl, i, k;
 	int64_t end = 0;
@@ -911,6 +1038,7 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 	int given;
 
 	buf_init(&notes);
+	buf_init(&ex);
 	for (i = 0; i < t->sil.n; i++)
 		(void)silence_add(&s->silences, &t->sil.v[i], err,
 		    sizeof(err));
@@ -925,15 +1053,19 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 			    sizeof(err)) != EVERR_NONE)
 				continue;
 			enrich(&rf->ev, t->customers);
-			sim_event(s, &rf->ev, t->base_ms + e->at);
-			collect(&av, s, t->base_ms);
+			if (explain_failures)
+				explain_event(s, &rf->ev, t->base_ms +
+				    e->at, false, &ex);
+			else
+				sim_event(s, &rf->ev, t->base_ms + e->at);
+			collect(&av, s, t);
 			if (e->at > end)
 				end = e->at;
 		} else {
 			struct rt_ack *a = &t->ack[tl[k] - t->nev];
 
 			sim_advance(s, t->base_ms + a->at);
-			collect(&av, s, t->base_ms);
+			collect(&av, s, t);
 			if (sim_command(s, a->op, a->who, a->code, a->note,
 			    t->base_ms + a->at, err, sizeof(err)) != 0)
 				buf_printf(&notes, "  %s at=%s %s=%s: %s\n",
@@ -952,7 +1084,7 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 		if (t->ack[k].at > end)
 			end = t->ack[k].at;
 	sim_advance(s, t->base_ms + end);
-	collect(&av, s, t->base_ms);
+	collect(&av, s, t);
 	for (k = 0; k < t->nout; k++) {
 		const struct rt_outcome *o = &t->out[k];
 		const char *id, *got;
@@ -1004,6 +1136,8 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 			k += av.v[i].matched;
 		fprintf(out, "  (%zu expected, %zu happened, %zu matched)\n",
 		    t->nexp, av.n, k);
+		if (explain_failures)
+			print_explained(out, t, &av, &ex);
 	}
 	for (i = 0; i < av.n; i++) {
 		free(av.v[i].customer_id);
@@ -1013,14 +1147,23 @@ run_test(struct rt_file *rf, struct rt_test *t, FILE *out)
 	free(av.v);
 	free(tl);
 	buf_free(&notes);
+	buf_free(&ex);
 	return passed;
 }
 
 int
 ruletest_run(char *const *paths, size_t n, FILE *out)
 {
+	return ruletest_run_opts(paths, n, false, out);
+}
+
+int
+ruletest_run_opts(char *const *paths, size_t n, bool explain, FILE *out)
+{
 	struct rt_file rf;
 	size_t i, j, ntests = 0, npassed = 0, nbadfiles = 0;
+
+	explain_failures = explain;
 
 	for (i = 0; i < n; i++) {
 		memset(&rf, 0, sizeof(rf));

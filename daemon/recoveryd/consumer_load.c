@@ -117,49 +117,6 @@ enrich_cb(redisAsyncContext *ac, void *r, void *priv)
 		cons_load(c, b);
 }
 
-/* customer_key: render enrich.customer_key ("ivr:customer:{customer_id}"). */
-static bool
-customer_key(const struct config *cf, const struct evt *ev, char *out,
-    size_t cap)
-{
-	const char *p = cf->enrich_customer_key, *open, *close;
-	const struct value *v;
-	char field[128];
-	size_t n = 0, l;
-
-	if (p == NULL || *p == '\0')
-		return false;
-	while (*p != '\0') {
-		open = strchr(p, '{');
-		if (open == NULL || (close = strchr(open, '}')) == NULL) {
-			l = strlen(p);
-			if (n + l >= cap)
-				return false;
-			memcpy(out + n, p, l);
-			n += l;
-			break;
-		}
-		l = (size_t)(open - p);
-		if (n + l >= cap)
-			return false;
-		memcpy(out + n, p, l);
-		n += l;
-		snprintf(field, sizeof(field), "%.*s", (int)(close - open - 1),
-		    open + 1);
-		v = evt_get(ev, field);
-		if (v == NULL || v->kind == V_NULL || v->kind == V_LIST ||
-		    v->len == 0)
-			return false;
-		if (n + v->len >= cap)
-			return false;
-		memcpy(out + n, v->s, v->len);
-		n += v->len;
-		p = close + 1;
-	}
-	out[n] = '\0';
-	return true;
-}
-
 void
 cons_enrich(struct consumer *c, struct batch *b)
 {
@@ -173,7 +130,7 @@ cons_enrich(struct consumer *c, struct batch *b)
 	b->failed = false;
 	for (i = 0; i < b->n; i++) {
 		struct entry *e = &b->v[i];
-		if (!c->enrich || e->st != E_OK || !customer_key(b->cf,
+		if (!c->enrich || e->st != E_OK || !engine_customer_key(b->cf,
 		    &e->ev, key, sizeof(key)))
 			continue;
 		x = reply_ctx(c, b, i);

@@ -66,12 +66,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: recoveryd [-c FILE] [-f] [-t] [-v]\n"
+"usage: recoveryd [-c FILE] [-f] [-t [--strict]] [-v]\n"
 "\n"
 "  -c FILE   main configuration file (" DEFAULT_CONFIG_HELP "\n"
 "  -f        stay in the foreground and also log to stderr\n"
 "  -t        check the configuration and rule files, print every error,\n"
-"            exit 0 if they are valid, 1 if not\n"
+"            exit 0 if they are valid, 1 if not; with --strict a\n"
+"            warning (an unknown field, an unused channel) is an error\n"
 "  -v        more logging (debug)\n"
 "  -h, --help     this help\n"
 "  -V, --version  print the version\n"
@@ -315,11 +316,12 @@ int
 main(int argc, char **argv)
 {
 	const char *conffile = cli_default_config();
-	int ch, foreground = 0, checkonly = 0, verbose = 0;
+	int ch, foreground = 0, checkonly = 0, verbose = 0, strict = 0;
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -333,6 +335,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			checkonly = 1;
+			break;
+		case 'S':
+			strict = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -348,13 +353,14 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (strict && !checkonly)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (checkonly) {
 		log_init("recoveryd", 1, 0, verbose);
-		return cli_check(conffile, stdout, stderr);
+		return cli_check_opts(conffile, strict ? CLI_STRICT : 0,
+		    stdout, stderr);
 	}
 	return run(conffile, foreground, verbose);
 }

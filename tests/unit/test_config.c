@@ -1,7 +1,8 @@
 /*
  * test_config.c — the configuration loader on valid input: values parsed,
  * defaults filled in, includes followed, references resolved; plus the
- * YAML layer's refusals and redis_url_parse. Broken configurations and
+ * YAML layer's refusals and redis_url_parse; config_load_opts's
+ * program check and file list. Broken configurations and
  * their exact messages are the corpus under tests/config/ (run by
  * tests/config_corpus.sh); here a few only check that errors are counted.
  *
@@ -103,8 +104,10 @@ test_example(void)
 	CHECK((ch = config_channel(cf, "pager")) != NULL);
 	if (ch != NULL) {
 		CHECK_INT(ch->type, CH_EXEC);
-		CHECK_INT(ch->argc, 4);
-		CHECK_STR(tmpl_source(ch->argv[1]), "{{case_id}}");
+		CHECK_INT(ch->argc, 7);
+		CHECK_STR(tmpl_source(ch->argv[0]), "/usr/bin/logger");
+		CHECK_STR(tmpl_source(ch->argv[6]),
+		    "page: case {{case_id}} {{severity}} {{rule}}");
 		CHECK_INT(ch->timeout_ms, 10000);
 	}
 	CHECK((ch = config_channel(cf, "teamlead")) != NULL);
@@ -349,6 +352,82 @@ test_errors_counted(void)
 	CHECK(cf == NULL);
 	CHECK_INT(d.errors, 1);
 	diags_free(&d);
+}
+
+/*
+ * test_opts: config_load_opts asks program_check about each exec
+ * channel's literal argv[0], once, and puts its refusal at that element;
+ * without a checker nothing is asked; the files read come back also when
+ * the load fails.
+ */
+static int	nasked;
+static char	asked[256];
+
+static int
+fake_check(const char *path, char *err, size_t errlen)
+{
+	nasked++;
+	snprintf(asked, sizeof(asked), "%s", path);
+	if (strcmp(path, "/ok/page") == 0)
+		return 0;
+	snprintf(err, errlen, "program '%s' does not exist", path);
+	return -1;
+}
+
+static void
+test_opts(void)
+{
+	struct config_opts o;
+	struct diags d;
+	struct config *cf;
+	char path[512];
+	size_t i;
+
+	write_file("prog.yaml",
+	    "channels:\n"
+	    "  a: {type: exec, argv: [/ok/page, \"{{case_id}}\"]}\n"
+	    "  b: {type: exec, argv: [\"/no/page\"]}\n"
+	    "include: [prog-inc.yaml]\n"
+	    "rules:\n"
+	    "  - {name: r, on: rating, actions: [{notify: [a, b]}]}\n");
+	write_file("prog-inc.yaml", "lists: {l: [x]}\n");
+	snprintf(path, sizeof(path), "%s/prog.yaml", tmpdir);
+	memset(&o, 0, sizeof(o));
+	o.program_check = fake_check;
+	diags_init(&d);
+	nasked = 0;
+	cf = config_load_opts(path, &d, &o);
+	CHECK(cf == NULL);
+	CHECK_INT(nasked, 2);
+	CHECK_STR(asked, "/no/page");
+	CHECK_INT(d.errors, 1);
+	for (i = 0; i < d.n; i++)
+		if (d.v[i].level == DIAG_ERROR) {
+			CHECK_INT(d.v[i].line, 3);
+			CHECK_INT(d.v[i].col, 26);
+			CHECK_STR(d.v[i].msg, "exec channel 'b': program "
+			    "'/no/page' does not exist");
+		}
+	CHECK_INT(o.nfiles, 2);
+	if (o.nfiles == 2) {
+		CHECK_STR(o.files[0], path);
+		CHECK(strstr(o.files[1], "prog-inc.yaml") != NULL);
+	}
+	diags_free(&d);
+	config_opts_release(&o);
+	CHECK(o.files == NULL && o.nfiles == 0);
+
+	/* no checker: nothing asked, the file loads */
+	memset(&o, 0, sizeof(o));
+	diags_init(&d);
+	nasked = 0;
+	cf = config_load_opts(path, &d, &o);
+	CHECK(cf != NULL);
+	CHECK_INT(nasked, 0);
+	CHECK_INT(d.errors, 0);
+	config_free(cf);
+	diags_free(&d);
+	config_opts_release(&o);
 }
 
 /* test_yaml: the node tree and the YAML layer's refusals. */
@@ -651,6 +730,7 @@ main(void)
 	test_overrides();
 	test_includes();
 	test_errors_counted();
+	test_opts();
 	test_load_redis();
 	test_keep_restart();
 	{

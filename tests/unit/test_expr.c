@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "expr.h"
+#include "util.h"
 #include "harness.h"
 #include "value.h"
 
@@ -687,6 +688,68 @@ test_valid_path(void)
 	CHECK(!expr_valid_path(NULL));
 }
 
+/*
+ * expr_explain: the same result as expr_eval, and a text that quotes the
+ * part that decided it with the values it read.
+ */
+static const struct {
+	const char	*src;
+	bool		 want;
+	const char	*text;
+} explain_rows[] = {
+	{ "nps <= 6", true, "'nps <= 6' holds (nps = 5)" },
+	{ "nps > 6", false, "'nps > 6' is false (nps = 5)" },
+	{ "csta <= 2", false, "'csta <= 2' is false (csta is missing)" },
+	{ "nps <= 6 and customer.tier in $vip_tiers and csat > 3", false,
+	  "'csat > 3' is false (csat = '2')" },
+	{ "nps > 6 and csat > 3", false, "'nps > 6' is false (nps = 5)" },
+	{ "nps > 6 or queue startswith 'sales'", false,
+	  "'nps > 6' is false (nps = 5); and 'queue startswith 'sales'' is "
+	  "false (queue = 'billing-east')" },
+	{ "not (nps <= 6)", false,
+	  "'not (nps <= 6)' is false: '(nps <= 6)' holds (nps = 5)" },
+	{ "exists(nothing)", false, "'exists(nothing)' is false (nothing is "
+	  "null)" },
+	{ "transferred", false, "'transferred' is false (transferred = "
+	  "false)" },
+	{ "note == 'x'", false, "'note == 'x'' is false (note = "
+	  "'line1?line2?tab')" },
+	{ "(nps > 9 or csat > 4) and abandoned", false,
+	  "'nps > 9' is false (nps = 5); and 'csat > 4' is false "
+	  "(csat = '2')" },
+	{ "  csat   <=  1  ", false, "'csat   <=  1' is false (csat = '2')" },
+	{ "5 == 6", false, "'5 == 6' is false" },
+};
+
+static void
+test_explain(void)
+{
+	struct expr_error err;
+	struct expr *e;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < ARRAY_LEN(explain_rows); i++) {
+		e = expr_compile(explain_rows[i].src, resolve, NULL, &err);
+		CHECKF(e != NULL, "explain [%s]: %s", explain_rows[i].src,
+		    err.msg);
+		if (e == NULL)
+			continue;
+		buf_reset(&b);
+		CHECKF(expr_explain(e, lookup, NULL, &b) ==
+		    explain_rows[i].want, "explain [%s]: result",
+		    explain_rows[i].src);
+		CHECKF(expr_eval(e, lookup, NULL) == explain_rows[i].want,
+		    "explain [%s]: eval agrees", explain_rows[i].src);
+		CHECKF(strcmp(b.data, explain_rows[i].text) == 0,
+		    "explain [%s]: got \"%s\", want \"%s\"",
+		    explain_rows[i].src, b.data, explain_rows[i].text);
+		expr_free(e);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -696,5 +759,6 @@ main(void)
 	test_limits();
 	test_foreach_path();
 	test_valid_path();
+	test_explain();
 	return harness_done();
 }

@@ -62,6 +62,15 @@ static const struct row rows[] = {
 	{ "lit \"q\" \\ {{nps}}\n", "lit \"q\" \\ 3\n",
 	  "lit \\\"q\\\" \\\\ 3\\n" },
 	{ "d\xc3\xa9j\xc3\xa0 {{customer_id}}", "d\xc3\xa9j\xc3\xa0 K9", NULL },
+	/* default: for a missing, null or empty field only */
+	{ "({{agent_id | default 'no agent'}}, {{queue | default 'no queue'}})",
+	  "(A7, no queue)", NULL },
+	{ "{{missing|default \"-\"}}/{{nothing | default 'n'}}/"
+	  "{{empty |default 'e'}}/{{nps | default 'x'}}", "-/n/e/3", NULL },
+	{ "{{missing | default 'say \\'hi\\' \\\\ \"q\"'}}",
+	  "say 'hi' \\ \"q\"", "say 'hi' \\\\ \\\"q\\\"" },
+	{ "{{missing | default ''}}!", "!", NULL },
+	{ "{{missing | default '{x}'}}", "{x}", NULL },
 };
 
 struct bad {
@@ -78,6 +87,14 @@ static const struct bad bads[] = {
 	{ "{{}}", 0, "empty" },
 	{ "x {{customer id}}", 2, "invalid field path 'customer id'" },
 	{ "{{a..b}}", 0, "invalid field path" },
+	{ "ok {{a | upper}}", 3, "unknown filter 'upper'" },
+	{ "{{a | default}}", 0, "expected '}}' or '| default 'text''" },
+	{ "{{a | default x}}", 0, "expected '}}'" },
+	{ "{{a | default 'x' y}}", 0, "expected '}}'" },
+	{ "{{a | default 'x}}", 0, "unterminated default text" },
+	{ "{{a | default '\\q'}}", 0, "invalid escape" },
+	{ "{{a b | default 'x'}}", 0, "expected '}}'" },
+	{ "{{ | default 'x'}}", 0, "empty" },
 	{ "{{.a}}", 0, "invalid field path" },
 	{ "{{a.}}", 0, "invalid field path" },
 	{ "{{1abc}}", 0, "invalid field path" },
