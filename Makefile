@@ -70,6 +70,10 @@ XLDFLAGS = $(SANFLAGS) $(LDFLAGS)
 #   daemon/recoveryd/  the daemon's shell: loop, Redis, consumer, outbox,
 #                      channels, escalation, HTTP, metrics, systemd
 #   daemon/ctl/        recoveryctl and its commands
+#   daemon/console/    recoveryd-console, the web console (its page in
+#                      daemon/console/www/); it links the daemon's shell
+#                      objects it shares (the HTTP listener, the Redis
+#                      connection) from libshell.a
 LIB_SRCS  = $(wildcard daemon/lib/*.c)
 CORE_SRCS = $(LIB_SRCS) $(wildcard daemon/core/*.c)
 CORE_OBJS = $(CORE_SRCS:daemon/%.c=$(BUILD)/o/%.o)
@@ -78,6 +82,9 @@ RECOVERYD_SRCS = $(wildcard daemon/recoveryd/*.c)
 RECOVERYD_OBJS = $(RECOVERYD_SRCS:daemon/%.c=$(BUILD)/o/%.o)
 CTL_SRCS = $(wildcard daemon/ctl/*.c)
 CTL_OBJS = $(CTL_SRCS:daemon/%.c=$(BUILD)/o/%.o)
+CONSOLE_SRCS = $(wildcard daemon/console/*.c)
+CONSOLE_OBJS = $(CONSOLE_SRCS:daemon/%.c=$(BUILD)/o/%.o)
+SHELL_OBJS = $(filter-out $(BUILD)/o/recoveryd/main.o,$(RECOVERYD_OBJS))
 
 TEST_SRCS = $(wildcard tests/unit/test_*.c)
 TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -85,7 +92,8 @@ TEST_BINS = $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-BINS = $(BUILD)/recoveryd $(BUILD)/recoveryctl $(BUILD)/ivr-sim
+BINS = $(BUILD)/recoveryd $(BUILD)/recoveryctl $(BUILD)/ivr-sim \
+	$(BUILD)/recoveryd-console
 
 .PHONY: all deps test-deps check-build unit test run bench fuzz install \
 	uninstall deb clean
@@ -121,7 +129,14 @@ $(BUILD)/recoveryd: $(RECOVERYD_OBJS) $(BUILD)/libcore.a
 	$(CC) $(XLDFLAGS) -o $@ $^ $(ALL_LIBS) -lm
 
 $(BUILD)/recoveryctl: $(CTL_OBJS) $(BUILD)/libcore.a
-	$(CC) $(XLDFLAGS) -o $@ $^ $(ALL_LIBS) -lm
+	$(CC) $(XLDFLAGS) -o $@ $^ $(ALL_LIBS) -lcrypt -lm
+
+$(BUILD)/libshell.a: $(SHELL_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/recoveryd-console: $(CONSOLE_OBJS) $(BUILD)/libshell.a $(BUILD)/libcore.a
+	$(CC) $(XLDFLAGS) -pthread -o $@ $^ $(ALL_LIBS) -lcrypt -lm
 
 # The call-center simulator: hiredis, and the core for redis.url parsing.
 $(BUILD)/ivr-sim: contrib/ivr-sim.c $(BUILD)/libcore.a | deps
@@ -255,4 +270,5 @@ deb: all
 clean:
 	rm -rf build run
 
--include $(CORE_OBJS:.o=.d) $(RECOVERYD_OBJS:.o=.d) $(CTL_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(RECOVERYD_OBJS:.o=.d) $(CTL_OBJS:.o=.d) \
+	$(CONSOLE_OBJS:.o=.d)

@@ -1,23 +1,28 @@
 #!/bin/sh
 # check-unit.sh — print the systemd-analyze security exposure score of
-# systemd/recoveryd.service, the way it will be installed: @SBINDIR@ and
+# systemd/recoveryd.service (or, with -u NAME, systemd/NAME, e.g.
+# recoveryd-console.service), the way it will be installed: @SBINDIR@ and
 # @SYSCONFDIR@ are substituted (as "make install" does) into a temporary
 # copy, which is analysed offline (no running systemd needed).
 #
-# Usage: sh contrib/check-unit.sh [-v] [-m MAX]
+# Usage: sh contrib/check-unit.sh [-v] [-m MAX] [-u NAME]
 #   -v      the whole table
 #   -m MAX  exit 1 when the exposure is above MAX (e.g. -m 1.1), so that a
 #           change to the unit cannot quietly weaken the sandbox
 cd "$(dirname "$0")/.." || exit 2
 verbose=0
 max=""
+unit=recoveryd.service
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-v) verbose=1 ;;
 	-m) [ $# -ge 2 ] || { echo "check-unit.sh: -m needs a number" >&2; exit 2; }
 	    max=$2
 	    shift ;;
-	*) echo "usage: sh contrib/check-unit.sh [-v] [-m MAX]" >&2; exit 2 ;;
+	-u) [ $# -ge 2 ] && [ -f "systemd/$2" ] || { echo "check-unit.sh: -u needs a unit of systemd/" >&2; exit 2; }
+	    unit=$2
+	    shift ;;
+	*) echo "usage: sh contrib/check-unit.sh [-v] [-m MAX] [-u NAME]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -27,10 +32,10 @@ command -v systemd-analyze >/dev/null 2>&1 || {
 }
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
-sed 's|@SBINDIR@|/usr/local/sbin|g; s|@SYSCONFDIR@|/etc|g' \
-    systemd/recoveryd.service >"$tmp/recoveryd.service" || exit 2
+sed 's|@SBINDIR@|/usr/local/sbin|g; s|@SYSCONFDIR@|/etc|g; s|@DATADIR@|/usr/local/share/recoveryd|g' \
+    "systemd/$unit" >"$tmp/$unit" || exit 2
 systemd-analyze security --offline=true --no-pager \
-    "$tmp/recoveryd.service" >"$tmp/out" 2>&1
+    "$tmp/$unit" >"$tmp/out" 2>&1
 rc=$?
 if [ "$verbose" = 1 ]; then
 	cat "$tmp/out"

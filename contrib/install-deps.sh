@@ -1,12 +1,14 @@
 #!/bin/sh
 # install-deps.sh — install the Debian 12 packages recoveryd needs, only
-# those missing. "build": compiler, libraries and tzdata; "test": also
-# redis-server, clang (fuzz targets) and promtool's package is not needed
-# here; "bench" (make bench): redis-server and python3-redis (the Python
-# peer, contrib/bench/peer.py), no promtool; "deb" (make deb): dpkg-dev
-# (dpkg-shlibdeps). The test set also has mandoc (man pages linted by
-# tests/test_docs.sh) and lintian with dpkg-dev (tests/test_deb.sh).
-# Fast (a few pkg-config/dpkg calls) when everything is there.
+# those missing. "build": compiler, libraries (libcrypt-dev: console
+# passwords) and tzdata; "test": also redis-server, python3 with jsonschema
+# and redis (the event schema, the producer examples), curl, mandoc (man
+# pages linted by tests/test_docs.sh), lintian and dpkg-dev
+# (tests/test_deb.sh), chromium and nodejs/npm (the console's browser
+# test); "bench" (make bench): redis-server and python3-redis (the Python
+# peer, contrib/bench/peer.py); "deb" (make deb): dpkg-dev
+# (dpkg-shlibdeps). Fast (a few pkg-config/dpkg calls) when everything is
+# there.
 set -e
 want=build
 [ "$1" = test ] && want=test
@@ -14,16 +16,24 @@ want=build
 [ "$1" = deb ] && want=deb
 
 # tzdata: the time zones of business calendars (/usr/share/zoneinfo)
-pkgs="gcc make pkg-config libevent-dev libhiredis-dev libyaml-dev libjansson-dev libcurl4-openssl-dev tzdata"
+pkgs="gcc make pkg-config libevent-dev libhiredis-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libcrypt-dev tzdata"
 # python3-jsonschema: the event schema checked against the validator
 # (tests/test_contract.sh); python3-redis, curl: the producer examples;
 # mandoc, lintian, dpkg-dev: the man pages and the package (test_docs.sh,
-# test_deb.sh)
-[ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3 python3-jsonschema python3-redis curl mandoc lintian dpkg-dev"
+# test_deb.sh); chromium: the console's browser test
+[ "$want" = test ] && pkgs="$pkgs redis-server redis-tools python3 python3-jsonschema python3-redis curl mandoc lintian dpkg-dev chromium"
 [ "$want" = deb ] && pkgs="$pkgs dpkg-dev"
 [ "$want" = bench ] && pkgs="$pkgs redis-server redis-tools python3 python3-redis"
 
 missing=""
+# The console's browser test (tests/test_console_browser.sh) drives
+# Chromium from Node.js; a node and npm already on the PATH (another
+# vendor's nodejs package) are used as they are.
+if [ "$want" = test ] && { ! command -v node >/dev/null 2>&1 ||
+    ! command -v npm >/dev/null 2>&1; }; then
+	missing=" nodejs npm"
+fi
+
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 	    missing="$missing $p"

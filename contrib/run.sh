@@ -8,6 +8,14 @@
 # stop it again when the daemon exits (Ctrl-C) — only if we started it.
 # The daemon is run as a child, not exec'ed, so that the EXIT trap can do
 # that.
+#
+# The console (recoveryd-console) runs beside it, in the background, on
+# run/console.yaml: the example configuration with its include made
+# absolute and a console section whose users file is run/console.users and
+# whose page is daemon/console/www of the checkout. The first time, a user
+# "admin" (role admin) gets a random password, kept in
+# run/console-admin.txt (mode 0600) and printed with the address
+# (CONSOLE_LISTEN, default 127.0.0.1:9465).
 cd "$(dirname "$0")/.." || exit 1
 conf=rules/recoveryd.yaml
 build=${RECOVERYD_BUILD:-build}
@@ -49,7 +57,12 @@ ping() {
 
 started=""
 rdir=$(pwd)/run/redis
+console=""
 cleanup() {
+	if [ -n "$console" ]; then
+		kill "$console" 2>/dev/null
+		wait "$console" 2>/dev/null
+	fi
 	if [ -n "$started" ] && [ -f "$rdir/redis.pid" ]; then
 		echo "run.sh: stopping the private redis-server" \
 		    "(pid $(cat "$rdir/redis.pid"))"
@@ -100,7 +113,35 @@ else
 	done
 fi
 
+# The console: its configuration, its first user, the process.
+top=$(pwd)
+ccf=run/console.yaml
+mkdir -p run || exit 1
+listen=${CONSOLE_LISTEN:-127.0.0.1:9465}
+sed "s|^include: \[\"rules.d/|include: [\"$top/rules/rules.d/|" "$conf" >"$ccf" &&
+    printf 'console: {listen: "%s", users_file: "%s", assets: "%s"}\n' \
+    "$listen" "$top/run/console.users" "$top/daemon/console/www" >>"$ccf" ||
+    exit 1
+if ! grep -q '^admin:' run/console.users 2>/dev/null; then
+	pw=$(od -An -N15 -tx1 /dev/urandom | tr -d ' \n')
+	(umask 077 && printf '%s\n' "$pw" >run/console-admin.txt) || exit 1
+	printf '%s\n' "$pw" | "$build/recoveryctl" -c "$ccf" user add admin \
+	    --role admin || exit 1
+fi
+"$build/recoveryd-console" -f -c "$ccf" 2>>run/console.log &
+console=$!
+sleep 0.3
+if ! kill -0 "$console" 2>/dev/null; then
+	console=""
+	echo "run.sh: the console did not start: $(tail -n 1 run/console.log)" >&2
+fi
+
 cat <<MSG
+
+The console: http://$listen/  user admin, password
+$(cat run/console-admin.txt)  (kept in run/console-admin.txt; more users:
+$build/recoveryctl -c $ccf user add NAME --role supervisor; its log is
+run/console.log)
 
 Push an event, watch the alerts, or simulate a whole call center (in
 another terminal):

@@ -83,6 +83,18 @@ bool	 command_case_ok(const char *id, size_t len);
 bool	 command_token_ok(const char *tok, size_t len);
 
 /*
+ * command_xadd: the arguments that add a command entry, as recoveryctl
+ * and recoveryd-console send it: XADD STREAM MAXLEN ~ CMD_STREAM_MAXLEN *
+ * then the n fields (names[i] vals[i]; a NULL value is left out), reply
+ * TOKEN and at MS, into av (pointers to the arguments, not copies).
+ * Returns argc, or 0 when cap is too small.
+ */
+#define CMD_STREAM_MAXLEN	"10000"
+size_t	 command_xadd(const char **av, size_t cap, const char *stream,
+	    const char *const *names, const char *const *vals, size_t n,
+	    const char *token, const char *at);
+
+/*
  * command_apply: apply c (parsed) to the store at now_ms, judged by cf's
  * resolution codes (the case
  * resident: store_needs_case first in a backed store) and append the

@@ -227,6 +227,20 @@ struct config {
 	 * the order defined; config_calendar() finds one by name */
 	struct calendar	**calendars;
 	size_t		 ncalendars;
+	/* console: recoveryd-console's settings (config_console.c) */
+	char		*console_listen;	/* "127.0.0.1:9465" */
+	char		*console_users_file;	/* /etc/recoveryd/console.users */
+	char		*console_tokens_file;	/* NULL: users_file".tokens" */
+	char		*console_assets;	/* /usr/share/recoveryd/console */
+	int64_t		 console_session_ttl_ms;	/* 12h, absolute */
+	int64_t		 console_session_idle_ms;	/* 1h without a request */
+	bool		 console_secure_cookies;
+	int		 console_max_conns;	/* 256 */
+	int		 console_max_streams;	/* 1000 open /api/stream */
+	int64_t		 console_request_timeout_ms;	/* 10s */
+	int		 console_login_attempts;	/* 5 failures ... */
+	int64_t		 console_login_window_ms;	/* ... per 5m */
+	int64_t		 console_command_timeout_ms;	/* 5s: the owner's answer */
 };
 
 /* config_load: see the top of this file. d receives every diagnostic. */

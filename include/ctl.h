@@ -147,4 +147,7 @@ int	ctl_undelivered(const struct config *cf, int argc, char **argv);
  * the last 30 s" when there is none. */
 int	ctl_stats(const struct config *cf, int argc, char **argv);
 
+/* user ...: the console's users and API tokens (ctl_user.c). */
+int	ctl_user(const struct config *cf, int argc, char **argv);
+
 #endif

@@ -98,6 +98,14 @@ t_redis_stop() {
 
 redis_down() { ! redis_up; }
 
+# t_free_port: a TCP port of 127.0.0.1 free a moment ago.
+t_free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
 # t_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 t_wait() {
 	limit=$(( $1 * 10 ))

@@ -66,7 +66,7 @@ else
 	# The daemon under ASan+UBSan too: a leak or a sanitizer report makes
 	# it exit non-zero, which these suites check.
 	[ -x build/san/recoveryd ] &&
-	    suites="$suites san:tests/test_daemon.sh san:tests/test_outbox.sh san:tests/test_cases.sh"
+	    suites="$suites san:tests/test_daemon.sh san:tests/test_outbox.sh san:tests/test_cases.sh san:tests/test_console_api.sh"
 fi
 
 logdir=$(mktemp -d)

@@ -373,3 +373,9 @@ $events rating events preloaded once; Redis on a unix socket, no persistence.
 | HTTP intake, 8 kept-alive connections, 1 event a request (example rules consuming) | $(ifig "$in1") | ≥ 20,000 events/s, p99 ≤ 5 ms |
 | HTTP intake, 4 connections, 50 events a request | $(ifig "$in50") | |
 SUMMARY
+
+# The console (issue 11): queue TTFB with 10,000 open cases, SSE fan-out
+# to 200 pages (contrib/bench/console.sh).
+echo
+echo "== recoveryd-console"
+RECOVERYD_BUILD=$B sh contrib/bench/console.sh

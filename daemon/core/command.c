@@ -49,6 +49,33 @@ command_token_ok(const char *tok, size_t len)
 	return true;
 }
 
+size_t
+command_xadd(const char **av, size_t cap, const char *stream,
+    const char *const *names, const char *const *vals, size_t n,
+    const char *token, const char *at)
+{
+	size_t argc = 0, i;
+
+	if (cap < 10 + 2 * n)
+		return 0;
+	av[argc++] = "XADD";
+	av[argc++] = stream;
+	av[argc++] = "MAXLEN";
+	av[argc++] = "~";
+	av[argc++] = CMD_STREAM_MAXLEN;
+	av[argc++] = "*";
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL) {
+			av[argc++] = names[i];
+			av[argc++] = vals[i];
+		}
+	av[argc++] = "reply";
+	av[argc++] = token;
+	av[argc++] = "at";
+	av[argc++] = at;
+	return argc;
+}
+
 /* text_ok: no NUL, and with ctl false no control character either. */
 static bool
 text_ok(const char *s, size_t len, bool ctl)

@@ -190,6 +190,8 @@ static const struct kspec top_keys[] = {
 	{ "calendars", K_CUSTOM, 0, 0, 0, 0, 0, apply_calendars, NULL, NULL,
 	    0 },
 	{ "rules", K_CUSTOM, 0, 0, 0, 0, 0, apply_rules, NULL, NULL, 0 },
+	{ "console", K_CUSTOM, 0, 0, 0, KF_MAIN_ONLY, 0, apply_console,
+	    NULL, NULL, 0 },
 };
 
 static bool
@@ -447,6 +449,7 @@ set_defaults(struct config *cf)
 	cf->state_cache = 10000;
 	cf->ha_lease_ms = 3000;
 	config_cases_defaults(cf);
+	config_console_defaults(cf);
 }
 
 /* unused_warnings: relayd's "unused table" check, as warnings. */
@@ -854,6 +857,7 @@ config_free(struct config *cf)
 	config_free_codes(cf);
 	pool_free(&cf->default_pool);
 	calendars_free(cf);
+	config_console_free(cf);
 	for (i = 0; i < cf->nrules; i++)
 		rule_free(&cf->rules[i]);
 	free(cf->rules);

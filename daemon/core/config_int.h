@@ -176,6 +176,11 @@ void	calendars_free(struct config *);
 const struct calendar *calendar_ref(struct loader *, const struct ynode *n,
 	    const char *what);
 void	channels_calendars(struct loader *);
+/* config_console.c: the "console:" section (recoveryd-console). */
+void	apply_console(struct loader *, const struct ynode *key,
+	    const struct ynode *val, void *target);
+void	config_console_defaults(struct config *);
+void	config_console_free(struct config *);
 
 /* config_rules.c */
 void	rules_parse(struct loader *, const struct ynode *rules);

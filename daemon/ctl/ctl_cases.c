@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "caseview.h"
 #include "command.h"
 #include "config.h"
 #include "ctl.h"
@@ -244,61 +245,19 @@ struct case_rows {
 	size_t		 n;
 };
 
-/* What "cases" keeps of the cases it reads (NULL: any). */
-struct case_filter {
-	const char	*state;		/* one state, or NULL for the index's */
-	const char	*severity, *rule, *queue, *agent, *owner;
-	bool		 overdue;	/* past due_at and not resolved */
-	int64_t		 now_ms;
-};
-
-/* in_list: name is one of the comma-separated items of list. */
-static bool
-in_list(const char *list, const char *name)
+static const char *
+reply_get(const void *h, const char *field)
 {
-	size_t n = strlen(name);
-	const char *p = list, *q;
-
-	while (p != NULL && *p != '\0') {
-		q = strchr(p, ',');
-		if ((q != NULL ? (size_t)(q - p) : strlen(p)) == n &&
-		    strncmp(p, name, n) == 0)
-			return true;
-		p = q != NULL ? q + 1 : NULL;
-	}
-	return false;
+	return ctl_hash_get(h, field);
 }
 
+/* row_match: the case of row passes f (caseview.h). */
 static bool
-field_is(const redisReply *h, const char *field, const char *want)
+row_match(const struct case_filter *f, const char *id, const redisReply *h)
 {
-	const char *v = ctl_hash_get(h, field);
+	struct caseview cv = { id, h, reply_get };
 
-	return want == NULL || (v != NULL && strcmp(v, want) == 0);
-}
-
-/* case_match: the case hash h passes every filter of f. */
-static bool
-case_match(const struct case_filter *f, const redisReply *h)
-{
-	const char *v;
-	double due;
-
-	if (!field_is(h, "state", f->state) ||
-	    !field_is(h, "severity", f->severity) ||
-	    !field_is(h, "queue", f->queue) ||
-	    !field_is(h, "agent_id", f->agent) ||
-	    !field_is(h, "owner", f->owner))
-		return false;
-	if (f->rule != NULL && ((v = ctl_hash_get(h, "rules")) == NULL ||
-	    !in_list(v, f->rule)))
-		return false;
-	if (f->overdue && ((v = ctl_hash_get(h, "due_at")) == NULL ||
-	    v[0] == '\0' || parse_rfc3339(v, strlen(v), &due) != 0 ||
-	    due * 1000.0 >= (double)f->now_ms || field_is(h, "state",
-	    "resolved")))
-		return false;
-	return true;
+	return case_match(f, &cv);
 }
 
 static void
@@ -330,9 +289,7 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 	char max[64] = "+inf", skips[32], pages[32];
 	size_t skip = 0, page, got, i;
 	const char *score;
-	bool filter = f->state != NULL || f->severity != NULL ||
-	    f->rule != NULL || f->queue != NULL || f->agent != NULL ||
-	    f->owner != NULL || f->overdue;
+	bool filter = case_filter_any(f);
 	redisReply *r, *h;
 	void *reply;
 	bool last;
@@ -383,7 +340,7 @@ cases_fetch(redisContext *c, const char *prefix, const char *key,
 				goto fail;
 			}
 			if (h->elements == 0 || rows->n == limit ||
-			    !case_match(f, h)) {
+			    !row_match(f, r->element[2 * i]->str, h)) {
 				freeReplyObject(h);
 				continue;
 			}
@@ -481,46 +438,15 @@ cases_table(struct case_rows *rows)
 			"[--owner NAME] [--overdue] [--sort age|severity] " \
 			"[--limit N] [--page N] [--json]"
 
-static int
-sev_rank(const redisReply *h)
-{
-	const char *v = ctl_hash_get(h, "severity");
-
-	return v != NULL ? severity_parse(v) : 0;
-}
-
-/* id_order: case IDs "c-<ms>-<seq>" in stream order (others by text). */
-static int
-id_order(const char *a, const char *b)
-{
-	unsigned long long am, as, bm, bs;
-
-	if (sscanf(a, "c-%llu-%llu", &am, &as) == 2 &&
-	    sscanf(b, "c-%llu-%llu", &bm, &bs) == 2) {
-		if (am != bm)
-			return (am > bm) - (am < bm);
-		return (as > bs) - (as < bs);
-	}
-	return strcmp(a, b);
-}
-
-/* by_severity: highest severity first, then the oldest first. */
+/* by_severity: case_cmp_severity over rows. */
 static int
 by_severity(const void *a, const void *b)
 {
 	const struct case_row *x = a, *y = b;
-	const char *ox = ctl_hash_get(x->h, "opened_ms");
-	const char *oy = ctl_hash_get(y->h, "opened_ms");
-	long long tx = ox != NULL ? strtoll(ox, NULL, 10) : 0;
-	long long ty = oy != NULL ? strtoll(oy, NULL, 10) : 0;
-	int d = sev_rank(y->h) - sev_rank(x->h);
+	struct caseview cx = { x->id, x->h, reply_get };
+	struct caseview cy = { y->id, y->h, reply_get };
 
-	if (d != 0)
-		return d;
-	if (tx != ty)
-		return (tx > ty) - (tx < ty);
-	/* cases of one batch open at one instant: stream order ("c-<ID>") */
-	return id_order(x->id, y->id);
+	return case_cmp_severity(&cx, &cy);
 }
 
 static int
@@ -996,7 +922,6 @@ done:
  * reaches Redis.
  */
 #define CMD_WAIT_S	5	/* default --wait */
-#define CMD_STREAM_MAX	"10000"	/* MAXLEN ~ of the command stream */
 
 /* reply_token: 32 hex digits from /dev/urandom (or, failing that, the
  * clock and the process ID: unique enough for a reply list). */
@@ -1031,8 +956,8 @@ static int
 case_command(const struct config *cf, const char *op, const char *id,
     const char *const *kv, size_t nkv, long wait_s, json_t **out)
 {
-	const char *av[24];
-	size_t n = 0, i;
+	const char *av[24], *names[CMD_MAX_FIELDS], *vals[CMD_MAX_FIELDS];
+	size_t n = 0, i, nf = 0;
 	char tok[CMD_TOKEN_MAX + 1], key[400], at[32], wait[24];
 	char stream[300], entry[64];
 	redisContext *c;
@@ -1045,25 +970,15 @@ case_command(const struct config *cf, const char *op, const char *id,
 	reply_token(tok, sizeof(tok));
 	snprintf(key, sizeof(key), "%sreply:%s", cf->state_prefix, tok);
 	snprintf(at, sizeof(at), "%lld", (long long)(now_wall() * 1000));
-	av[n++] = "XADD";
-	av[n++] = stream;
-	av[n++] = "MAXLEN";
-	av[n++] = "~";
-	av[n++] = CMD_STREAM_MAX;
-	av[n++] = "*";
-	av[n++] = "op";
-	av[n++] = op;
-	av[n++] = "case";
-	av[n++] = id;
-	for (i = 0; i < nkv && n + 6 < ARRAY_LEN(av); i++)
-		if (kv[2 * i + 1] != NULL) {
-			av[n++] = kv[2 * i];
-			av[n++] = kv[2 * i + 1];
-		}
-	av[n++] = "reply";
-	av[n++] = tok;
-	av[n++] = "at";
-	av[n++] = at;
+	names[nf] = "op";
+	vals[nf++] = op;
+	names[nf] = "case";
+	vals[nf++] = id;
+	for (i = 0; i < nkv && nf < ARRAY_LEN(names); i++) {
+		names[nf] = kv[2 * i];
+		vals[nf++] = kv[2 * i + 1];	/* NULL: left out */
+	}
+	n = command_xadd(av, ARRAY_LEN(av), stream, names, vals, nf, tok, at);
 	if ((c = ctl_connect(cf)) == NULL)
 		return EXIT_REDIS;
 	r = redisCommandArgv(c, (int)n, av, NULL);

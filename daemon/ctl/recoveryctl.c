@@ -120,6 +120,10 @@ usage(FILE *fp)
 "  undelivered retry (ID... | --all)\n"
 "                                  deliver them again through the outbox,\n"
 "                                  with the channel's retries\n"
+"  user add|passwd|remove|list NAME [--role viewer|supervisor|admin]\n"
+"  user token add|list|revoke ...  the console's users (console.users_file)\n"
+"                                  and API tokens; the password is read\n"
+"                                  from the terminal, or stdin\n"
 "\n"
 "Options:\n"
 "  -c FILE   main configuration file (" DEFAULT_CONFIG_HELP "\n"
@@ -272,6 +276,12 @@ cmd_silence(int argc, char **argv)
 }
 
 static int
+cmd_user(int argc, char **argv)
+{
+	return with_config(ctl_user, argc, argv);
+}
+
+static int
 cmd_stats(int argc, char **argv)
 {
 	return with_config(ctl_stats, argc, argv);
@@ -311,6 +321,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "dead", cmd_dead },
 	{ "undelivered", cmd_undelivered },
+	{ "user", cmd_user },
 };
 
 int

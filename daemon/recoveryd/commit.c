@@ -118,10 +118,76 @@ add_pexpire(struct commit *cm, const struct store_change *ch)
 	return 1;
 }
 
+/*
+ * The cases a commit changes are announced to the console (and anyone
+ * else listening) with one PUBLISH P.."cases:changed" of their IDs,
+ * space-separated, among the commit's writes, so that a message means
+ * the change is in Redis. A case's keys are P.."case:"..ID (its hash)
+ * and P.."case:"..ID..":history"; P is read off the key itself, so this
+ * needs no configuration. At most CHANGED_MAX bytes of IDs (a batch of
+ * thousands of cases): past that the message is "*", "reload all".
+ */
+#define CHANGED_MAX	8192
+
+struct changes {
+	struct commit	*cm;
+	struct buf	 ids;
+	char		 prefix[256];
+	bool		 all;
+};
+
+/* noted: id is a word of ids (" ID ID..."); O(CHANGED_MAX). */
+static bool
+noted(const struct buf *ids, const char *id, size_t idlen)
+{
+	size_t i;
+
+	for (i = 0; i + idlen + 1 <= ids->len; i++)
+		if (ids->data[i] == ' ' && memcmp(ids->data + i + 1, id,
+		    idlen) == 0 && (i + 1 + idlen == ids->len ||
+		    ids->data[i + 1 + idlen] == ' '))
+			return true;
+	return false;
+}
+
+static void
+note_case(struct changes *cx, const char *key, size_t klen)
+{
+	const char *p = NULL, *id, *end = key + klen;
+	size_t i, plen, idlen;
+
+	for (i = 0; i + 5 <= klen; i++)
+		if (memcmp(key + i, "case:", 5) == 0)
+			p = key + i;
+	if (p == NULL)
+		return;
+	plen = (size_t)(p - key);
+	id = p + 5;
+	for (idlen = 0; id + idlen < end && id[idlen] != ':'; idlen++)
+		;
+	if (id + idlen != end && (size_t)(end - id - idlen) != 8)
+		return;		/* neither the hash nor ":history" */
+	if (id + idlen != end && memcmp(id + idlen, ":history", 8) != 0)
+		return;
+	if (idlen == 0 || plen >= sizeof(cx->prefix))
+		return;
+	memcpy(cx->prefix, key, plen);
+	cx->prefix[plen] = '\0';
+	if (noted(&cx->ids, id, idlen))
+		return;		/* its hash and its history, say */
+	if (cx->ids.len + idlen + 1 > CHANGED_MAX) {
+		cx->all = true;
+		return;
+	}
+	buf_putc(&cx->ids, ' ');
+	buf_append(&cx->ids, id, idlen);
+}
+
 static void
 change_cb(void *ctx, const struct store_change *ch)
 {
-	struct commit *cm = ctx;
+	struct changes *cx = ctx;
+	struct commit *cm = cx->cm;
 	struct args *a = &cm->cmds;
 	char num[40];
 	size_t i, n = 0;
@@ -145,6 +211,7 @@ change_cb(void *ctx, const struct store_change *ch)
 		n = 1;
 		break;
 	case SO_HSET:
+		note_case(cx, ch->key, ch->klen);
 		/* Only the fields that changed: fields others wrote (a
 		 * person's note, acked_at) stay as they are. */
 		if (ch->n > 0) {
@@ -184,6 +251,7 @@ change_cb(void *ctx, const struct store_change *ch)
 		n += add_pexpire(cm, ch);
 		break;
 	case SO_RPUSH:		/* a case's history */
+		note_case(cx, ch->key, ch->klen);
 		args_num(a, cm->ar, (long long)(2 + ch->n));
 		args_str(a, "RPUSH");
 		add_copy(cm, ch->key, ch->klen);
@@ -204,7 +272,26 @@ change_cb(void *ctx, const struct store_change *ch)
 void
 commit_changes(struct commit *cm, struct store *st, int64_t now_ms)
 {
-	cm->gen = store_changes(st, now_ms, change_cb, cm);
+	struct changes cx;
+	char *chan;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.cm = cm;
+	buf_init(&cx.ids);
+	cm->gen = store_changes(st, now_ms, change_cb, &cx);
+	if (cx.ids.len > 0) {
+		chan = xasprintf("%scases:changed", cx.prefix);
+		args_num(&cm->cmds, cm->ar, 3);
+		args_str(&cm->cmds, "PUBLISH");
+		add_copy(cm, chan, strlen(chan));
+		if (cx.all)
+			add_copy(cm, "*", 1);
+		else
+			add_copy(cm, cx.ids.data + 1, cx.ids.len - 1);
+		commit_added(cm, 1, CK_STATE, 0);
+		free(chan);
+	}
+	buf_free(&cx.ids);
 }
 
 static void

@@ -554,6 +554,27 @@ test_pools(void)
 	config_free(pc);
 }
 
+/* command_xadd: the entry recoveryctl and the console add, NULLs left
+ * out, and a refusal when it does not fit. */
+static void
+test_xadd(void)
+{
+	const char *names[] = { "op", "case", "by", "note" };
+	const char *vals[] = { "ack", "c-1-0", "ana", NULL };
+	const char *want[] = { "XADD", "ivr:commands", "MAXLEN", "~", "10000",
+	    "*", "op", "ack", "case", "c-1-0", "by", "ana", "reply", "T1",
+	    "at", "123" };
+	const char *av[24];
+	size_t n, i;
+
+	n = command_xadd(av, ARRAY_LEN(av), "ivr:commands", names, vals, 4,
+	    "T1", "123");
+	CHECK_INT(n, ARRAY_LEN(want));
+	for (i = 0; i < n && i < ARRAY_LEN(want); i++)
+		CHECK_STR(av[i], want[i]);
+	CHECK_INT(command_xadd(av, 12, "s", names, vals, 4, "T", "1"), 0);
+}
+
 int
 main(void)
 {
@@ -561,6 +582,7 @@ main(void)
 
 	CHECK(cf != NULL);
 	test_parse();
+	test_xadd();
 	if (cf != NULL) {
 		test_apply(cf);
 		test_reopen_within(cf);
