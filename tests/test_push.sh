@@ -82,7 +82,7 @@ fi
 
 # --help and --version on every binary: exit 0, on stdout, one version.
 v=$(cat VERSION)
-for b in recoveryd recoveryctl ivr-sim; do
+for b in recoveryd recoveryctl ivr-sim recoveryd-console; do
 	"$BUILD/$b" --help >"$T_DIR/o" 2>"$T_DIR/e"
 	check_eq "$b --help exits 0" "$?" 0
 	check "$b --help prints usage on stdout" grep -q "^usage: $b" "$T_DIR/o"
