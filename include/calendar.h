@@ -1,8 +1,7 @@
 /*
  * calendar.h — business calendars (README, "Business calendars"): weekly
- * opening hours
- * in an IANA time zone, with holidays, and the questions the contact
- * policy asks of them: is it open at this instant, when does it next
+ * opening hours in an IANA time zone, with holidays, and the questions the
+ * contact policy asks of them: is it open at this instant, when does it next
  * open, and when will so much open time have passed (business_time).
  *
  * Two halves. calendar_tz.c reads a time zone from its TZif file (RFC

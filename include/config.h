@@ -271,14 +271,13 @@ void		 config_free(struct config *);
  * config_load_redis: what recoveryctl's commands that only talk to Redis
  * need, from a configuration whose rules may be broken (README, "Commands": a
  * broken rule file never stops ack, cases or push). The main file must parse
- * as
- * YAML; its redis section, input.stream and state.prefix are checked as
+ * as YAML; its redis section, input.stream and state.prefix are checked as
  * config_load checks them, and their errors (FILE:LINE:COL in d) make it
  * return NULL. Everything else — the other keys and sections, lists,
  * channels, rules, included files — is read as far as it goes and its
  * problems are ignored: the result has no rules, and the channels whose
- * definitions could be read (one with an error may lack its key). Free
- * it with config_free().
+ * definitions could be read (one with an error may lack its key). Free it
+ * with config_free().
  */
 struct config	*config_load_redis(const char *path, struct diags *d);
 

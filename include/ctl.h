@@ -71,10 +71,9 @@ int	ctl_watch(const struct config *cf, int argc, char **argv);
 
 /*
  * Cases (README, "Cases and escalation"; keys and fields in store.h). Options
- * may come
- * before or after CASE; "--" ends them. Usage errors exit 2 before connecting, so
- * even when Redis is down; a CASE that does not exist exits 1 with
- * "recoveryctl: no case 'X'".
+ * may come before or after CASE; "--" ends them. Usage errors exit 2 before
+ * connecting, so even when Redis is down; a CASE that does not exist exits 1
+ * with "recoveryctl: no case 'X'".
  */
 
 /* cases [--state open|acknowledged|resolved|all] [--limit N] [--json]:

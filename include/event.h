@@ -1,7 +1,6 @@
 /*
  * event.h — one representation for both input forms of the README's "Events",
- * and
- * their validation.
+ * and their validation.
  *
  * An event is a flat array of (dotted path, value) fields: flat stream
  * fields map one to one; a "json" field's object is flattened so that
@@ -149,16 +148,22 @@ int		evt_set(struct evt *, const char *path, const char *val,
 /* evt_err_reason: short label for metrics ("json", "out_of_range"...). */
 const char	*evt_err_reason(enum event_err);
 
-/* Schema of the known types (rating, call, complaint), for configuration
- * warnings. evt_type_known: is this one of the three? evt_field_known:
+/* Schema of the known types (rating, call, complaint, contact), for
+ * configuration warnings. evt_type_known: is this one of them? evt_field_known:
  * is field one of the type's table fields (required or optional, plus
  * "type" and "ts")? For unknown types it returns true. */
 bool		 evt_type_known(const char *type);
+/* evt_type_warning: for a type that is none of the known ones (which
+ * the daemon takes, checking nothing beyond it), the warning a producer
+ * gets ("unknown event type 'ratings' (did you mean 'rating'?); ...")
+ * into out; false, out untouched, for a known type. Shared by push and
+ * the HTTP intake. */
+bool		 evt_type_warning(const char *type, char *out, size_t len);
 bool		 evt_field_known(const char *type, const char *field);
 /* evt_type_fields: the table fields of a known type (NULL-terminated),
  * for "did you mean" suggestions; NULL for an unknown type. */
 const char *const *evt_type_fields(const char *type);
-/* evt_known_types: {"rating", "call", "complaint", NULL}. */
+/* evt_known_types: {"rating", "call", "complaint", "contact", NULL}. */
 extern const char *const evt_known_types[];
 
 #endif

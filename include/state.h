@@ -109,9 +109,8 @@ struct state_req {
 	struct state_cand	*c;
 	size_t			 n;
 	/* The closed loop (README, "Working a case"): a rating or contact
-	 * event of a
-	 * customer reaches the store even when no rule fires (it may be a
-	 * case's outcome, or a contact attempt). */
+	 * event of a customer reaches the store even when no rule fires (it
+	 * may be a case's outcome, or a contact attempt). */
 	const struct evt	*ev;
 	bool			 loop;
 	bool			 contact;	/* a contact event */

@@ -109,5 +109,7 @@ size_t	 edit_distance(const char *a, const char *b);
  * max(1, strlen(word) / 3), or NULL. */
 const char *did_you_mean(const char *word, const char *const *cands,
 	    size_t ncands);
+/* hex_digit: the value of a hexadecimal digit (either case), or -1. */
+int	 hex_digit(char c);
 
 #endif

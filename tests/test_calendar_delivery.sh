@@ -96,6 +96,17 @@ check "the callback is the rendered alert" sh -c \
     "$R LINDEX dialer:callbacks 0 | grep -q '\"message\":\"call K1\"'"
 check "the stream entry has the alert's fields" sh -c \
     "$R XRANGE wallboard - + | grep -qx 'call K1'"
+# a delivery that fails says which alert and which key
+$C push rating call_id=C3 customer_id=K3 csat=1 >/dev/null
+check "drained" t_wait 10 drained
+$R DEL wallboard >/dev/null
+$R SET wallboard "not a stream" >/dev/null
+for m in $($R ZRANGE ivr:deferred 0 -1); do
+	$R ZADD ivr:deferred XX 1000 "$m" >/dev/null
+done
+check "a failed deferred delivery is logged with its alert and key" t_wait 5 sh -c \
+    "cat '$T_DIR/d2.log' '$T_DIR/d3.log' | grep -q 'deferred alert [^ ]*/low-csat/0/wallboard XADD wallboard: WRONGTYPE'"
+check_eq "the other channel's callback still went out" "$($R LLEN dialer:callbacks)" 2
 kill -TERM "$D1" "$D2"
 wait "$D1" "$D2"
 

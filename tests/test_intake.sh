@@ -81,6 +81,15 @@ fid=$(tail -n 1 "$T_DIR/ans" | sed 's/.*"ids":\["\([^"]*\)".*/\1/')
 check_eq "form fields decoded as flat fields" \
     "$($R --raw XRANGE ivr:events "$fid" "$fid" | tr '\n' '|')" \
     "$fid|type|rating|call_id|C2|customer_id|K 2|csat|5|comment|été & more|queue||"
+check "a known type has no warnings" sh -c "! grep -q warnings '$T_DIR/ans'"
+printf '[{"type":"rating","call_id":"C6","customer_id":"K6","csat":2},{"type":"ratings","call_id":"C7","customer_id":"K7"}]' > "$B"
+post "an unknown type is taken: 202" 202 "$A" "$J"
+check "with a warning for that event, as push gives it" python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1]).read().split("\n", 1)[1])
+assert d["accepted"] == 2, d
+assert d["warnings"] == [{"index": 1, "warning": "unknown event type '"'"'ratings'"'"' (did you mean '"'"'rating'"'"'?); it is taken with no checks beyond its type"}], d
+' "$T_DIR/ans"
 
 # --- 400: the reason per event, nothing of the request written ----------
 n0=$(len)

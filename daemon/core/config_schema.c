@@ -604,18 +604,6 @@ parse_db(const char *s, int *db)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * pct_decode: s[0..n) with each %XX decoded into a fixed field; -1 if a
  * '%' is not followed by two hex digits, decodes to NUL, or the result
@@ -636,8 +624,8 @@ pct_decode(char *dst, size_t cap, const char *s, size_t n)
 		}
 		if (i + 2 >= n)
 			return -1;
-		if ((hi = hexval(s[i + 1])) == -1 ||
-		    (lo = hexval(s[i + 2])) == -1 || (hi == 0 && lo == 0))
+		if ((hi = hex_digit(s[i + 1])) == -1 ||
+		    (lo = hex_digit(s[i + 2])) == -1 || (hi == 0 && lo == 0))
 			return -1;
 		dst[o++] = (char)(hi << 4 | lo);
 		i += 2;

@@ -1,8 +1,7 @@
 /*
  * event.c — the two input forms of the README's "Events" (flat stream fields
- * and
- * one "json" field holding an object) turned into one struct evt, and
- * the validation that decides whether an entry is an event at all.
+ * and one "json" field holding an object) turned into one struct evt, and the
+ * validation that decides whether an entry is an event at all.
  *
  * Parsing order, so that the cheapest and most fundamental checks speak
  * first: entry size, field count, field names, UTF-8 and NUL bytes, then
@@ -139,6 +138,27 @@ bool
 evt_type_known(const char *type)
 {
 	return type != NULL && find_type(type) != NULL;
+}
+
+bool
+evt_type_warning(const char *type, char *out, size_t len)
+{
+	const char *near;
+	size_t nt;
+
+	if (type == NULL || evt_type_known(type))
+		return false;
+	for (nt = 0; evt_known_types[nt] != NULL; nt++)
+		;
+	if ((near = did_you_mean(type, evt_known_types, nt)) != NULL)
+		snprintf(out, len, "unknown event type '%s' (did you mean "
+		    "'%s'?); it is taken with no checks beyond its type",
+		    type, near);
+	else
+		snprintf(out, len, "'%s' is not one of the known event types "
+		    "(rating, call, complaint, contact); it is taken with no "
+		    "checks beyond its type", type);
+	return true;
 }
 
 bool

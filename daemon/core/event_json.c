@@ -1,7 +1,6 @@
 /*
  * event_json.c — the "json" input form of the README's "Events": one JSON
- * object
- * (a stream entry's "json" field, a replay line, a rule test's event)
+ * object (a stream entry's "json" field, a replay line, a rule test's event)
  * flattened into the event's fields.
  *
  * Before jansson sees the text, one linear pre-scan refuses nesting deeper

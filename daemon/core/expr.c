@@ -1,7 +1,6 @@
 /*
  * expr.c — the rule expression language of docs/configuration.md (see expr.h
- * for
- * the grammar and the semantics).
+ * for the grammar and the semantics).
  *
  * An expression is compiled once, when the configuration is loaded, by a
  * small on-demand tokenizer and a recursive-descent parser into a tree of

@@ -28,14 +28,13 @@
  * foreign value is refused, never read past.
  *
  * CASE entity: a hash of texts (README, "Cases and escalation", store.h),
- * written field
- * by field as they change, so that what recoveryctl writes into the same
- * hash (acked_at, note...) stays. Its fields stay short (Redis keeps a
- * hash of values up to 64 bytes as a compact listpack, a third of the
- * memory of a hash table): "steps" names only each step's rule, index
- * and state ("vip-detractor:1r:2p"; delays and channels come from the
- * configuration), and the opening event, a long JSON text, is a string
- * of its own (<prefix>case:<id>:event).
+ * written field by field as they change, so that what recoveryctl writes into
+ * the same hash (acked_at, note...) stays. Its fields stay short (Redis keeps
+ * a hash of values up to 64 bytes as a compact listpack, a third of the
+ * memory of a hash table): "steps" names only each step's rule, index and
+ * state ("vip-detractor:1r:2p"; delays and channels come from the
+ * configuration), and the opening event, a long JSON text, is a string of its
+ * own (<prefix>case:<id>:event).
  */
 #include <math.h>
 #include <stdlib.h>

@@ -215,28 +215,13 @@ push_validate(const struct config *cf, const char *type, char **args,
 {
 	const char **names, **vals;
 	size_t *nl, *vl, i;
-	const char *eq, *near;
-	char id[40];
+	const char *eq;
+	char id[40], warn[256];
 	struct evt ev;
 	enum event_err e;
 
-	if (!evt_type_known(type)) {
-		size_t nt;
-
-		for (nt = 0; evt_known_types[nt] != NULL; nt++)
-			;
-		near = did_you_mean(type, evt_known_types, nt);
-		if (near != NULL)
-			fprintf(stderr, "recoveryctl: push: warning: unknown "
-			    "event type '%s' (did you mean '%s'?); it is "
-			    "taken with no checks beyond its type\n", type,
-			    near);
-		else
-			fprintf(stderr, "recoveryctl: push: warning: '%s' is "
-			    "not one of the known event types (rating, call, "
-			    "complaint, contact); it is taken with no checks "
-			    "beyond its type\n", type);
-	}
+	if (evt_type_warning(type, warn, sizeof(warn)))
+		fprintf(stderr, "recoveryctl: push: warning: %s\n", warn);
 	names = xcalloc(nf + 1, sizeof(*names));
 	vals = xcalloc(nf + 1, sizeof(*vals));
 	nl = xcalloc(nf + 1, sizeof(*nl));

@@ -1,12 +1,11 @@
 /*
  * ctl_report.c — recoveryctl report (README, "Working a case"): whether
- * recovery
- * works, per rule, queue, agent or owner, over the cases opened in a
+ * recovery works, per rule, queue, agent or owner, over the cases opened in a
  * period: how many, acknowledged within their SLA, median and p90 time to
- * acknowledge, to first contact and to resolve, reason codes, outcomes
- * and the recovery rate (recovered / (recovered + not_recovered)), and
- * CSAT/NPS before (the rating that opened the case) and after (the
- * rating that was its outcome).
+ * acknowledge, to first contact and to resolve, reason codes, outcomes and
+ * the recovery rate (recovered / (recovered + not_recovered)), and CSAT/NPS
+ * before (the rating that opened the case) and after (the rating that was its
+ * outcome).
  *
  * The figures are caseview.c's (shared with recoveryd-console's GET
  * /api/report). It only reads: the cases opened since then (P.."cases", scored by

@@ -80,6 +80,7 @@ struct intake {
 	int64_t			 past_skew_ms;
 	struct buf		 out;		/* reused for answers */
 	struct buf		 errs;		/* a 400's per-event errors */
+	struct buf		 warns;		/* a 202's per-event warnings */
 };
 
 struct ireq {
@@ -91,6 +92,8 @@ struct ireq {
 	size_t			 n;		/* events */
 	bool			 failed;	/* MULTI or an XADD refused */
 	char			 why[256];	/* its error */
+	char			*warns;		/* the 202's "warnings" items, or
+						 * NULL */
 };
 
 /* mono_ms: a monotonic clock, for the Redis watchdog. */
@@ -278,6 +281,7 @@ ireq_unref(struct ireq *r)
 		return;
 	TAILQ_REMOVE(&in->inflight, r, link);
 	in->ninflight--;
+	free(r->warns);
 	free(r);
 }
 
@@ -322,7 +326,10 @@ ids_answer(struct ireq *r, const redisReply *rr)
 		buf_printf(&in->out, "%s\"%.*s\"", i > 0 ? "," : "",
 		    (int)id->len, id->str);
 	}
-	buf_printf(&in->out, "]}\n");
+	buf_printf(&in->out, "]");
+	if (r->warns != NULL)
+		buf_printf(&in->out, ",\"warnings\":[%s]", r->warns);
+	buf_printf(&in->out, "}\n");
 	in->st->intake_events += n;
 	answer(in, r->req, 202, "Accepted", in->out.data, in->out.len);
 	return true;
@@ -395,6 +402,9 @@ write_events(struct intake *in, struct evhttp_request *req,
 	r->n = n;
 	r->refs = 1;
 	r->started_ms = mono_ms();
+	/* validate()'s warnings of this request, for its answer */
+	if (in->warns.len > 0)
+		r->warns = xstrndup(in->warns.data, in->warns.len);
 	TAILQ_INSERT_TAIL(&in->inflight, r, link);
 	in->ninflight++;
 	if (n == 1) {
@@ -479,6 +489,7 @@ validate(struct intake *in, const struct config *cf, struct entries *e)
 	evt_set_clock(&in->ev, cf->max_future_skew_ms, in->past_skew_ms, -1,
 	    NULL);
 	buf_reset(&in->errs);
+	buf_reset(&in->warns);
 	for (k = 0; k < e->nev; k++) {
 		s = e->starts[k] + 3;
 		nf = (e->starts[k + 1] - s) / 2;
@@ -501,8 +512,17 @@ validate(struct intake *in, const struct config *cf, struct entries *e)
 			ee = evt_from_fields(&in->ev, id, names, nl, vals, vl,
 			    nf, err, sizeof(err));
 		}
-		if (ee == EVERR_NONE)
+		if (ee == EVERR_NONE) {
+			/* taken, as the daemon takes it, but say so */
+			if (evt_type_warning(in->ev.type, err, sizeof(err))) {
+				buf_printf(&in->warns, "%s{\"index\":%zu,"
+				    "\"warning\":", in->warns.len > 0 ? "," :
+				    "", k);
+				json_str(&in->warns, err);
+				buf_putc(&in->warns, '}');
+			}
 			continue;
+		}
 		in->st->intake_invalid++;
 		buf_printf(&in->errs, "%s{\"index\":%zu,\"reason\":\"%s\","
 		    "\"error\":", bad > 0 ? "," : "", k, evt_err_reason(ee));
@@ -620,6 +640,7 @@ intake_new(struct event_base *base, const struct config *cf,
 	evt_init(&in->ev);
 	buf_init(&in->out);
 	buf_init(&in->errs);
+	buf_init(&in->warns);
 	if (tokens_read(cf->intake_tokens_file, &in->tokens, &in->ntokens,
 	    err, errlen) == -1)
 		goto fail;
@@ -689,5 +710,6 @@ intake_free(struct intake *in)
 	evt_free(&in->ev);
 	buf_free(&in->out);
 	buf_free(&in->errs);
+	buf_free(&in->warns);
 	free(in);
 }

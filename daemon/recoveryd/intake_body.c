@@ -174,18 +174,6 @@ intake_json_events(const char *body, size_t len, const char *stream, int max,
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* form_decode: s[0..len) percent-decoded ('+' is a space) into the
  * arena; -1 on a bad escape. */
 static int
@@ -201,8 +189,8 @@ form_decode(struct arena *ar, const char *s, size_t len, const char **out,
 			d[n++] = ' ';
 		else if (s[i] == '%') {
 			if (i + 2 >= len ||
-			    (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			    (hi = hex_digit(s[i + 1])) < 0 ||
+			    (lo = hex_digit(s[i + 2])) < 0)
 				return -1;
 			d[n++] = (char)(hi << 4 | lo);
 			i += 2;

@@ -59,12 +59,12 @@
  * the due IDs of the sorted set KEYS[1], each record of the hash
  * KEYS[2] removed and its commands run, in one step, so that each goes
  * out once whichever daemon runs it first. Returns the IDs and syslog
- * lines, in pairs, then how many commands failed.
+ * lines, in pairs, then the failed commands, each "ID COMMAND KEY: error".
  */
 static const char defer_script[] =
 "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],\n"
 "    'LIMIT', 0, tonumber(ARGV[2]))\n"
-"local out, bad = {}, 0\n"
+"local out, bad = {}, {}\n"
 "for _, id in ipairs(ids) do\n"
 "  local rec = redis.call('HGET', KEYS[2], id)\n"
 "  redis.call('ZREM', KEYS[1], id)\n"
@@ -73,7 +73,10 @@ static const char defer_script[] =
 "    local r = cmsgpack.unpack(rec)\n"
 "    for i = 2, #r do\n"
 "      local ok = redis.pcall(unpack(r[i]))\n"
-"      if type(ok) == 'table' and ok.err then bad = bad + 1 end\n"
+"      if type(ok) == 'table' and ok.err then\n"
+"        bad[#bad + 1] = id .. ' ' .. r[i][1] .. ' ' ..\n"
+"            tostring(r[i][2]) .. ': ' .. ok.err\n"
+"      end\n"
 "    end\n"
 "    out[#out + 1] = id\n"
 "    out[#out + 1] = r[1]\n"
@@ -823,6 +826,7 @@ defer_cb(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct outbox *o = priv;
 	redisReply *reply = r;
+	const redisReply *bad;
 	size_t i, n = 0;
 	char *sp;
 	long prio;
@@ -832,8 +836,9 @@ defer_cb(redisAsyncContext *ac, void *r, void *priv)
 	if (reply == NULL)
 		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-		log_warnx("deferred alerts: %s", reply->type ==
-		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		log_warnx("deferred alerts (%s): %s", o->defer_key,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
 		return;
 	}
 	for (i = 0; i + 1 < reply->elements; i += 2) {
@@ -853,10 +858,12 @@ defer_cb(redisAsyncContext *ac, void *r, void *priv)
 	if (n > 0)
 		log_info("deferred alerts: %zu delivered now that their "
 		    "calendar is open", n);
-	if (reply->element[reply->elements - 1]->type == REDIS_REPLY_INTEGER &&
-	    reply->element[reply->elements - 1]->integer > 0)
-		log_warnx("deferred alerts: %lld commands failed",
-		    reply->element[reply->elements - 1]->integer);
+	bad = reply->element[reply->elements - 1];
+	for (i = 0; bad->type == REDIS_REPLY_ARRAY && i < bad->elements; i++)
+		if (bad->element[i]->type == REDIS_REPLY_STRING)
+			/* "ID COMMAND KEY: error": what to fix (the
+			 * channel's key), and which alert it lost */
+			log_warnx("deferred alert %s", bad->element[i]->str);
 	if (n == DEFER_BATCH)
 		defer_run(o);	/* more may be due */
 }

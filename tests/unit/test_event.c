@@ -1,7 +1,6 @@
 /*
  * test_event.c — the README's "Events" as tables: each bad input with the
- * error
- * kind and a piece of the message it must produce, the two input forms
+ * error kind and a piece of the message it must produce, the two input forms
  * giving the same event, flattening, lists, ts forms and enrichment.
  *
  * Flat entries are written as "name\nvalue\nname\nvalue..." so a table row

@@ -158,6 +158,11 @@ test_suggest(void)
 	}
 	CHECK(did_you_mean("escalation", keys, 4) == NULL ||
 	    strcmp(did_you_mean("escalation", keys, 4), "escalate") == 0);
+	/* hex_digit: what the %XX decoders (form bodies, redis.url) use */
+	CHECK(hex_digit('0') == 0 && hex_digit('9') == 9);
+	CHECK(hex_digit('a') == 10 && hex_digit('F') == 15);
+	CHECK(hex_digit('g') == -1 && hex_digit('/') == -1 &&
+	    hex_digit(':') == -1 && hex_digit('@') == -1 && hex_digit('`') == -1);
 }
 
 static void
