@@ -149,7 +149,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcore.a tests/unit/harness.h tests/u
 	$(CC) $(CFLAGS) $(XCFLAGS) $(CORE_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libcore.a $(CORE_LIBS) -lm
 
-unit: $(TEST_BINS)
+# A test-only LD_PRELOAD library that moves a process's wall clock
+# (tests/test_report_month.sh); never installed.
+$(BUILD)/tests/clockshim.so: tests/clockshim.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $<
+
+unit: $(TEST_BINS) $(BUILD)/tests/clockshim.so
 
 # make test: the normal build, the same unit tests under ASan+UBSan, then
 # every test (unit binaries of both builds and the shell tests under tests/).

@@ -257,6 +257,68 @@ echo "state per kind (keys, average bytes): customer KEY $custs $(avg $kb $custs
 drain "example rules, three daemons" "$D/example.yaml" 3
 ex3_eps=$EPS
 
+# The closed loop's cost (issue 10), side by side in this run, two rounds
+# each way, alternating: the example rules as they are against the same
+# rules with "case: none" (they only notify: no case, history, outcome,
+# owner or contact policy), and, in a git checkout, against the build of
+# the commit before the closed loop ($CL_BEFORE) on that commit's
+# example rules (its exec program replaced by logger(1), which exists).
+CL_BEFORE=${BENCH_CL_BEFORE:-cb1f47e}
+mkdir -p "$D/nocase/rules.d"
+for f in rules/recoveryd.yaml rules/rules.d/*.yaml; do
+	o=$D/nocase/${f#rules/}
+	sed -e "s|^redis:.*|redis: {url: \"unix://$SOCK\"}|" \
+	    -e 's|^http:.*|http: {listen: ""}|' "$f" |
+	    awk '{ print } /^  - name: / { print "    case: none" }' >"$o"
+done
+old_b=""
+if git rev-parse -q --verify "$CL_BEFORE^{commit}" >/dev/null 2>&1; then
+	mkdir -p "$D/before/src"
+	git archive "$CL_BEFORE" | tar -x -C "$D/before/src"
+	if make -s -C "$D/before/src" BUILD=build build/recoveryd \
+	    >"$D/before/make.log" 2>&1; then
+		old_b=$D/before/src/build/recoveryd
+		mkdir -p "$D/before/rules.d"
+		for f in recoveryd.yaml rules.d/calls.yaml \
+		    rules.d/complaints.yaml rules.d/ratings.yaml; do
+			[ -f "$D/before/src/rules/$f" ] || continue
+			sed -e "s|^redis:.*|redis: {url: \"unix://$SOCK\"}|" \
+			    -e 's|^http:.*|http: {listen: ""}|' \
+			    -e 's|argv: \["/usr/local/bin/page"|argv: ["/usr/bin/logger"|' \
+			    "$D/before/src/rules/$f" >"$D/before/$f"
+		done
+	else
+		echo "== the build of $CL_BEFORE failed ($D/before/make.log); that comparison is skipped"
+	fi
+else
+	echo "== not a git checkout with $CL_BEFORE: the comparison with the build before the closed loop is skipped"
+fi
+cl_on="" cl_off="" cl_new="" cl_old=""
+for round in 1 2; do
+	drain "example rules (closed loop), round $round" "$D/example.yaml" 1
+	cl_on="$cl_on ${EPS%% *}"
+	drain "example rules with case: none, round $round" "$D/nocase/recoveryd.yaml" 1
+	cl_off="$cl_off ${EPS%% *}"
+	if [ -n "$old_b" ]; then
+		drain "this build, $CL_BEFORE's example rules, round $round" "$D/before/recoveryd.yaml" 1
+		cl_new="$cl_new ${EPS%% *}"
+		RB=$B B=${old_b%/recoveryd}
+		drain "the build of $CL_BEFORE (before the closed loop), its example rules, round $round" "$D/before/recoveryd.yaml" 1
+		cl_old="$cl_old ${EPS%% *}"
+		B=$RB
+	fi
+done
+sum() { echo "$1" | tr ' ' '\n' | awk '{ s += $1 } END { print s + 0 }'; }
+cl_ratio=$(ratio "$(sum "$cl_on")" "$(sum "$cl_off")")
+echo "closed loop: example rules$cl_on events/s, with case: none$cl_off events/s: ratio $cl_ratio"
+cl_line="$(sum "$cl_on") / $(sum "$cl_off") events/s over two rounds: $cl_ratio"
+cl_before="skipped (not a git checkout)"
+if [ -n "$old_b" ]; then
+	cl_bratio=$(ratio "$(sum "$cl_new")" "$(sum "$cl_old")")
+	echo "closed loop: this build$cl_new events/s, the build of $CL_BEFORE$cl_old events/s: ratio $cl_bratio"
+	cl_before="$(sum "$cl_new") / $(sum "$cl_old") events/s over two rounds: $cl_bratio"
+fi
+
 # Latency and takeover on an empty stream.
 reset
 $R DEL ivr:events >/dev/null
@@ -365,6 +427,8 @@ $events rating events preloaded once; Redis on a unix socket, no persistence.
 | recoveryd, 10 / 1,000 rules that never match | $r10_eps / $r1k_eps events/s ($(ratio "$r1k_eps" "$r10_eps")) | ≥ 0.6 |
 | recoveryd, example rules | $ex_eps events/s ($(ratio "$ex_eps" "$raw_eps") of raw), Redis $ex_cpu µs/event | ≥ 0.3 of raw |
 | three recoveryd (one owner, two standbys), example rules | $ex3_eps events/s | |
+| closed loop: example rules / the same with \`case: none\` | $cl_line | ≥ 0.9 |
+| closed loop: this build / the build before it ($CL_BEFORE), on $CL_BEFORE's example rules | $cl_before | ≥ 0.9 |
 | Redis memory of the state per active customer (example rules) | $per_cust B ($custs customers) | ≤ 600 B |
 | XADD → alert, $rate events/s for $lat_s s: p50 / p99 / max | $(field p50_ms "$lat") / $(field p99_ms "$lat") / $(field max_ms "$lat") ms ($(field missing "$lat") missing) | p99 ≤ 2 ms |
 | XADD → alert at 80 % of the low-csat maximum ($lc_eps events/s): $(field rate "$lat80") for $lat80_s s: p50 / p99 / max | $(field p50_ms "$lat80") / $(field p99_ms "$lat80") / $(field max_ms "$lat80") ms ($(field missing "$lat80") missing) | p99 ≤ 2 ms |
