@@ -157,9 +157,8 @@ check_eq "reloaded rules in effect" "$(stream_field ivr:alerts message | tail -n
 cp "$CONF" "$CONF.good"
 sed -i 's/if: csat <= 2/if: csat <= (2/' "$CONF"
 kill -HUP "$T_DAEMON"
-sleep 0.5
+check "broken reload keeps running rules" t_wait 10 grep -q "keeping the running rules" "$LOG"
 check "broken reload logged with FILE:LINE:COL" grep -q "$CONF:[0-9]*:[0-9]*: " "$LOG"
-check "broken reload keeps running rules" grep -q "keeping the running rules" "$LOG"
 good 7
 check "after broken reload drained" t_wait 10 drained
 check_eq "old rules still work" "$(stream_field ivr:alerts message | tail -n 1)" "CHANGED 2 from K2 ()"
