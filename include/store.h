@@ -379,8 +379,9 @@ enum store_op {
 	SO_ZREM,	/* ZREM key member */
 	SO_APPEND,	/* APPEND key val, then PEXPIRE key ttl_ms when
 			 * ttl_ms > 0 (opts.appends only) */
-	SO_RPUSH	/* RPUSH key vals..., LTRIM key -max -1, then
-			 * PEXPIRE key ttl_ms when ttl_ms > 0 */
+	SO_RPUSH	/* RPUSH key vals..., LTRIM key -max -1 (max 0:
+			 * no LTRIM, the list is new and within its bound),
+			 * then PEXPIRE key ttl_ms when ttl_ms > 0 */
 };
 
 struct store_change {

@@ -143,6 +143,43 @@ check_eq "history keeps cases.history entries" "$($R LLEN "ivr:case:$B:history")
 check "... the newest" sh -c "$R LRANGE ivr:case:$B:history -1 -1 | grep -q 'note 14'"
 exit_is "show B" 0 $C show "$B"
 check "show says older ones were dropped" grep -q '^history (12 entries, the oldest dropped beyond cases.history)$' "$T_DIR/out"
+# A case whose opening commit alone brings more than cases.history
+# entries (15 ratings in one MULTI: one read, one batch) is trimmed too
+# (a new list within its bound needs no LTRIM; this one is not within).
+{
+	echo MULTI
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		echo "XADD ivr:events * type rating call_id M$i customer_id KM csat 1"
+	done
+	echo EXEC
+} | $R >/dev/null
+# the longest the list ever is, polled every 10 ms for 2 s
+longest=$(python3 - "$T_REDIS_SOCK" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+def cmd(*a):
+    s.sendall(b"".join([b"*%d\r\n" % len(a)] +
+                       [b"$%d\r\n%s\r\n" % (len(x), x) for x in a]))
+    return f.readline()
+most, end, key = 0, time.monotonic() + 2, None
+while time.monotonic() < end:
+    if key is None:
+        r = cmd(b"GET", b"ivr:opencase:KM")
+        if r.startswith(b"$") and not r.startswith(b"$-1"):
+            key = b"ivr:case:" + f.readline().strip() + b":history"
+    else:
+        most = max(most, int(cmd(b"LLEN", key)[1:]))
+    time.sleep(0.01)
+print(most)
+PY
+)
+check "the burst drained" t_wait 10 drained
+M=$($R GET ivr:opencase:KM)
+check_eq "one case for the burst" "$($R HGET "ivr:case:$M" events | tr ',' '\n' | wc -l)" 15
+check_eq "its history never held more than cases.history entries" "$longest" 12
+check_eq "it keeps cases.history entries" "$($R LLEN "ivr:case:$M:history")" 12
 
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"

@@ -27,7 +27,9 @@ rate of that case, which run.sh runs "latency" at 80 % of. "raw" is the drain li
  * low-csat, a stream alert, whatever the cooldowns) at RATE per second, paced with clock_nanosleep on absolute deadlines, and a
  * forked child subscribed to the alert channel timestamps each alert on
  * arrival; the first alert per event_id is matched against the XADD's
- * send time. Both clocks are CLOCK_REALTIME on the same machine.
+ * send time. Both clocks are CLOCK_REALTIME on the same machine. With
+ * BENCH_LATENCY_DUMP=FILE it also writes "sent_ms latency_ms" per event
+ * (the send time from the start of the run), to see when slow ones come.
  *
  * Every subcommand prints one result line of key=value pairs, for people
  * and for contrib/bench/run.sh. Nothing here gates: exit 1 means the
@@ -652,6 +654,8 @@ cmd_latency(const struct opts *o)
 	struct gstate st;
 	int fds[2], status;
 	double secs;
+	const char *dumpf;
+	FILE *dump = NULL;
 	pid_t pid;
 	char ready;
 
@@ -732,6 +736,12 @@ cmd_latency(const struct opts *o)
 	if (nrec > 0)
 		qsort(recs, (size_t)nrec, sizeof(*recs), rec_cmp);
 	lat = xrealloc(NULL, (size_t)nsend, sizeof(*lat));
+	/* BENCH_LATENCY_DUMP=FILE: "sent_ms latency_ms" of every event, the
+	 * send time from the start of the run, to look for a pattern in the
+	 * slow ones. */
+	if ((dumpf = getenv("BENCH_LATENCY_DUMP")) != NULL && dumpf[0] != '\0' &&
+	    (dump = fopen(dumpf, "w")) == NULL)
+		err(1, "%s", dumpf);
 	for (i = 0, j = 0; i <= nsend; i++) {
 		/* Skip alerts of IDs before sent[i]: the rest of the previous
 		 * ID's alerts, or alerts of events this run did not send. */
@@ -745,11 +755,17 @@ cmd_latency(const struct opts *o)
 		}
 		if (i == nsend)
 			break;
-		if (j < nrec && sid_cmp(&recs[j].id, &sent[i].id) == 0)
+		if (j < nrec && sid_cmp(&recs[j].id, &sent[i].id) == 0) {
 			lat[nlat++] = recs[j].t_ns - sent[i].t_ns;
-		else
+			if (dump != NULL)
+				fprintf(dump, "%.3f %.3f\n",
+				    ms(sent[i].t_ns - wall0),
+				    ms(recs[j].t_ns - sent[i].t_ns));
+		} else
 			missing++;
 	}
+	if (dump != NULL)
+		fclose(dump);
 	qsort(lat, nlat, sizeof(*lat), i64_cmp);
 	printf("latency: sent=%lld rate=%.0f/s seconds=%.1f alerts=%" PRIu64
 	    " matched=%zu missing=%zu", nsend, nsend / secs, secs, nrec, nlat,

@@ -72,10 +72,12 @@ zset_key(struct store *st, enum zset z)
 /*
  * emit_history: the case's new history entries, appended to its list
  * <key>:history (RPUSH), which keeps the newest cases.history entries
- * (LTRIM) and expires with the case (ttl_ms, when resolved).
+ * (LTRIM; not needed for the list of a case opened in this commit that
+ * gets no more than that: it is new, and no one else writes it before
+ * the commit) and expires with the case (ttl_ms, when resolved).
  */
 static void
-emit_history(struct store *st, struct ent *e, int64_t ttl_ms,
+emit_history(struct store *st, struct ent *e, bool opened, int64_t ttl_ms,
     store_change_fn fn, void *ctx)
 {
 	struct scase *cs = &e->u.cs;
@@ -103,6 +105,8 @@ emit_history(struct store *st, struct ent *e, int64_t ttl_ms,
 	ch.vlens = vl;
 	ch.n = cs->nhist;
 	ch.max = st->o.cf != NULL ? st->o.cf->history_max : 200;
+	if (opened && cs->nhist <= (size_t)ch.max)
+		ch.max = 0;
 	ch.ttl_ms = ttl_ms;
 	cs->nhist = 0;
 	fn(ctx, &ch);
@@ -135,6 +139,7 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 	struct kstate *ks;
 	int64_t ttl;
 	size_t i;
+	bool opened;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.key = e->key;
@@ -239,10 +244,11 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 		ch.vlens = vl;
 		if (e->u.cs.dirty & CF_TTL)
 			ch.ttl_ms = case_keep_ms(st);
+		opened = (e->u.cs.dirty & CF_OPEN) != 0;
 		e->u.cs.dirty = 0;
 		if (ch.n > 0)
 			fn(ctx, &ch);
-		emit_history(st, e, ch.ttl_ms, fn, ctx);
+		emit_history(st, e, opened, ch.ttl_ms, fn, ctx);
 		return;
 	}
 	fn(ctx, &ch);

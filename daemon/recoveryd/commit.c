@@ -257,12 +257,15 @@ change_cb(void *ctx, const struct store_change *ch)
 		add_copy(cm, ch->key, ch->klen);
 		for (i = 0; i < ch->n; i++)
 			add_copy(cm, ch->vals[i], ch->vlens[i]);
-		args_num(a, cm->ar, 4);
-		args_str(a, "LTRIM");
-		add_copy(cm, ch->key, ch->klen);
-		args_num(a, cm->ar, -(long long)ch->max);
-		args_str(a, "-1");
-		n = 2;
+		n = 1;
+		if (ch->max > 0) {
+			args_num(a, cm->ar, 4);
+			args_str(a, "LTRIM");
+			add_copy(cm, ch->key, ch->klen);
+			args_num(a, cm->ar, -(long long)ch->max);
+			args_str(a, "-1");
+			n++;
+		}
 		n += add_pexpire(cm, ch);
 		break;
 	}

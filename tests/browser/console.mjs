@@ -422,6 +422,29 @@ async function run(browser) {
 		    .includes("browser test") && r.querySelector("button")),
 		    null, { timeout: STEP_MS });
 	});
+	await step("a view's late answer draws nothing over the next view",
+	    async () => {
+		// The case's answer is held back 800 ms; the queue opens
+		// meanwhile and must still be there after it came.
+		let held = 0;
+		const only = new RegExp("/api/cases/" + id + "$");
+		const slow = async (r) => {
+			held++;
+			await new Promise((ok) => setTimeout(ok, 800));
+			await r.continue();
+		};
+		await page.route(only, slow);
+		await page.evaluate((c) => { location.hash = "#/case/" +
+		    encodeURIComponent(c); }, id);
+		await page.click("#nav a[data-view=queue]");
+		await page.waitForSelector("tr[data-case]", { timeout: STEP_MS });
+		await page.waitForTimeout(1500);
+		await page.unroute(only, slow);
+		if (held === 0)
+			throw new Error("no answer was held back");
+		if (await page.$(".history") || !await page.$("tr[data-case]"))
+			throw new Error("the case's late answer replaced the queue");
+	});
 	check("no page error and nothing refused by the CSP",
 	    problems.length === 0, problems.join(" | "));
 

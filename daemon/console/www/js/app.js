@@ -125,7 +125,11 @@ function route() {
 	const root = $("view");
 	root.hidden = false;
 	active = views[name];
-	active.show(clear(root), arg);
+	// Each view draws into a new element: the one before is detached,
+	// so that its answers still on their way (isConnected) draw nothing.
+	const el = document.createElement("div");
+	clear(root, el);
+	active.show(el, arg);
 }
 
 // A new view: start at its top, and let Tab go on from there (the link

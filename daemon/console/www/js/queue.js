@@ -257,6 +257,8 @@ function render() {
 	if (!root || !root.isConnected)
 		return;
 	const list = root.querySelector(".queue-list");
+	if (!list)
+		return;
 	if (!ui || !list.contains(ui.count)) {
 		ui = makeUi(list);
 		rowCache = new Map();
