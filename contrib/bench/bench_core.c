@@ -110,9 +110,10 @@ write_rules(const char *path, int n, bool keyed)
 
 	if (fp == NULL)
 		fatal("%s", path);
-	fprintf(fp, "lists:\n  vip_tiers: [gold, platinum]\n"
-	    "channels:\n  supervisors: {type: stream, key: ivr:alerts}\n"
-	    "rules:\n");
+	/* the keyed rules use no list */
+	fprintf(fp, "%schannels:\n  supervisors: {type: stream, key: "
+	    "ivr:alerts}\nrules:\n", keyed ? "" :
+	    "lists:\n  vip_tiers: [gold, platinum]\n");
 	if (keyed) {
 		write_keyed_rules(fp, n);
 		fclose(fp);
@@ -148,10 +149,13 @@ write_rules(const char *path, int n, bool keyed)
 			    a, b);
 			break;
 		}
+		/* a call has no scores: its message names what it has */
 		fprintf(fp, "\"\n    cooldown: 0\n    actions:\n"
 		    "      - notify: supervisors\n"
-		    "        message: \"{{customer_id}} r%d csat={{csat}} "
-		    "nps={{nps}} agent={{agent_id}}\"\n", i);
+		    "        message: \"{{customer_id}} r%d %s "
+		    "agent={{agent_id}}\"\n", i, k == 3 || k == 5 ?
+		    "wait={{wait_s}}s queue={{queue}}" :
+		    "csat={{csat}} nps={{nps}}");
 	}
 	fclose(fp);
 }
