@@ -16,7 +16,7 @@ t_redis_start
 CONF=$T_DIR/recoveryd.yaml
 LOG=$T_DIR/recoveryd.log
 t_config "$CONF" <<'RULES'
-cases: {outcome_within: 3s, history: 12}
+cases: {outcome_within: 10s, history: 12}
 rules:
   - name: low-csat
     on: rating
@@ -98,7 +98,7 @@ check_eq "a bad rating reopens the case" "$(field "$B" state)" reopened
 check_eq "... and was that resolution's outcome" "$(field "$B" outcomes)" not_recovered
 check_eq "... with the rating that reopened it (for the report)" "$(field "$B" ratings_after)" "csat=1"
 check_eq "... the reopened case's outcome pending again" "$(field "$B" outcome)" ""
-check "no rating within outcome_within: unknown" t_wait 8 sh -c "[ \"\$($R HGET ivr:case:$D outcome)\" = unknown ]"
+check "no rating within outcome_within: unknown" t_wait 20 sh -c "[ \"\$($R HGET ivr:case:$D outcome)\" = unknown ]"
 push rating call_id=C7 customer_id=K3 csat=5
 check "drained" t_wait 10 drained
 check_eq "a rating after the window changes nothing" "$(field "$D" outcome)" unknown
