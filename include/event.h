@@ -154,10 +154,10 @@ const char	*evt_err_reason(enum event_err);
  * "type" and "ts")? For unknown types it returns true. */
 bool		 evt_type_known(const char *type);
 /* evt_type_warning: for a type that is none of the known ones (which
- * the daemon takes, checking nothing beyond it), the warning a producer
- * gets ("unknown event type 'ratings' (did you mean 'rating'?); ...")
- * into out; false, out untouched, for a known type. Shared by push and
- * the HTTP intake. */
+ * the daemon takes, checking nothing beyond it), the warning shown to
+ * a producer, "unknown event type 'ratings' (did you mean 'rating'?);
+ * ...", into out; false, out untouched, for a known type. Shared by push
+ * and the HTTP intake. */
 bool		 evt_type_warning(const char *type, char *out, size_t len);
 bool		 evt_field_known(const char *type, const char *field);
 /* evt_type_fields: the table fields of a known type (NULL-terminated),

@@ -29,7 +29,11 @@ echo "== recoveryd benchmarks on $(nproc) cores, $(date -u +%Y-%m-%d)"
 #      when it has one), over the customers with a KEY entity; also
 #      printed per kind of key, with the case indexes (sorted sets) and
 #      the agents' and queues' KEY entities, which that figure leaves
-#      out; then three daemons on the same stream (one owner);
+#      out; then three daemons on the same stream (one owner); then the
+#      closed loop's cost, two rounds each way, alternating: the example
+#      rules against the same with "case: none", and this build against
+#      the build of the commit before the closed loop (BENCH_CL_BEFORE,
+#      cb1f47e; skipped outside a git checkout) [within 10%];
 #   5. XADD -> alert latency at BENCH_RATE (2,000) events/s for
 #      BENCH_LATENCY_SECONDS (60) s [p99 <= 2 ms]; then the maximum rate
 #      of those events (each fires low-csat and opens a case: a drain of
