@@ -1,15 +1,19 @@
 /*
- * commit.h — one batch's writes, built as the arguments of the fenced
- * apply script (scripts.h), and its answer read back.
+ * commit.h — one batch's writes, as Redis commands (cmds) for the
+ * commit's transaction (consumer_commit.c) or assembled as the arguments
+ * of the fenced apply script (scripts.h), and the script's answer read
+ * back.
  *
  * A batch (of events and people's commands, or of escalation steps)
  * becomes: the entry IDs to ack, of the input and the command stream;
  * the store's changes (store_changes: state strings, case hashes,
  * the escalation schedule); each alert's commands (alertcmd.h); dead
  * letters, each guarded by its entry's ID (if its XADD fails the entry
- * stays pending instead of being acked); all as data for one EVALSHA.
- * The script checks the lease first and writes nothing unless it still
- * holds; commands' answers (command.h) are among the writes.
+ * stays pending instead of being acked, which only the script can do:
+ * a batch with guards commits as the script, the others as a
+ * transaction of cmds and the XACKs). Either checks the lease first and
+ * writes nothing unless it still holds; commands' answers (command.h)
+ * are among the writes.
  *
  * Ownership: every string is copied into the arena given to
  * commit_begin (the batch's), so a commit can be sent again as it is

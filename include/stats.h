@@ -49,6 +49,8 @@ struct stats {
 	uint64_t		 takeovers;		/* leases taken */
 	uint64_t		 fenced;		/* commits refused by the fence */
 	uint64_t		 retries;		/* transient refusals retried */
+	uint64_t		 rewatched;		/* commits sent again: the lease
+						 * key changed under them */
 	uint64_t		 dead_decide;		/* dead letters: the store failed */
 	uint64_t		 dead_enrich;		/* dead letters: CRM not a hash */
 	struct named_counters	 rule_fires;		/* name */

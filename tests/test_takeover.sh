@@ -10,7 +10,9 @@
 #    single writer: a command pending on a dead consumer is applied and
 #    answered by the next owner; an ack made while the owner is paused is
 #    applied by the standby that takes over, and the paused owner's cached
-#    copy of the case never overwrites it.
+#    copy of the case never overwrites it;
+#  - the lease key changing between a commit's check and its EXEC (a
+#    renewal): the commit goes again, the alerts equal replay's.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 t_setup
@@ -214,9 +216,40 @@ check_eq "the paused owner wrote nothing over it" "$($R HGET "ivr:case:$Q2" stat
 kill -TERM "$PA" "$PB"
 wait "$PA"
 wait "$PB"
+
+# --- 4. the lease key changing under the commits ----------------------------------
+# A commit is a transaction whose WATCH of the lease goes out before the
+# batch is decided; any change of the key (a renewal, here a PEXPIRE
+# every 20 ms from outside) makes its EXEC write nothing, and the same
+# commit goes again: the alerts still equal replay's, none twice.
+$R FLUSHALL >/dev/null
+PORT=$(t_free_port)
+sed -e 's/batch: 64/batch: 8/' -e "s/^http: .*/http: {listen: \"127.0.0.1:$PORT\"}/" \
+    "$T_DIR/a.yaml" > "$T_DIR/w.yaml"
+events 3000 0 > "$T_DIR/e4.jsonl"
+$C replay --json --rules "$T_DIR/w.yaml" "$T_DIR/e4.jsonl" > "$T_DIR/r4.jsonl" 2>/dev/null
+t_daemon "$T_DIR/w.yaml" "$T_DIR/w.log"
+check "the daemon owns the stream" t_wait 10 sh -c "$R GET '$LEASE_KEY' | grep -q ':$T_DAEMON\$'"
+t_bg sh -c "while :; do redis-cli -s '$T_REDIS_SOCK' PEXPIRE '$LEASE_KEY' 2000 >/dev/null; sleep 0.02; done"
+TOUCH=$T_LAST
+push_jsonl "$T_DIR/e4.jsonl"
+check "drained while the lease key kept changing" t_wait 60 drained
+kill "$TOUCH"
+daemon_alerts "$T_DIR/a4.jsonl"
+agree "lease key changing under the commits: alerts equal replay" "$T_DIR/r4.jsonl" "$T_DIR/a4.jsonl"
+rewatched=$(python3 -c '
+import sys, urllib.request
+for l in urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode().splitlines():
+    if l.startswith("recoveryd_commits_rewatched_total "):
+        print(l.split()[-1])
+' "$PORT" 2>/dev/null)
+check "commits were sent again after the key changed (rewatched: ${rewatched:-none})" \
+    test "${rewatched:-0}" -gt 0
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
 if [ "$T_FAIL" -gt 0 ]; then
 	echo "--- logs"
 	tail -n 20 "$T_DIR/d1.log" "$T_DIR/pa.log" "$T_DIR/pb.log" \
-	    "$T_DIR/c2.log" "$T_DIR/c3.log"
+	    "$T_DIR/c2.log" "$T_DIR/c3.log" "$T_DIR/w.log"
 fi
 t_done

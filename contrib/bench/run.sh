@@ -112,28 +112,8 @@ sed -e "s|^redis:.*|redis: {url: \"unix://$SOCK\"}|" \
     -e 's|^http:.*|http: {listen: ""}|' rules/recoveryd.yaml \
     >"$D/example.yaml"
 cp rules/rules.d/*.yaml "$D/rules.d/"
-head_conf() {
-	cat <<CONF
-redis: {url: "unix://$SOCK"}
-input: {stream: ivr:events, group: recoveryd, batch: 256}
-http: {listen: ""}
-defaults: {cooldown: 0, severity: medium}
-channels:
-  supervisors: {type: stream, key: ivr:alerts}
-  dialer: {type: list, key: dialer:callbacks}
-rules:
-CONF
-}
-# 20 stateless rules: 4 per queue; about one event in four fires one.
-{
-	head_conf
-	for q in billing retention support sales tech; do
-		for k in 1 2 3 4; do
-			printf '  - name: %s-%s\n    on: rating\n    if: queue == %s and csat <= 1 and nps >= %d\n    actions: [{notify: %s}]\n' \
-			    "$q" "$k" "'$q'" $((k * 2)) "$([ $k -le 2 ] && echo supervisors || echo dialer)"
-		done
-	done
-} > "$D/stateless.yaml"
+. contrib/bench/conf.sh
+stateless_conf > "$D/stateless.yaml"
 # N rules that never match (the queue is never "none-<i>").
 nomatch() {
 	head_conf

@@ -417,7 +417,7 @@ start_next(struct consumer *c)
 		return;
 	if (c->next_cf != NULL)
 		return;		/* waits for the slots to empty */
-	if (!rconn_ready(c->rd) || !rconn_ready(c->wr))
+	if (!rconn_ready(c->rd) || !rconn_ready(c->wr) || !rconn_ready(c->tx))
 		return;		/* the state callbacks call us again */
 	if (!owner_active(c->owner)) {
 		cons_kick(c, 50);	/* a late renewal may still come */
@@ -488,7 +488,8 @@ cons_pump(struct consumer *c)
 		c->resync = true;
 		c->resync_at = now;
 	}
-	if (c->resync && slot_at(c, BS_COMMIT) == NULL && !c->loading) {
+	if (c->resync && slot_at(c, BS_COMMIT) == NULL && !c->loading &&
+	    c->txn_exec == NULL) {
 		if (now < c->resync_at) {
 			cons_kick(c, (int)((c->resync_at - now) * 1000) + 1);
 			return;
@@ -530,6 +531,7 @@ cons_pump(struct consumer *c)
 	}
 	if (!c->resync)
 		start_next(c);
+	txn_prepare(c);
 }
 
 /* --- the owner's role ---------------------------------------------------- */
@@ -743,6 +745,11 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		c->wr_since = 0;
 		rconn_drop(c->wr, "write unanswered");
 	}
+	if ((c->tx_since > 0 && now - c->tx_since > 2 * SILENCE_GRACE_S) ||
+	    (c->check_since > 0 && now - c->check_since > 2 * SILENCE_GRACE_S)) {
+		c->tx_since = c->check_since = 0;
+		rconn_drop(c->tx, "commit unanswered");
+	}
 	if (c->stopping && c->stop_at > 0 && now > c->stop_at) {
 		log_warnx("could not finish the batch in flight within the "
 		    "stop timeout; its entries stay pending");
@@ -752,7 +759,7 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	c->stats->redis_reconnects = rconn_reconnects(c->rd) +
-	    rconn_reconnects(c->wr);
+	    rconn_reconnects(c->wr) + rconn_reconnects(c->tx);
 	if (now - c->last_stats >= STATS_PERIOD_S && rconn_ready(c->wr)) {
 		const char *xa[] = { "XINFO", "GROUPS", c->cf->input_stream };
 		char key[300];
@@ -791,11 +798,13 @@ conn_state(struct rconn *rc, bool up, void *arg)
 		return;
 	}
 	snprintf(c->health, sizeof(c->health), "redis %s connection lost",
-	    rc == c->rd ? "read" : "write");
+	    rc == c->rd ? "read" : rc == c->wr ? "write" : "commit");
 	if (rc == c->rd)
 		c->read_sent = 0;
-	else
+	else if (rc == c->wr)
 		c->wr_since = 0;
+	else
+		c->tx_since = c->check_since = 0;
 	/* A batch waiting on the lost connection fails by its NULL
 	 * replies; setup waits for the connection to come back. */
 	if (rc == c->wr)
@@ -830,6 +839,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 		fatalx("redis.url: %s", err);
 	c->rd = rconn_new(base, &c->target, "read", conn_state, c);
 	c->wr = rconn_new(base, &c->target, "write", conn_state, c);
+	c->tx = rconn_new(base, &c->target, "commit", conn_state, c);
 	rconn_set_setup(c->rd, cons_setup_reader, c);
 	c->owner = owner_new(base, &c->target, cf, name, st, role_cb, c);
 	c->store = new_store(cf);
@@ -868,6 +878,7 @@ consumer_start(struct consumer *c)
 {
 	rconn_start(c->rd);
 	rconn_start(c->wr);
+	rconn_start(c->tx);
 	owner_start(c->owner);
 }
 
@@ -901,7 +912,7 @@ consumer_health(const struct consumer *c)
 {
 	const char *why;
 
-	if (!rconn_ready(c->rd) || !rconn_ready(c->wr))
+	if (!rconn_ready(c->rd) || !rconn_ready(c->wr) || !rconn_ready(c->tx))
 		return c->health[0] ? c->health : "redis not connected";
 	if ((why = owner_health(c->owner)) != NULL)
 		return why;
@@ -929,8 +940,10 @@ consumer_free(struct consumer *c)
 
 	if (c == NULL)
 		return;
+	c->freeing = true;
 	rconn_free(c->rd);
 	rconn_free(c->wr);
+	rconn_free(c->tx);	/* its answers: after the others' (txn) */
 	owner_free(c->owner);
 	event_free(c->tick);
 	event_free(c->kick);

@@ -188,6 +188,12 @@ struct consumer {
 	struct stats		*stats;
 	struct redis_target	 target;
 	struct rconn		*rd, *wr;
+	struct rconn		*tx;		/* commits' transactions only */
+	struct txn		*txn_check;	/* checks out on tx, or NULL */
+	struct txn		*txn_exec;	/* EXEC out on tx, or NULL */
+	double			 tx_since;	/* when that went out */
+	double			 check_since;	/* the checks' */
+	bool			 freeing;	/* consumer_free is running */
 	struct owner		*owner;
 	struct store		*store;
 	char			 sha_apply[41];
@@ -310,5 +316,7 @@ void	cons_steps(struct consumer *, struct batch *);
 
 /* consumer_commit.c */
 void	cons_commit(struct consumer *, struct batch *);
+/* txn_prepare: send the next commit's checks once its batch was read. */
+void	txn_prepare(struct consumer *);
 
 #endif

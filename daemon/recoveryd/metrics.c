@@ -353,6 +353,10 @@ metrics_render(const struct stats *s, const struct metrics_info *mi,
 	    "Refusals Redis gave for the moment (OOM, BUSY, LOADING...) and "
 	    "cases changed by a person, retried without counting as "
 	    "deliveries.", s->retries);
+	counter(b, "recoveryd_commits_rewatched_total",
+	    "Commits sent again because the lease key changed between their "
+	    "check and their EXEC (a renewal, most often): nothing of them "
+	    "had been written.", s->rewatched);
 
 	family(b, "recoveryd_up", "gauge", "1 while the daemon runs.");
 	sample(b, "recoveryd_up", NULL, NULL, NULL, NULL, 1);
