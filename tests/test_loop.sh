@@ -180,6 +180,34 @@ M=$($R GET ivr:opencase:KM)
 check_eq "one case for the burst" "$($R HGET "ivr:case:$M" events | tr ',' '\n' | wc -l)" 15
 check_eq "its history never held more than cases.history entries" "$longest" 12
 check_eq "it keeps cases.history entries" "$($R LLEN "ivr:case:$M:history")" 12
+# The commit that opens 40 cases at once names each in the cases:changed
+# message the console listens to (its hash and its history: once).
+t_bg sh -c "exec redis-cli -s '$T_REDIS_SOCK' --csv SUBSCRIBE ivr:cases:changed > '$T_DIR/changed.csv'"
+SUB=$T_LAST
+t_wait 5 sh -c "grep -q subscribe '$T_DIR/changed.csv'"
+{
+	echo MULTI
+	i=1
+	while [ $i -le 40 ]; do
+		echo "XADD ivr:events * type rating call_id P$i customer_id KP$i csat 1"
+		i=$((i + 1))
+	done
+	echo EXEC
+} | $R >/dev/null
+check "the 40 drained" t_wait 10 drained
+opened=$(i=1; while [ $i -le 40 ]; do $R GET "ivr:opencase:KP$i"; i=$((i + 1)); done | sort)
+check "cases:changed has come" t_wait 5 sh -c "grep -q '^\"message\"' '$T_DIR/changed.csv'"
+kill "$SUB"
+check_eq "cases:changed names each of the 40 cases, none twice in a message" "$(python3 -c '
+import csv, sys
+seen, twice = [], 0
+for row in csv.reader(open(sys.argv[1])):
+    if len(row) == 3 and row[0] == "message":
+        ids = row[2].split(" ")
+        twice += len(ids) - len(set(ids))
+        seen += ids
+print(len(set(seen) & set(sys.argv[2].split())), twice)
+' "$T_DIR/changed.csv" "$opened")" "40 0"
 
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"

@@ -4,9 +4,10 @@
 # private redis-server: for a change whose cost must be measured side by
 # side on a noisy machine (the closed loop against the build before it,
 # say). AB_RULES: "example" (rules/recoveryd.yaml and rules.d, the
-# default) or "stateless" (run.sh's 20 stateless rules). Prints events/s
-# and the CPU time per event of Redis and of the daemon, per run. Never
-# gates anything.
+# default) or "stateless" (run.sh's 20 stateless rules); AB_LOWCSAT=1
+# loads bench_drain's low-CSAT events instead (every one opens a case).
+# Prints events/s and the CPU time per event of Redis and of the daemon,
+# per run. Never gates anything.
 cd "$(dirname "$0")/../.." || exit 1
 [ $# -ge 2 ] || { echo "usage: ab.sh BUILD_A BUILD_B [EVENTS]" >&2; exit 2; }
 A=$1 B=$2 N=${3:-200000}
@@ -33,7 +34,7 @@ while [ ! -s "$D/redis.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 rpid=$(cat "$D/redis.pid")
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-"$bd" load -s "$SOCK" -n "$N" >/dev/null || exit 1
+"$bd" load -s "$SOCK" -n "$N" ${AB_LOWCSAT:+--low-csat} >/dev/null || exit 1
 round=0
 while [ $round -lt "${AB_ROUNDS:-2}" ]; do
 	round=$((round + 1))

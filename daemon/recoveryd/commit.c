@@ -128,25 +128,43 @@ add_pexpire(struct commit *cm, const struct store_change *ch)
  * thousands of cases): past that the message is "*", "reload all".
  */
 #define CHANGED_MAX	8192
+#define CHANGED_SLOTS	1024	/* the set of IDs noted; half full: "*" */
 
 struct changes {
 	struct commit	*cm;
 	struct buf	 ids;
 	char		 prefix[256];
 	bool		 all;
+	size_t		 nset;
+	uint32_t	 off[CHANGED_SLOTS];	/* 1 + offset in ids; 0: free */
+	uint32_t	 len[CHANGED_SLOTS];
 };
 
-/* noted: id is a word of ids (" ID ID..."); O(CHANGED_MAX). */
+/* noted: id is among the IDs noted so far, else it is added to the set
+ * (at offset off of ids, where the caller appends it); O(1). False and
+ * all set when the set is half full. */
 static bool
-noted(const struct buf *ids, const char *id, size_t idlen)
+noted(struct changes *cx, const char *id, size_t idlen, size_t off)
 {
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
 	size_t i;
 
-	for (i = 0; i + idlen + 1 <= ids->len; i++)
-		if (ids->data[i] == ' ' && memcmp(ids->data + i + 1, id,
-		    idlen) == 0 && (i + 1 + idlen == ids->len ||
-		    ids->data[i + 1 + idlen] == ' '))
+	for (i = 0; i < idlen; i++) {
+		h ^= (unsigned char)id[i];
+		h *= 1099511628211ULL;
+	}
+	for (i = h & (CHANGED_SLOTS - 1); cx->off[i] != 0;
+	    i = (i + 1) & (CHANGED_SLOTS - 1))
+		if (cx->len[i] == idlen &&
+		    memcmp(cx->ids.data + cx->off[i] - 1, id, idlen) == 0)
 			return true;
+	if (cx->nset >= CHANGED_SLOTS / 2) {
+		cx->all = true;
+		return false;
+	}
+	cx->off[i] = (uint32_t)off + 1;
+	cx->len[i] = (uint32_t)idlen;
+	cx->nset++;
 	return false;
 }
 
@@ -173,12 +191,14 @@ note_case(struct changes *cx, const char *key, size_t klen)
 		return;
 	memcpy(cx->prefix, key, plen);
 	cx->prefix[plen] = '\0';
-	if (noted(&cx->ids, id, idlen))
-		return;		/* its hash and its history, say */
+	if (cx->all)
+		return;		/* "*" already */
 	if (cx->ids.len + idlen + 1 > CHANGED_MAX) {
 		cx->all = true;
 		return;
 	}
+	if (noted(cx, id, idlen, cx->ids.len + 1) || cx->all)
+		return;		/* its hash and its history, say */
 	buf_putc(&cx->ids, ' ');
 	buf_append(&cx->ids, id, idlen);
 }
@@ -275,7 +295,7 @@ change_cb(void *ctx, const struct store_change *ch)
 void
 commit_changes(struct commit *cm, struct store *st, int64_t now_ms)
 {
-	struct changes cx;
+	static struct changes cx;	/* 8 KiB of set: not on the stack */
 	char *chan;
 
 	memset(&cx, 0, sizeof(cx));

@@ -427,7 +427,11 @@ start_next(struct consumer *c)
 	case PH_STANDBY:
 		return;
 	case PH_SETUP:
-		setup(c);
+		/* A commit still out on the commit connection (this one's
+		 * may have gone down alone) may yet ack what the claim and
+		 * the history would read again: after its answer. */
+		if (c->txn_exec == NULL)
+			setup(c);
 		return;
 	case PH_CLAIM:
 		cons_claim(c);

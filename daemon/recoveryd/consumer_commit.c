@@ -382,6 +382,7 @@ struct txn {
 	int		 checks;	/* answers of the checks to come */
 	bool		 lost;		/* a reply was NULL */
 	bool		 lease_ok;
+	bool		 checkerr;	/* an XPENDING failed: qerr */
 	bool		 qtransient;	/* a command was refused for the
 					 * moment while queued (OOM) */
 	char		 other[128];	/* a foreign consumer */
@@ -486,10 +487,12 @@ txn_pending_cb(redisAsyncContext *ac, void *r, void *priv)
 				snprintf(t->other, sizeof(t->other), "%s",
 				    p->element[0]->str);
 		}
-	} else if (reply->type == REDIS_REPLY_ERROR) {
-		/* Not a stream any more (deleted and set as something
-		 * else): write nothing; the read will say what is wrong. */
-		t->lost = true;
+	} else if (reply->type == REDIS_REPLY_ERROR && t->qerr[0] == '\0') {
+		/* The stream or its group gone (deleted, or set as
+		 * something else): write nothing; an error about the batch,
+		 * as the script's would be. */
+		snprintf(t->qerr, sizeof(t->qerr), "%s", reply->str);
+		t->checkerr = true;
 	}
 	txn_check_done(t);
 }
@@ -712,6 +715,14 @@ txn_commit(struct consumer *c, struct batch *b)
 	}
 	if (t->checks > 0)
 		return;		/* their last answer pumps */
+	if (t->checkerr) {
+		char why[sizeof(t->qerr)];
+
+		snprintf(why, sizeof(why), "%s", t->qerr);
+		txn_unwatch(c);
+		cons_fail(c, b, true, why);
+		return;
+	}
 	if (!t->lease_ok || t->other[0] != '\0') {
 		char other[sizeof(t->other)];
 
