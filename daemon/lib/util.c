@@ -510,6 +510,11 @@ parse_rfc3339(const char *s, size_t len, double *out)
 void
 format_rfc3339(double epoch, char *out, size_t cap)
 {
+	/* The last one again (a batch stamps everything with one "now"):
+	 * copied, not formatted. The programs are single-threaded. */
+	static time_t last_t = (time_t)-1;
+	static int last_ms = -1;
+	static char last[40];
 	time_t t = (time_t)floor(epoch);
 	int ms = (int)llround((epoch - floor(epoch)) * 1000);
 	struct tm tm;
@@ -518,10 +523,16 @@ format_rfc3339(double epoch, char *out, size_t cap)
 		t++;
 		ms -= 1000;
 	}
-	gmtime_r(&t, &tm);
-	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ms);
+	if (t != last_t || ms != last_ms) {
+		gmtime_r(&t, &tm);
+		snprintf(last, sizeof(last), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, ms);
+		last_t = t;
+		last_ms = ms;
+	}
+	if (cap > 0)
+		snprintf(out, cap, "%s", last);
 }
 
 bool

@@ -948,6 +948,7 @@ consumer_free(struct consumer *c)
 	rconn_free(c->rd);
 	rconn_free(c->wr);
 	rconn_free(c->tx);	/* its answers: after the others' (txn) */
+	cons_txn_free(c);
 	owner_free(c->owner);
 	event_free(c->tick);
 	event_free(c->kick);

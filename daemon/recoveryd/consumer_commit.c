@@ -765,6 +765,21 @@ txn_commit(struct consumer *c, struct batch *b)
 }
 
 void
+cons_txn_free(struct consumer *c)
+{
+	struct txn *t;
+
+	if ((t = c->txn_check) != NULL) {
+		c->txn_check = NULL;
+		txn_free_if_done(t);
+	}
+	if ((t = c->txn_exec) != NULL) {
+		c->txn_exec = NULL;
+		txn_free_if_done(t);
+	}
+}
+
+void
 cons_commit(struct consumer *c, struct batch *b)
 {
 	struct reply_ctx *x;

@@ -316,6 +316,9 @@ void	cons_steps(struct consumer *, struct batch *);
 
 /* consumer_commit.c */
 void	cons_commit(struct consumer *, struct batch *);
+/* cons_txn_free: at consumer_free, once the commit connection's answers
+ * have all come (NULL): the transactions still attached. */
+void	cons_txn_free(struct consumer *);
 /* txn_prepare: send the next commit's checks once its batch was read. */
 void	txn_prepare(struct consumer *);
 

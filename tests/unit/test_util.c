@@ -73,6 +73,13 @@ test_times(void)
 	CHECK_STR(out, "2023-11-14T22:13:20.250Z");
 	format_rfc3339(0, out, sizeof(out));
 	CHECK_STR(out, "1970-01-01T00:00:00.000Z");
+	/* the same again (copied from the last), then a millisecond on */
+	format_rfc3339(0, out, sizeof(out));
+	CHECK_STR(out, "1970-01-01T00:00:00.000Z");
+	format_rfc3339(0.001, out, sizeof(out));
+	CHECK_STR(out, "1970-01-01T00:00:00.001Z");
+	format_rfc3339(1700000000.25, out, 11);
+	CHECK_STR(out, "2023-11-14");
 	CHECK(fabs(stream_id_time("1700000000123-0") - 1700000000.123) < 1e-9);
 	CHECK(stream_id_time("abc") < 0);
 	CHECK(parse_epoch("1700000000", 10, &v) == 0 && v == 1700000000);
