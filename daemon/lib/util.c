@@ -511,7 +511,8 @@ void
 format_rfc3339(double epoch, char *out, size_t cap)
 {
 	/* The last one again (a batch stamps everything with one "now"):
-	 * copied, not formatted. The programs are single-threaded. */
+	 * copied, not formatted. Only the event loop's thread calls it (the
+	 * console's login worker does nothing but crypt(3)). */
 	static time_t last_t = (time_t)-1;
 	static int last_ms = -1;
 	static char last[40];
