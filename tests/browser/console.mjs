@@ -107,8 +107,12 @@ async function labelled(page) {
 async function main() {
 	let browser;
 	try {
-		browser = await chromium.launch({ executablePath: env.CHROMIUM ||
-		    "/usr/bin/chromium", args: ["--no-sandbox"], timeout: 20000 });
+		/* A loaded CI machine once took more than 20 s to start it:
+		 * up to 60 s, and a second try. */
+		const opts = { executablePath: env.CHROMIUM ||
+		    "/usr/bin/chromium", args: ["--no-sandbox"], timeout: 60000 };
+		browser = await chromium.launch(opts).catch(() =>
+		    chromium.launch(opts));
 		ok("chromium starts (" + browser.version() + ")");
 	} catch (e) {
 		fail("chromium starts", e.message);
