@@ -201,19 +201,14 @@ for d in range(30):
         c.update(resolved=t_res, code=code, state="resolved")
         good = {"nps": 9} if rule == "detractor" else {"csat": 5}
         meh = {"nps": 5} if rule == "detractor" else {"csat": 3}
-        if follow < 0.35:           # recovered
+        if follow < 0.60:           # recovered, or not (a middling one)
+            after, outcome = ((good, "recovered") if follow < 0.35 else
+                              (meh, "not_recovered"))
             t = day + rng.choice([1, 2, 3, 4]) * DAY + 12 * HOUR
             if t <= END:
-                rating(t, cid, queue, "F%d" % calls, **good)
-                c["outcomes"].append("recovered")
-                c["after"].append(good)
-                continue
-        elif follow < 0.60:         # not recovered
-            t = day + rng.choice([1, 2, 3, 4]) * DAY + 12 * HOUR
-            if t <= END:
-                rating(t, cid, queue, "F%d" % calls, **meh)
-                c["outcomes"].append("not_recovered")
-                c["after"].append(meh)
+                rating(t, cid, queue, "F%d" % calls, **after)
+                c["outcomes"].append(outcome)
+                c["after"].append(after)
                 continue
         elif follow < 0.75:         # bad again within reopen_within
             k = rng.choice([1, 2])

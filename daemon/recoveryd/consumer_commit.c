@@ -21,22 +21,24 @@
  *
  * A commit goes one of two ways. Most go as a transaction on a
  * connection of their own (the commit connection: nothing else may fall
- * between its MULTI and EXEC), in one pipeline:
+ * between its MULTI and EXEC), in two parts:
  *
- *   WATCH lease; GET lease; XPENDING stream group; XPENDING commands
- *   group; MULTI; the commands; XACK stream ids...; XACK commands ids...
+ *   once the batch is read:  WATCH lease; GET lease; XPENDING stream
+ *                            group; XPENDING commands group
+ *   once it is decided:      MULTI; the commands; XACK stream ids...;
+ *                            XACK commands ids...; EXEC
  *
- * and once the answers to the checks are in (they come before the
- * queued ones), EXEC if the lease holds our token and no other consumer
- * has pending entries, else DISCARD: fenced or foreign, as above. WATCH
- * makes the EXEC write nothing if the lease key changed after the GET
- * (taken by another, expired, or renewed by us: then the same commit
- * goes again at once). Redis runs a transaction's commands without a
- * script's cost per command (issue 9: about 2.5 us of Lua per write
- * against 0.2-1.5 us for the write), and like the script it refuses the
- * whole of it when out of memory (an OOM while queuing: EXECABORT).
- * The checks need not be atomic with the writes: entries another
- * consumer reads after our XPENDING come after everything we acked.
+ * The second part goes only if the GET said the lease holds our token
+ * and no XPENDING showed another consumer's entries; else UNWATCH, and
+ * the batch is fenced or foreign, as above. WATCH makes the EXEC write
+ * nothing if the lease key changed after it (taken by another, expired,
+ * or renewed by us: then the commit is checked and sent again). Redis
+ * runs a transaction's commands without a script's cost per command
+ * (issue 9: about 2.5 us of Lua per write against 0.2-1.5 us for the
+ * write), and like the script it refuses the whole of it when out of
+ * memory (an OOM while queuing: EXECABORT). The checks need not be
+ * atomic with the writes: entries another consumer reads after our
+ * XPENDING come after everything we read, so after what we ack.
  *
  * A batch with dead letters goes as the apply script (scripts.h): a
  * dead letter that fails must leave its entry unacked, which only a
@@ -537,8 +539,10 @@ batch_read(const struct batch *b)
 /*
  * txn_prepare: send the checks of the batch that commits next, once it
  * has been read (so that what another consumer reads after them comes
- * after it in the stream), unless they are out already. Not while a
- * batch with dead letters is the next: it goes as the script.
+ * after it in the stream), unless they are out already. Called from
+ * cons_pump, so at the latest when the batch is decided. A batch that
+ * turns out to have dead letters goes as the script, and cons_commit
+ * drops its checks (UNWATCH).
  */
 void
 txn_prepare(struct consumer *c)
@@ -623,7 +627,10 @@ txn_result(struct txn *t, const redisReply *r)
 		return;
 	}
 	if (r->type == REDIS_REPLY_ERROR && t->qerr[0]) {
-		log_warnx("commit: a command was refused: %s", t->qerr);
+		log_warnx("commit of %zu entries (%s .. %s): Redis refused one "
+		    "of its commands while queuing it (%s); nothing of it was "
+		    "written", b->n, b->n > 0 ? b->v[0].id : "-",
+		    b->n > 0 ? b->v[b->n - 1].id : "-", t->qerr);
 		failed(c, b, r);
 		return;
 	}
