@@ -425,8 +425,16 @@ void		 store_drop(struct store *);
  * [A-Za-z0-9_.-] as %XX), to out. */
 void		 store_key_part(struct buf *out, const char *part, size_t len);
 
-/* store_stats: resident entities and bytes held (approximate). */
+/* store_stats: resident entities and bytes held (approximate; walks
+ * every entity). */
 void		 store_stats(const struct store *, size_t *entities,
 		    size_t *bytes);
+/* store_counts: resident entities; loads that found a value in Redis
+ * and evictions, since store_new (store_drop does not count as either). */
+struct store_counts {
+	size_t		 entities;
+	uint64_t	 loaded, evicted;
+};
+void		 store_counts(const struct store *, struct store_counts *);
 
 #endif

@@ -169,6 +169,12 @@ gauges() {
 	[ "$(m recoveryd_stream_lag)" = 0 ] && [ "$(m recoveryd_cases_open)" != "" ]
 }
 check "stream lag and open cases gauges appear" t_wait 8 gauges
+# The state cache: the cases' entities are in memory; Redis was empty,
+# so nothing was loaded from it, and nothing evicted under state.cache.
+cached() { scrape; [ "$(m recoveryd_state_cache_entities)" -gt 0 ] 2>/dev/null; }
+check "state cache gauge counts the entities in memory" t_wait 5 cached
+check_eq "nothing loaded from an empty Redis" "$(m recoveryd_state_loaded_total)" 0
+check_eq "nothing evicted under state.cache" "$(m recoveryd_state_evicted_total)" 0
 
 # --- reload ------------------------------------------------------------------
 kill -HUP "$T_DAEMON"

@@ -105,6 +105,31 @@ check_eq "only the owner reads the group" \
     "$($R XINFO CONSUMERS ivr:events recoveryd | grep -c '^name$')" 1
 for p in $T_PIDS; do kill -TERM "$p" 2>/dev/null; done
 sleep 1.5
+check "state.cache holds what these rules keep: no warning" \
+    sh -c "! grep -q 'state.cache .* is too small' '$T_DIR'/m[123].log"
+$R FLUSHALL >/dev/null
+
+# --- 2c. a state.cache smaller than what the rules keep --------------------
+# The first 20,000 of those events (2,000 customers and agents, each
+# some entities) through one daemon whose cache holds 1,000 entities:
+# every event's state is evicted before its key comes round again and
+# is loaded back from Redis. The alerts are still exactly replay's, and
+# the daemon says that state.cache is too small.
+head -n 20000 "$T_DIR/multi.jsonl" > "$T_DIR/small.jsonl"
+sed 's|^input: {|state: {cache: 1000}\ninput: {|' "$T_DIR/multi.yaml" \
+    > "$T_DIR/small.yaml"
+check "the small-cache configuration is valid" "$BUILD/recoveryd" -t -c "$T_DIR/small.yaml"
+$C replay --json --rules "$T_DIR/small.yaml" "$T_DIR/small.jsonl" \
+    > "$T_DIR/replay2c.jsonl" 2>"$T_DIR/replay2c.err"
+push_jsonl "$T_DIR/small.jsonl"
+t_daemon "$T_DIR/small.yaml" "$T_DIR/small.log"
+check "a daemon with state.cache 1000 drains 20,000 events" t_wait 120 drained
+daemon_alerts "$T_DIR/daemon2c.jsonl"
+agree "evicted and loaded again: exactly replay's alerts" "$T_DIR/replay2c.jsonl" "$T_DIR/daemon2c.jsonl"
+toosmall() { grep -q 'state.cache (1000 entities) is too small' "$T_DIR/small.log"; }
+check "the daemon says state.cache is too small" t_wait 20 toosmall
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
 $R FLUSHALL >/dev/null
 
 # --- 2b. late events: aggregates on out-of-order event times ---------------

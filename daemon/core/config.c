@@ -446,7 +446,7 @@ set_defaults(struct config *cf)
 	cf->default_severity = SEV_MEDIUM;
 	cf->enrich_customer_key = xstrdup("ivr:customer:{customer_id}");
 	cf->state_prefix = xstrdup("ivr:");
-	cf->state_cache = 10000;
+	cf->state_cache = 50000;
 	cf->ha_lease_ms = 3000;
 	config_cases_defaults(cf);
 	config_console_defaults(cf);

@@ -829,6 +829,7 @@ store_load_string(struct store *st, const char *key, size_t klen,
 
 	if ((e = loadable(st, key, klen, false, &rc)) == NULL || val == NULL)
 		return rc;
+	st->nloaded++;
 	if (e->kind == EK_EVENT) {
 		e->u.ev.json = xstrndup(val, vlen);
 		e->u.ev.len = vlen;
@@ -890,6 +891,7 @@ store_load_hash(struct store *st, const char *key, size_t klen,
 
 	if ((e = loadable(st, key, klen, true, &rc)) == NULL || n == 0)
 		return rc;
+	st->nloaded++;
 	rc = case_decode(&e->u.cs, fields, flens, vals, vlens, n);
 	case_sigs(st, &e->u.cs);
 	if (rc == -1) {

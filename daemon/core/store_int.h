@@ -245,6 +245,8 @@ struct store {
 	struct hmap		 ents;		/* key -> struct ent */
 	struct hmap		 done;		/* entry -> answer (unbacked) */
 	size_t			 nres;
+	uint64_t		 nloaded;	/* loads that found a value */
+	uint64_t		 nevicted;
 	struct ent		*lru_head, *lru_tail;
 	struct ent		*dhead, *dtail;
 	struct zop		*z;

@@ -313,6 +313,7 @@ evict(struct store *st)
 			continue;
 		lru_unlink(st, e);
 		st->nres--;
+		st->nevicted++;
 		(void)hm_del(&st->ents, e->key, e->klen);
 		ent_free(e);
 	}
@@ -391,6 +392,14 @@ store_stats(const struct store *st, size_t *entities, size_t *bytes)
 			b += ent_bytes(n->val);
 	*entities = st->nres;
 	*bytes = b;
+}
+
+void
+store_counts(const struct store *st, struct store_counts *sc)
+{
+	sc->entities = st->nres;
+	sc->loaded = st->nloaded;
+	sc->evicted = st->nevicted;
 }
 
 const char *

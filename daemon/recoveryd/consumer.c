@@ -730,6 +730,58 @@ housekeeping(struct consumer *c)
 	(void)cons_send(c->wr, old_cases_cb, c, 7, argv, NULL);
 }
 
+/*
+ * cache_check: the cache's figures into the stats; and when, over
+ * CACHE_WINDOW_S, entities were evicted while loads of entities that
+ * held a value came to over a tenth of the events (and at least
+ * CACHE_WARN_LOADS), state.cache is smaller than what the rules keep in
+ * use: each such event waits for Redis and decodes its state again.
+ * Said at most once an hour.
+ */
+#define CACHE_WINDOW_S		10
+#define CACHE_WARN_LOADS	100
+static void
+cache_check(struct consumer *c, double now)
+{
+	struct store_counts sc;
+	struct stats *s = c->stats;
+	uint64_t events, dl, de, dev;
+
+	/* The counters go on across a new store (a reload may make one),
+	 * whose own start from 0. */
+	store_counts(c->store, &sc);
+	if (sc.loaded < c->cache_seen.loaded ||
+	    sc.evicted < c->cache_seen.evicted)
+		memset(&c->cache_seen, 0, sizeof(c->cache_seen));
+	s->cache_entities = sc.entities;
+	s->cache_loaded += sc.loaded - c->cache_seen.loaded;
+	s->cache_evicted += sc.evicted - c->cache_seen.evicted;
+	c->cache_seen = sc;
+	if (now - c->cache_at < CACHE_WINDOW_S)
+		return;
+	events = s->events_rating + s->events_call + s->events_complaint +
+	    s->events_other;
+	dl = s->cache_loaded - c->cache_loaded;
+	de = s->cache_evicted - c->cache_evicted;
+	dev = events - c->cache_events;
+	if (c->cache_at > 0 && de > 0 && dl >= CACHE_WARN_LOADS &&
+	    dl * 10 >= dev && now - c->cache_warned >= 3600) {
+		c->cache_warned = now;
+		log_warnx("state.cache (%ld entities) is too small for what "
+		    "the rules keep: in the last %d s %llu entities were "
+		    "evicted and %llu loaded again from Redis for %llu events; "
+		    "raise state.cache (about 1 KB of memory an entity; see "
+		    "recoveryd_state_cache_entities)", c->cf->state_cache,
+		    CACHE_WINDOW_S,
+		    (unsigned long long)de, (unsigned long long)dl,
+		    (unsigned long long)dev);
+	}
+	c->cache_at = now;
+	c->cache_loaded = s->cache_loaded;
+	c->cache_evicted = s->cache_evicted;
+	c->cache_events = events;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -764,6 +816,7 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	c->stats->redis_reconnects = rconn_reconnects(c->rd) +
 	    rconn_reconnects(c->wr) + rconn_reconnects(c->tx);
+	cache_check(c, now);
 	if (now - c->last_stats >= STATS_PERIOD_S && rconn_ready(c->wr)) {
 		const char *xa[] = { "XINFO", "GROUPS", c->cf->input_stream };
 		char key[300];

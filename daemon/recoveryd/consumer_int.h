@@ -225,6 +225,11 @@ struct consumer {
 	void			*done_arg;
 	double			 stop_at;
 	double			 last_stats;
+	/* the cache's figures a minute ago, and when it was last said to
+	 * be too small (cache_check) */
+	double			 cache_at, cache_warned;
+	uint64_t		 cache_loaded, cache_evicted, cache_events;
+	struct store_counts	 cache_seen;	/* of c->store, last tick */
 	double			 read_sent;	/* when the read went out */
 	double			 wr_since;	/* oldest unanswered commit */
 	char			 health[160];

@@ -358,6 +358,20 @@ metrics_render(const struct stats *s, const struct metrics_info *mi,
 	    "check and their EXEC (a renewal, most often): nothing of them "
 	    "had been written.", s->rewatched);
 
+	family(b, "recoveryd_state_cache_entities", "gauge",
+	    "Entities of rule state and cases this daemon holds in memory "
+	    "(state.cache bounds them; 0 on a standby).");
+	sample(b, "recoveryd_state_cache_entities", NULL, NULL, NULL, NULL,
+	    s->cache_entities);
+	counter(b, "recoveryd_state_loaded_total",
+	    "Entities an event needed that were not in memory and held a "
+	    "value in Redis. Rising with recoveryd_state_evicted_total at a "
+	    "good part of the event rate: state.cache is too small.",
+	    s->cache_loaded);
+	counter(b, "recoveryd_state_evicted_total",
+	    "Entities dropped from memory to keep within state.cache (least "
+	    "recently used first).", s->cache_evicted);
+
 	family(b, "recoveryd_up", "gauge", "1 while the daemon runs.");
 	sample(b, "recoveryd_up", NULL, NULL, NULL, NULL, 1);
 	family(b, "recoveryd_build_info", "gauge",

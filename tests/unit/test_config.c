@@ -92,6 +92,7 @@ test_example(void)
 	CHECK_STR(cf->dead_letter, "ivr:events:dead");
 	CHECK_STR(cf->undelivered_stream, "ivr:alerts:undelivered");
 	CHECK_INT(cf->input_batch, 256);
+	CHECK_INT(cf->state_cache, 50000);	/* the default */
 	CHECK_INT(cf->nchannels, 5);
 	CHECK(cf->nfiles >= 2);
 	CHECK_STR(cf->files[0], "rules/recoveryd.yaml");

@@ -874,10 +874,10 @@ test_corrupt(void)
 static size_t
 resident(const struct store *st)
 {
-	size_t n, b;
+	struct store_counts sc;
 
-	store_stats(st, &n, &b);
-	return n;
+	store_counts(st, &sc);
+	return sc.entities;
 }
 
 struct opcount {
@@ -918,6 +918,7 @@ test_protocol(void)
 	struct dev d;
 	struct opcount oc;
 	struct case_ref cr;
+	struct store_counts sc;
 	char err[256];
 	size_t i;
 	uint64_t g1, g2;
@@ -986,11 +987,17 @@ test_protocol(void)
 	/* uncommitted: nothing evicted although max_entities is 2 */
 	store_committed(st, 0);
 	CHECK_INT(resident(st), 6);
+	store_counts(st, &sc);
+	CHECK_INT(sc.entities, 6);
+	CHECK_INT(sc.loaded, 0);	/* Redis held none of them */
+	CHECK_INT(sc.evicted, 0);
 	memset(&oc, 0, sizeof(oc));
 	g2 = store_changes(st, 100000, count_cb, &oc);	/* nothing new */
 	CHECK(g2 > g1 && oc.set + oc.hset + oc.zadd == 0);
 	store_committed(st, g1);
 	CHECK_INT(resident(st), 2);
+	store_counts(st, &sc);
+	CHECK_INT(sc.evicted, 4);
 	/* the next batch: what store_needs loaded or found resident stays,
 	 * even if a commit lands between store_needs and store_decide */
 	prepare(&d, "2-0", "{\"type\":\"rating\",\"customer_id\":\"K1\","
@@ -998,6 +1005,8 @@ test_protocol(void)
 	    "\"csat\":1,\"nps\":2,\"score\":3,\"ts\":101}", 101000);
 	fill(st, &r, &d.req);
 	CHECK_INT(resident(st), 6);
+	store_counts(st, &sc);
+	CHECK_INT(sc.loaded, 4);	/* the evicted four, from Redis */
 	store_committed(st, g2);
 	CHECK_INT(resident(st), 6);
 	CHECK_INT(store_decide(st, &d.req, &cr, err, sizeof(err)), 0);
@@ -1007,9 +1016,14 @@ test_protocol(void)
 			CHECK_INT(d.req.c[i].count, 2);
 	store_committed(st, store_changes(st, 101000, fr_apply, &r));
 	CHECK_INT(resident(st), 2);
-	/* drop: everything is reported again */
+	store_counts(st, &sc);
+	CHECK_INT(sc.evicted, 8);	/* four more */
+	/* drop: everything is reported again (not counted as evicted) */
 	store_drop(st);
 	CHECK_INT(resident(st), 0);
+	store_counts(st, &sc);
+	CHECK_INT(sc.entities, 0);
+	CHECK_INT(sc.evicted, 8);
 	w.total = 0;
 	store_needs(st, &d.req, want_cb, &w);
 	CHECK_INT(w.total, 5);
