@@ -395,14 +395,16 @@ lru_front(struct store *st, struct ent *e)
 static struct ent *
 ent_new(struct store *st, enum ent_kind kind, const char *key, size_t klen)
 {
-	struct ent *e = xcalloc(1, sizeof(*e));
+	struct ent *e = xcalloc(1, ent_size(kind));
 	void **slot;
 
 	slot = hm_slot(&st->ents, key, klen);
 	*slot = e;
 	e->kind = kind;
 	e->klen = klen;
-	e->key = xstrndup(key, klen);
+	/* the map's copy: a node stays where it is until hm_del */
+	e->key = ((struct hnode *)(void *)((char *)slot -
+	    offsetof(struct hnode, val)))->key;
 	if (kind == EK_CASE) {
 		buf_init(&e->u.cs.rules);
 		buf_init(&e->u.cs.events);
@@ -448,14 +450,36 @@ ent_free(struct ent *e)
 		free(e->u.ev.json);
 		break;
 	}
-	free(e->key);
-	free(e);
+	free(e);	/* (e->key went with its map node) */
 }
 
 void
 ent_free_v(void *p)
 {
 	ent_free(p);
+}
+
+size_t
+ent_size(enum ent_kind kind)
+{
+	const struct ent *e = NULL;
+	size_t u;
+
+	switch (kind) {
+	case EK_KEY:
+		u = sizeof(e->u.ks);
+		break;
+	case EK_CASE:
+		u = sizeof(e->u.cs);
+		break;
+	case EK_EVENT:
+		u = sizeof(e->u.ev);
+		break;
+	default:
+		u = sizeof(e->u.cust);
+		break;
+	}
+	return offsetof(struct ent, u) + u;
 }
 
 struct ent *
@@ -702,7 +726,8 @@ store_walk(struct store *st, const struct state_req *req, walk_fn visit,
 			return false;
 	}
 	cu = ent_find(st, st->kb.data, st->kb.len);
-	if (cu == NULL || !cu->resident || cu->u.cust == NULL)
+	if (cu == NULL || !cu->resident || cu->kind != EK_CUST ||
+	    cu->u.cust == NULL)
 		return true;
 	key_case(st, &st->kb, cu->u.cust);
 	return visit(st, &st->kb, EK_CASE, ctx);
@@ -746,8 +771,9 @@ store_needs_case(struct store *st, const char *case_id, store_need_fn fn,
 	key_case(st, &st->kb, case_id);
 	need(st, &st->kb, EK_CASE, fn, ctx);
 	e = ent_find(st, st->kb.data, st->kb.len);
-	if (e == NULL || !e->resident || !e->u.cs.exists ||
-	    e->u.cs.customer == NULL || e->u.cs.customer[0] == '\0')
+	if (e == NULL || !e->resident || e->kind != EK_CASE ||
+	    !e->u.cs.exists || e->u.cs.customer == NULL ||
+	    e->u.cs.customer[0] == '\0')
 		return;
 	key_cust(st, &st->kb, e->u.cs.customer);
 	need(st, &st->kb, EK_CUST, fn, ctx);

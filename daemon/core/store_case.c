@@ -1250,8 +1250,8 @@ store_resolve(struct store *st, const char *case_id, const char *by,
 	if (cs->customer != NULL) {
 		key_cust(st, &st->kb, cs->customer);
 		cu = ent_find(st, st->kb.data, st->kb.len);
-		if (cu != NULL && cu->resident && cu->u.cust != NULL &&
-		    strcmp(cu->u.cust, cs->id) == 0) {
+		if (cu != NULL && cu->resident && cu->kind == EK_CUST &&
+		    cu->u.cust != NULL && strcmp(cu->u.cust, cs->id) == 0) {
 			if (!keep_cust) {
 				free(cu->u.cust);
 				cu->u.cust = NULL;
@@ -1316,7 +1316,7 @@ store_reopen(struct store *st, const char *case_id, const char *by,
 	if (cs->customer != NULL && cs->customer[0] != '\0') {
 		key_cust(st, &st->kb, cs->customer);
 		cu = ent_find(st, st->kb.data, st->kb.len);
-		if (cu != NULL && !cu->resident)
+		if (cu != NULL && (!cu->resident || cu->kind != EK_CUST))
 			cu = NULL;
 		/* one open case per customer */
 		if (cu != NULL && cu->u.cust != NULL &&

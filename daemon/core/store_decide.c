@@ -251,7 +251,7 @@ memo_hit(struct store *st, const char *q, const char *field,
 
 	key_k(st, &st->kb, field, val);
 	e = ent_find(st, st->kb.data, st->kb.len);
-	if (e == NULL || !e->resident ||
+	if (e == NULL || !e->resident || e->kind != EK_KEY ||
 	    (s = sect_get((struct kstate *)&e->u.ks, ST_MEMO, q, false)) ==
 	    NULL)
 		return false;

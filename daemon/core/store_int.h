@@ -197,6 +197,16 @@ struct ent {
 	uint64_t	 used;		/* store epoch it was last used in */
 	struct ent	*lprev, *lnext;	/* LRU, most recent first */
 	struct ent	*dnext;		/* dirty list */
+	size_t		 klen;
+	const char	*key;		/* the map node's copy */
+	/* EK_CONTACTS: the times (ms) of the contact alerts sent to the
+	 * customer within limits.callbacks.within, oldest first */
+	int64_t		*contacts;
+	size_t		 ncontacts;
+	struct owners	*own;		/* EK_OWNERS */
+	/* Last, and allocated only as far as its kind's member (ent_new):
+	 * a case's is four times a KEY's, and most entities are not cases.
+	 * The kind follows from the key (key_kind) and never changes. */
 	union {
 		struct kstate	 ks;
 		char		*cust;	/* CUST: case ID, NULL for none */
@@ -207,13 +217,6 @@ struct ent {
 			bool	 keep;	/* its case was resolved: expire */
 		} ev;
 	} u;
-	size_t		 klen;
-	char		*key;		/* the map's copy */
-	/* EK_CONTACTS: the times (ms) of the contact alerts sent to the
-	 * customer within limits.callbacks.within, oldest first */
-	int64_t		*contacts;
-	size_t		 ncontacts;
-	struct owners	*own;		/* EK_OWNERS */
 };
 
 /* A sorted-set update waiting for store_changes; Z_EXPIRE: an expiry
@@ -274,6 +277,9 @@ void	 key_case(const struct store *, struct buf *b, const char *id);
 void	 key_event(const struct store *, struct buf *b, const char *id);
 /* ent_find: the entity under key, or NULL. */
 struct ent *ent_find(const struct store *, const char *key, size_t klen);
+/* ent_size: the bytes an entity of kind is allocated (its union member
+ * only). */
+size_t	 ent_size(enum ent_kind);
 /* ent_use: the resident entity under key for deciding: created empty in an
  * unbacked store, NULL in a backed one when it is not resident. Marks it
  * used (LRU, pinned for this batch). */

@@ -121,8 +121,8 @@ cust_ttl(struct store *st, const char *case_id)
 
 	key_case(st, &st->kb, case_id);
 	c = ent_find(st, st->kb.data, st->kb.len);
-	if (c == NULL || !c->resident || !c->u.cs.exists ||
-	    c->u.cs.state != CASE_RESOLVED)
+	if (c == NULL || !c->resident || c->kind != EK_CASE ||
+	    !c->u.cs.exists || c->u.cs.state != CASE_RESOLVED)
 		return 0;
 	return st->o.cf != NULL && st->o.cf->reopen_within_ms > 0 ?
 	    st->o.cf->reopen_within_ms + 86400000LL : 86400000LL;
@@ -346,7 +346,7 @@ store_drop(struct store *st)
 static size_t
 ent_bytes(const struct ent *e)
 {
-	size_t b = sizeof(*e) + 2 * e->klen + sizeof(struct hnode), i;
+	size_t b = ent_size(e->kind) + e->klen + sizeof(struct hnode), i;
 
 	switch (e->kind) {
 	case EK_KEY:
@@ -412,12 +412,14 @@ store_case_of(const struct store *st, const char *customer_id)
 	key_cust(st, &k, customer_id);
 	cu = ent_find(st, k.data, k.len);
 	cs = NULL;
-	if (cu != NULL && cu->resident && cu->u.cust != NULL) {
+	if (cu != NULL && cu->resident && cu->kind == EK_CUST &&
+	    cu->u.cust != NULL) {
 		key_case(st, &k, cu->u.cust);
 		cs = ent_find(st, k.data, k.len);
 	}
 	buf_free(&k);
-	if (cs == NULL || !cs->resident || !cs->u.cs.exists ||
+	if (cs == NULL || !cs->resident || cs->kind != EK_CASE ||
+	    !cs->u.cs.exists ||
 	    cs->u.cs.state == CASE_RESOLVED)
 		return NULL;
 	return cs->u.cs.id;
@@ -433,7 +435,8 @@ store_last_case(const struct store *st, const char *customer_id)
 	key_cust(st, &k, customer_id);
 	cu = ent_find(st, k.data, k.len);
 	buf_free(&k);
-	return cu != NULL && cu->resident ? cu->u.cust : NULL;
+	return cu != NULL && cu->resident && cu->kind == EK_CUST ?
+	    cu->u.cust : NULL;
 }
 
 void

@@ -770,7 +770,7 @@ cache_check(struct consumer *c, double now)
 		log_warnx("state.cache (%ld entities) is too small for what "
 		    "the rules keep: in the last %d s %llu entities were "
 		    "evicted and %llu loaded again from Redis for %llu events; "
-		    "raise state.cache (about 1 KB of memory an entity; see "
+		    "raise state.cache (up to about 1 KB of memory an entity; see "
 		    "recoveryd_state_cache_entities)", c->cf->state_cache,
 		    CACHE_WINDOW_S,
 		    (unsigned long long)de, (unsigned long long)dl,

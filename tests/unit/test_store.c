@@ -1480,6 +1480,30 @@ test_compact(void)
 	store_free(st);
 }
 
+/* Memory: an entity is allocated as far as its kind needs; a customer's
+ * counts or its open case's ID do not pay for a case's fields (a KEY or
+ * CUST entity of an empty state takes under 300 bytes; with a case's
+ * room, over 500). */
+static void
+test_entity_size(void)
+{
+	struct store *st = mkstore(true, 0, 0);
+	size_t i, n, b0, b;
+	char key[64];
+
+	store_stats(st, &n, &b0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "ivr:k:customer_id:K%zu", i);
+		(void)store_load_string(st, key, strlen(key), NULL, 0);
+		snprintf(key, sizeof(key), "ivr:opencase:K%zu", i);
+		(void)store_load_string(st, key, strlen(key), NULL, 0);
+	}
+	store_stats(st, &n, &b);
+	CHECK_INT(n, 2000);
+	CHECKF((b - b0) / 2000 < 300, "%zu bytes an entity", (b - b0) / 2000);
+	store_free(st);
+}
+
 /* --- late events --------------------------------------------------------------- */
 
 /* Shuffled orders: the firings of cooldown rules are never closer than
@@ -1802,6 +1826,7 @@ main(void)
 	test_differential();
 	test_hot_key();
 	test_compact();
+	test_entity_size();
 	test_late_cooldown();
 	test_count_crossing();
 	test_ttl();
