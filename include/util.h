@@ -44,6 +44,19 @@ void	 buf_reserve(struct buf *, size_t extra);
 void	 buf_append(struct buf *, const char *, size_t);
 void	 buf_puts(struct buf *, const char *);
 void	 buf_putc(struct buf *, char);
+/* buf_put_ll: v in decimal. */
+void	 buf_put_ll(struct buf *, long long v);
+/* fmt_ll: v in decimal into out, which holds at least FMT_LL_MAX bytes;
+ * its length. (snprintf "%lld" costs ten times as much, and the hot
+ * paths format several numbers an event.) */
+#define FMT_LL_MAX	21
+size_t	 fmt_ll(char *out, long long v);
+/* str_copy: src into dst of cap bytes (cap > 0), cut to fit and
+ * NUL-terminated, as snprintf(dst, cap, "%s", src) but without the
+ * formatting; returns dst. str_cat: the same at dst + *at, moving *at
+ * on (to cap - 1 at most). */
+char	*str_copy(char *dst, size_t cap, const char *src);
+void	 str_cat(char *dst, size_t cap, size_t *at, const char *src);
 void	 buf_printf(struct buf *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* buf_json_string: append s (len bytes) as a JSON string literal with the

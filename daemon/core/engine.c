@@ -222,7 +222,8 @@ alert_json(const struct alert *a, const struct evt *ev, struct buf *b)
 	json_field(b, "case_id", a->case_id);
 	json_field(b, "rule", a->rule->name);
 	json_field(b, "severity", severity_name(a->severity));
-	buf_printf(b, ",\"step\":%d", a->step);
+	buf_puts(b, ",\"step\":");
+	buf_put_ll(b, a->step);
 	json_field(b, "customer_id", event_text(ev, "customer_id"));
 	json_field(b, "call_id", event_text(ev, "call_id"));
 	json_field(b, "agent_id", event_text(ev, "agent_id"));
@@ -239,11 +240,16 @@ alert_json(const struct alert *a, const struct evt *ev, struct buf *b)
 	}
 	json_field(b, "channel", a->channel->name);
 	json_field(b, "message", a->message ? a->message : "");
-	if (a->has_count)
-		buf_printf(b, ",\"count\":%ld", a->count);
+	if (a->has_count) {
+		buf_puts(b, ",\"count\":");
+		buf_put_ll(b, a->count);
+	}
 	if (a->has_value) {
 		engine_format_value(a->value, num, sizeof(num));
-		buf_printf(b, ",\"value\":%s,\"samples\":%ld", num, a->samples);
+		buf_puts(b, ",\"value\":");
+		buf_puts(b, num);
+		buf_puts(b, ",\"samples\":");
+		buf_put_ll(b, a->samples);
 	}
 	buf_putc(b, '}');
 }
@@ -328,7 +334,7 @@ engine_render(const struct config *cf, const struct evt *ev,
 			a->value = f->value;
 			a->samples = f->samples;
 			a->deliver_ms = when;
-			snprintf(a->case_id, sizeof(a->case_id), "%s",
+			(void)str_copy(a->case_id, sizeof(a->case_id),
 			    cr != NULL ? cr->case_id : "");
 			/*
 			 * Alert IDs are derived, never random, so that a
@@ -336,14 +342,27 @@ engine_render(const struct config *cf, const struct evt *ev,
 			 * same ID: the stream entry and the rule (or the case
 			 * and the step), plus the channel.
 			 */
-			if (step == 0)
-				snprintf(a->alert_id, sizeof(a->alert_id),
-				    "%s/%s/%zu/%s", ev->id, r->name, i,
+			{
+				char part[FMT_LL_MAX + 4] = "step";
+				size_t at = 0, k = step == 0 ? 0 : 4;
+
+				(void)fmt_ll(part + k, step == 0 ? (long long)i :
+				    step);
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
+				    step == 0 ? ev->id : a->case_id);
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
+				    "/");
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
+				    r->name);
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
+				    "/");
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
+				    part);
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
+				    "/");
+				str_cat(a->alert_id, sizeof(a->alert_id), &at,
 				    ch->name);
-			else
-				snprintf(a->alert_id, sizeof(a->alert_id),
-				    "%s/%s/step%d/%s", a->case_id, r->name,
-				    step, ch->name);
+			}
 
 			av.alert = a;
 			av.event = ev;

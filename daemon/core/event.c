@@ -269,7 +269,7 @@ evt_free(struct evt *ev)
 static void
 set_id(struct evt *ev, const char *id)
 {
-	snprintf(ev->id, sizeof(ev->id), "%s", id != NULL ? id : "");
+	(void)str_copy(ev->id, sizeof(ev->id), id != NULL ? id : "");
 }
 
 static struct evt_field *

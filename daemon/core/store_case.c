@@ -192,7 +192,9 @@ hist_str(struct buf *b, const char *key, const char *val)
 {
 	if (val == NULL)
 		return;
-	buf_printf(b, ",\"%s\":", key);
+	buf_puts(b, ",\"");
+	buf_puts(b, key);
+	buf_puts(b, "\":");
 	buf_json_string(b, val, strlen(val));
 }
 
@@ -1346,7 +1348,9 @@ store_case_history(struct store *st, const char *case_id, int64_t at_ms,
 	for (i = 0; i < n; i++)
 		hist_str(&b, kv[2 * i], kv[2 * i + 1]);
 	if (raw_key != NULL && raw != NULL && rawlen > 0) {
-		buf_printf(&b, ",\"%s\":", raw_key);
+		buf_puts(&b, ",\"");
+		buf_puts(&b, raw_key);
+		buf_puts(&b, "\":");
 		buf_append(&b, raw, rawlen);
 	}
 	hist_end(st, e, &b);
@@ -1356,7 +1360,7 @@ store_case_history(struct store *st, const char *case_id, int64_t at_ms,
 void
 store_case_alert(struct store *st, const struct alert *al, int64_t at_ms)
 {
-	char step[16];
+	char step[FMT_LL_MAX];
 	const char *kv[] = { "alert_id", al->alert_id, "channel",
 	    al->channel != NULL ? al->channel->name : "", "rule",
 	    al->rule != NULL ? al->rule->name : "", "step", step, "message",
@@ -1364,7 +1368,7 @@ store_case_alert(struct store *st, const struct alert *al, int64_t at_ms)
 
 	if (al->case_id[0] == '\0')
 		return;
-	snprintf(step, sizeof(step), "%d", al->step);
+	(void)fmt_ll(step, al->step);
 	store_case_history(st, al->case_id, at_ms, al->step > 0 ? "step" :
 	    "alert", kv, 5, NULL, NULL, 0);
 }

@@ -507,6 +507,59 @@ parse_rfc3339(const char *s, size_t len, double *out)
 	return 0;
 }
 
+size_t
+fmt_ll(char *out, long long v)
+{
+	char tmp[FMT_LL_MAX];
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		out[i++] = '-';
+	while (n > 0)
+		out[i++] = tmp[--n];
+	out[i] = '\0';
+	return i;
+}
+
+void
+buf_put_ll(struct buf *b, long long v)
+{
+	char tmp[FMT_LL_MAX];
+
+	buf_append(b, tmp, fmt_ll(tmp, v));
+}
+
+char *
+str_copy(char *dst, size_t cap, const char *src)
+{
+	size_t at = 0;
+
+	str_cat(dst, cap, &at, src);
+	return dst;
+}
+
+void
+str_cat(char *dst, size_t cap, size_t *at, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (cap == 0)
+		return;
+	if (*at >= cap)
+		*at = cap - 1;
+	if (n > cap - 1 - *at)
+		n = cap - 1 - *at;
+	memcpy(dst + *at, src, n);
+	*at += n;
+	dst[*at] = '\0';
+}
+
 void
 format_rfc3339(double epoch, char *out, size_t cap)
 {
@@ -533,7 +586,7 @@ format_rfc3339(double epoch, char *out, size_t cap)
 		last_ms = ms;
 	}
 	if (cap > 0)
-		snprintf(out, cap, "%s", last);
+		(void)str_copy(out, cap, last);
 }
 
 bool

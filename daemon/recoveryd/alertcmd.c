@@ -38,10 +38,10 @@ args_str(struct args *a, const char *s)
 void
 args_num(struct args *a, struct arena *ar, long long n)
 {
-	char tmp[32];
-	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
+	char tmp[FMT_LL_MAX];
+	size_t l = fmt_ll(tmp, n);
 
-	args_add(a, arena_strndup(ar, tmp, (size_t)l), (size_t)l);
+	args_add(a, arena_strndup(ar, tmp, l), l);
 }
 
 /* A command's argc is known only after its arguments: reserve a slot. */
@@ -55,11 +55,11 @@ args_slot(struct args *a)
 void
 args_fill(struct args *a, struct arena *ar, size_t slot, long long n)
 {
-	char tmp[32];
-	int l = snprintf(tmp, sizeof(tmp), "%lld", n);
+	char tmp[FMT_LL_MAX];
+	size_t l = fmt_ll(tmp, n);
 
-	a->v[slot] = arena_strndup(ar, tmp, (size_t)l);
-	a->l[slot] = (size_t)l;
+	a->v[slot] = arena_strndup(ar, tmp, l);
+	a->l[slot] = l;
 }
 
 const char *

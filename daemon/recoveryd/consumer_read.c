@@ -490,7 +490,7 @@ parse_entry(struct consumer *c, struct batch *b, const redisReply *r)
 		}
 	}
 	e = entry_add(b);
-	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
+	(void)str_copy(e->id, sizeof(e->id), r->element[0]->str);
 	evt_set_clock(&e->ev, b->cf->max_future_skew_ms, c->past_skew_ms, -1,
 	    NULL);
 	if (f->type != REDIS_REPLY_ARRAY) {

@@ -2,6 +2,7 @@
  * test_util.c — durations, times, numbers, booleans, UTF-8, JSON escaping,
  * suggestions, buffers, arenas, and the value semantics of value.c.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -244,6 +245,41 @@ test_values(void)
 	}
 }
 
+/* fmt_ll and str_copy/str_cat: what snprintf "%lld" and "%s" give,
+ * at the extremes and when cut. */
+static void
+test_formatting(void)
+{
+	static const long long nums[] = { 0, 7, -7, 10, 255, -1000,
+	    1796177844113LL, LLONG_MAX, LLONG_MIN };
+	char out[FMT_LL_MAX], want[32], small[6];
+	struct buf b;
+	size_t i, l, at;
+
+	for (i = 0; i < ARRAY_LEN(nums); i++) {
+		snprintf(want, sizeof(want), "%lld", nums[i]);
+		l = fmt_ll(out, nums[i]);
+		CHECKF(strcmp(out, want) == 0 && l == strlen(want),
+		    "fmt_ll %s: '%s' (%zu)", want, out, l);
+	}
+	buf_init(&b);
+	buf_puts(&b, "n=");
+	buf_put_ll(&b, -42);
+	CHECK(b.len == 5 && memcmp(b.data, "n=-42", 5) == 0);
+	buf_free(&b);
+	CHECK_STR(str_copy(small, sizeof(small), "abc"), "abc");
+	CHECK_STR(str_copy(small, sizeof(small), "abcdefgh"), "abcde");
+	CHECK_STR(str_copy(small, sizeof(small), ""), "");
+	at = 0;
+	str_cat(small, sizeof(small), &at, "ab");
+	str_cat(small, sizeof(small), &at, "/");
+	CHECK(strcmp(small, "ab/") == 0 && at == 3);
+	str_cat(small, sizeof(small), &at, "cdef");	/* cut */
+	CHECK(strcmp(small, "ab/cd") == 0 && at == 5);
+	str_cat(small, sizeof(small), &at, "x");	/* full: stays */
+	CHECK(strcmp(small, "ab/cd") == 0 && at == 5);
+}
+
 int
 main(void)
 {
@@ -254,5 +290,6 @@ main(void)
 	test_suggest();
 	test_arena();
 	test_values();
+	test_formatting();
 	return harness_done();
 }
