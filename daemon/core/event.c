@@ -277,9 +277,13 @@ find_field(const struct evt *ev, const char *path)
 {
 	size_t i;
 
+	/* The first two bytes before strcmp: call_id, customer_id and
+	 * csat share the first. */
 	for (i = 0; i < ev->nfields; i++) {
-		if (ev->fields[i].key[0] == path[0] &&
-		    strcmp(ev->fields[i].key, path) == 0)
+		const char *k = ev->fields[i].key;
+
+		if (k[0] == path[0] && (k[0] == '\0' || (k[1] == path[1] &&
+		    (k[1] == '\0' || strcmp(k + 2, path + 2) == 0))))
 			return &ev->fields[i];
 	}
 	return NULL;
@@ -457,8 +461,9 @@ evt_from_fields(struct evt *ev, const char *id,
 		return EVERR_FIELDS;
 	}
 	for (i = 0; i < n; i++) {
-		evt_clip(names[i], name_lens[i], name, sizeof(name));
+		/* (the name is clipped for a message only when one is due) */
 		if (!utf8_valid(names[i], name_lens[i])) {
+			evt_clip(names[i], name_lens[i], name, sizeof(name));
 			snprintf(err, errlen, "field name '%s': invalid UTF-8",
 			    name);
 			return EVERR_UTF8;
@@ -466,20 +471,24 @@ evt_from_fields(struct evt *ev, const char *id,
 		problem = name_lens[i] == 0 ? "is empty" :
 		    name_lens[i] > EVENT_NAME_MAX ? "is over 256 bytes" : NULL;
 		if (problem != NULL) {
+			evt_clip(names[i], name_lens[i], name, sizeof(name));
 			snprintf(err, errlen, "field name '%s' %s", name,
 			    problem);
 			return EVERR_BAD_VALUE;
 		}
 		if ((nul = memchr(names[i], '\0', name_lens[i])) != NULL) {
+			evt_clip(names[i], name_lens[i], name, sizeof(name));
 			snprintf(err, errlen, "field name '%s' holds a NUL byte "
 			    "at byte %zu", name, (size_t)(nul - names[i]));
 			return EVERR_NUL;
 		}
 		if (!utf8_valid(vals[i], val_lens[i])) {
+			evt_clip(names[i], name_lens[i], name, sizeof(name));
 			snprintf(err, errlen, "field '%s': invalid UTF-8", name);
 			return EVERR_UTF8;
 		}
 		if ((nul = memchr(vals[i], '\0', val_lens[i])) != NULL) {
+			evt_clip(names[i], name_lens[i], name, sizeof(name));
 			snprintf(err, errlen, "field '%s' holds a NUL byte at "
 			    "byte %zu; values may not hold U+0000", name,
 			    (size_t)(nul - vals[i]));

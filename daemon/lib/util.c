@@ -640,14 +640,17 @@ parse_number(const char *s, size_t len, double *out)
 bool
 parse_bool(const char *s, size_t len, bool *out)
 {
-	static const struct { const char *word; bool val; } words[] = {
-		{ "true", true }, { "false", false }, { "yes", true },
-		{ "no", false }, { "1", true }, { "0", false },
+	static const struct { const char *word; size_t len; bool val; }
+	    words[] = {
+		{ "true", 4, true }, { "false", 5, false }, { "yes", 3, true },
+		{ "no", 2, false }, { "1", 1, true }, { "0", 1, false },
 	};
 	size_t i;
 
+	if (len == 0 || len > 5)
+		return false;	/* (every value of every event comes here) */
 	for (i = 0; i < ARRAY_LEN(words); i++) {
-		if (strlen(words[i].word) == len &&
+		if (words[i].len == len &&
 		    strncasecmp(s, words[i].word, len) == 0) {
 			*out = words[i].val;
 			return true;
