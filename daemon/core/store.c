@@ -137,22 +137,26 @@ store_key_part(struct buf *out, const char *part, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	unsigned char c;
+	char *p;
 	size_t i;
 
-	buf_reserve(out, len);
+	if (len > SIZE_MAX / 3)
+		fatalx("%s: overflow", __func__);
+	buf_reserve(out, 3 * len);	/* every byte may take three */
+	p = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)part[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
-			buf_putc(out, (char)c);
+			*p++ = (char)c;
 		else {
-			buf_putc(out, '%');
-			buf_putc(out, hex[c >> 4]);
-			buf_putc(out, hex[c & 15]);
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
 		}
 	}
-	if (out->data == NULL)
-		buf_append(out, "", 0);
+	out->len = (size_t)(p - out->data);
+	out->data[out->len] = '\0';
 }
 
 void

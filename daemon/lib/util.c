@@ -148,6 +148,13 @@ buf_puts(struct buf *b, const char *s)
 void
 buf_putc(struct buf *b, char c)
 {
+	/* room for it and the NUL: no call (JSON and keys go a byte at a
+	 * time) */
+	if (b->data != NULL && b->cap - b->len >= 2) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
 	buf_append(b, &c, 1);
 }
 
