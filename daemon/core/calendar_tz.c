@@ -549,7 +549,7 @@ tz_load_path(struct tz *z, const char *path, char *err, size_t errlen)
 		    msg);
 		rc = -2;
 	} else
-		snprintf(z->name, sizeof(z->name), "%s", path);
+		(void)str_copy(z->name, sizeof(z->name), path);
 	free(buf);
 	return rc;
 }
@@ -567,7 +567,7 @@ tz_load(struct tz *z, const char *name, char *err, size_t errlen)
 	}
 	snprintf(path, sizeof(path), "%s/%s", TZ_DIR, name);
 	if ((rc = tz_load_path(z, path, err, errlen)) == 0)
-		snprintf(z->name, sizeof(z->name), "%s", name);
+		(void)str_copy(z->name, sizeof(z->name), name);
 	return rc;
 }
 

@@ -92,7 +92,7 @@ text_ok(const char *s, size_t len, bool ctl)
 static int
 refuse(struct command *c, const char *why)
 {
-	snprintf(c->err, sizeof(c->err), "%s", why);
+	(void)str_copy(c->err, sizeof(c->err), why);
 	c->op = CMD_NONE;
 	return -1;
 }
@@ -253,7 +253,7 @@ command_apply(struct store *st, const struct config *cf,
 		snprintf(msg, sizeof(msg), "no case '%s'", c->case_id);
 		return answer(out, c, "nocase", msg, NULL, NULL, NULL);
 	}
-	snprintf(was_copy, sizeof(was_copy), "%s", was);
+	(void)str_copy(was_copy, sizeof(was_copy), was);
 	if (c->op == CMD_ACK && strcmp(was_copy, "resolved") == 0) {
 		snprintf(msg, sizeof(msg), "case %s is already resolved",
 		    c->case_id);

@@ -462,8 +462,11 @@ engine_customer_key(const struct config *cf, const struct evt *ev, char *out,
 			return false;
 		memcpy(out + n, p, l);
 		n += l;
-		snprintf(field, sizeof(field), "%.*s", (int)(close - open - 1),
-		    open + 1);
+		l = (size_t)(close - open - 1);
+		if (l >= sizeof(field))
+			l = sizeof(field) - 1;
+		memcpy(field, open + 1, l);
+		field[l] = '\0';
 		v = evt_get(ev, field);
 		if (v == NULL || v->kind == V_NULL || v->kind == V_LIST ||
 		    v->len == 0)

@@ -106,7 +106,7 @@ silence_add(struct silences *set, const struct silence *s, char *err,
 	}
 	d = &set->v[set->n++];
 	memset(d, 0, sizeof(*d));
-	snprintf(d->id, sizeof(d->id), "%s", s->id);
+	(void)str_copy(d->id, sizeof(d->id), s->id);
 	d->rule = dup_given(s->rule);
 	d->queue = dup_given(s->queue);
 	d->agent = dup_given(s->agent);

@@ -147,7 +147,7 @@ run_due(struct sim *s, int64_t t_ms)
 		f.rule_idx = (size_t)(r - s->cf->rules);
 		f.severity = r->severity;
 		memset(&cr, 0, sizeof(cr));
-		snprintf(cr.case_id, sizeof(cr.case_id), "%s", esc.case_id);
+		(void)str_copy(cr.case_id, sizeof(cr.case_id), esc.case_id);
 		cr.severity = severity_parse(esc.severity);
 		if (cr.severity == 0)
 			cr.severity = r->severity;
@@ -234,7 +234,7 @@ sim_command(struct sim *s, const char *op, const char *id, const char *code,
 
 	/* What the daemon's owner does with "recoveryctl OP" (command.h). */
 	last = open != NULL ? open : store_last_case(s->st, id);
-	snprintf(case_id, sizeof(case_id), "%s", last != NULL ? last : id);
+	(void)str_copy(case_id, sizeof(case_id), last != NULL ? last : id);
 	names[n] = "op";
 	vals[n++] = op;
 	names[n] = "case";

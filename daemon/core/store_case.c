@@ -896,7 +896,7 @@ case_decide(struct store *st, const struct state_req *req,
 			if (casing(req, i))
 				schedule(st, e, req->c[i].rule);
 	ent_dirty(st, e);
-	snprintf(cr->case_id, sizeof(cr->case_id), "%s", cs->id);
+	(void)str_copy(cr->case_id, sizeof(cr->case_id), cs->id);
 	cr->severity = cs->severity;
 }
 
@@ -979,16 +979,16 @@ run(struct store *st, struct ent *e, struct cstep *s, struct esc_due *out)
 	cs->dirty |= CF_STEPS | CF_STEP;
 	ent_dirty(st, e);
 	memset(out, 0, sizeof(*out));
-	snprintf(out->case_id, sizeof(out->case_id), "%s", cs->id);
-	snprintf(out->rule, sizeof(out->rule), "%s", s->rule);
+	(void)str_copy(out->case_id, sizeof(out->case_id), cs->id);
+	(void)str_copy(out->rule, sizeof(out->rule), s->rule);
 	out->step = s->step;
 	out->due_ms = step_due(st, cs, s);
-	snprintf(out->customer_id, sizeof(out->customer_id), "%s",
+	(void)str_copy(out->customer_id, sizeof(out->customer_id),
 	    N(cs->customer));
-	snprintf(out->call_id, sizeof(out->call_id), "%s", N(cs->call));
-	snprintf(out->agent_id, sizeof(out->agent_id), "%s", N(cs->agent));
-	snprintf(out->queue, sizeof(out->queue), "%s", N(cs->queue));
-	snprintf(out->severity, sizeof(out->severity), "%s",
+	(void)str_copy(out->call_id, sizeof(out->call_id), N(cs->call));
+	(void)str_copy(out->agent_id, sizeof(out->agent_id), N(cs->agent));
+	(void)str_copy(out->queue, sizeof(out->queue), N(cs->queue));
+	(void)str_copy(out->severity, sizeof(out->severity),
 	    severity_name(cs->severity));
 }
 

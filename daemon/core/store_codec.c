@@ -707,7 +707,7 @@ case_fields(const struct scase *cs, struct arena *ar, const char **f,
 		format_rfc3339((double)cs->opened_ms / 1000.0, when,
 		    sizeof(when));
 		field(ar, f, fl, v, vl, &n, "opened_at", TEXT(when));
-		snprintf(num, sizeof(num), "%lld", (long long)cs->opened_ms);
+		(void)fmt_ll(num, (long long)cs->opened_ms);
 		field(ar, f, fl, v, vl, &n, "opened_ms", TEXT(num));
 		field(ar, f, fl, v, vl, &n, "call_id", TEXT(cs->call));
 		field(ar, f, fl, v, vl, &n, "agent_id", TEXT(cs->agent));
@@ -731,7 +731,7 @@ case_fields(const struct scase *cs, struct arena *ar, const char **f,
 		    cs->events.len);
 	}
 	if (d & CF_STEP) {
-		snprintf(num, sizeof(num), "%d", cs->step);
+		(void)fmt_ll(num, cs->step);
 		field(ar, f, fl, v, vl, &n, "step", TEXT(num));
 	}
 	if ((d & CF_ACK) || ((d & CF_OPEN) && cs->acked_by != NULL)) {
@@ -751,7 +751,7 @@ case_fields(const struct scase *cs, struct arena *ar, const char **f,
 	if ((d & CF_OWNER) || ((d & CF_OPEN) && cs->owner != NULL))
 		field(ar, f, fl, v, vl, &n, "owner", TEXT(cs->owner));
 	if (d & CF_REOPEN) {
-		snprintf(num, sizeof(num), "%d", cs->reopened);
+		(void)fmt_ll(num, cs->reopened);
 		field(ar, f, fl, v, vl, &n, "reopened", TEXT(num));
 		format_rfc3339((double)cs->base_ms / 1000.0, when,
 		    sizeof(when));

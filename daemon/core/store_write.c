@@ -455,8 +455,8 @@ store_note_add(struct store *st, enum store_note_kind kind, const char *rule,
 	n = &st->notes[st->nnotes++];
 	memset(n, 0, sizeof(*n));
 	n->kind = kind;
-	snprintf(n->rule, sizeof(n->rule), "%s", rule != NULL ? rule : "");
-	snprintf(n->word, sizeof(n->word), "%s", word != NULL ? word : "");
+	(void)str_copy(n->rule, sizeof(n->rule), rule != NULL ? rule : "");
+	(void)str_copy(n->word, sizeof(n->word), word != NULL ? word : "");
 	n->dur_ms = dur_ms < 0 ? 0 : dur_ms;
 }
 

@@ -111,7 +111,7 @@ report_parser_error(struct yparse *y)
 	else if (y->p.context != NULL)
 		snprintf(msg, sizeof(msg), "%s %s", problem, y->p.context);
 	else
-		snprintf(msg, sizeof(msg), "%s", problem);
+		(void)str_copy(msg, sizeof(msg), problem);
 	perror_at(y, line, col, msg);
 	y->failed = 1;
 }

@@ -573,11 +573,12 @@ format_rfc3339(double epoch, char *out, size_t cap)
 	/* The last one again (a batch stamps everything with one "now"):
 	 * copied, not formatted. Only the event loop's thread calls it (the
 	 * console's login worker does nothing but crypt(3)). */
-	static time_t last_t = (time_t)-1;
+	static time_t last_t = (time_t)-1, last_day = (time_t)-1;
 	static int last_ms = -1;
 	static char last[40];
-	time_t t = (time_t)floor(epoch);
-	int ms = (int)llround((epoch - floor(epoch)) * 1000);
+	static size_t daylen;
+	time_t t = (time_t)floor(epoch), day;
+	int ms = (int)llround((epoch - floor(epoch)) * 1000), s;
 	struct tm tm;
 
 	if (ms >= 1000) {
@@ -585,10 +586,32 @@ format_rfc3339(double epoch, char *out, size_t cap)
 		ms -= 1000;
 	}
 	if (t != last_t || ms != last_ms) {
-		gmtime_r(&t, &tm);
-		snprintf(last, sizeof(last), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, ms);
+		/* The date from gmtime_r once a day; the time of day by
+		 * arithmetic (UTC has no leap seconds in time_t). */
+		day = t - ((t % 86400) + 86400) % 86400;
+		if (day != last_day) {
+			memset(&tm, 0, sizeof(tm));
+			(void)gmtime_r(&t, &tm);
+			snprintf(last, sizeof(last), "%04d-%02d-%02dT",
+			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+			daylen = strlen(last);
+			last_day = day;
+		}
+		s = (int)(t - day);
+		last[daylen] = (char)('0' + s / 36000);
+		last[daylen + 1] = (char)('0' + s / 3600 % 10);
+		last[daylen + 2] = ':';
+		last[daylen + 3] = (char)('0' + s / 600 % 6);
+		last[daylen + 4] = (char)('0' + s / 60 % 10);
+		last[daylen + 5] = ':';
+		last[daylen + 6] = (char)('0' + s % 60 / 10);
+		last[daylen + 7] = (char)('0' + s % 10);
+		last[daylen + 8] = '.';
+		last[daylen + 9] = (char)('0' + ms / 100);
+		last[daylen + 10] = (char)('0' + ms / 10 % 10);
+		last[daylen + 11] = (char)('0' + ms % 10);
+		last[daylen + 12] = 'Z';
+		last[daylen + 13] = '\0';
 		last_t = t;
 		last_ms = ms;
 	}

@@ -551,7 +551,7 @@ execer_start(struct execer *x, const struct channel *ch, struct delivery *d)
 	p->out_fd = out[0];
 	p->err_fd = err[0];
 	p->timeout_ms = ch->timeout_ms;
-	snprintf(p->prog, sizeof(p->prog), "%s", argv[0]);
+	(void)str_copy(p->prog, sizeof(p->prog), argv[0]);
 	free_strv(argv);
 	free_strv(envp);
 	evutil_make_socket_nonblocking(p->in_fd);

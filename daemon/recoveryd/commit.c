@@ -8,6 +8,7 @@
  * hands its texts over only until its next change, so each is copied
  * into the batch's arena.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,7 +251,12 @@ change_cb(void *ctx, const struct store_change *ch)
 		args_num(a, cm->ar, 4);
 		args_str(a, "ZADD");
 		add_copy(cm, ch->key, ch->klen);
-		snprintf(num, sizeof(num), "%.17g", ch->score);
+		/* scores are times in ms, mostly: integral, and then the
+		 * digits "%.17g" would print, without its cost */
+		if (ch->score == floor(ch->score) && fabs(ch->score) < 1e15)
+			(void)fmt_ll(num, (long long)ch->score);
+		else
+			snprintf(num, sizeof(num), "%.17g", ch->score);
 		add_copy(cm, num, strlen(num));
 		add_copy(cm, ch->val, ch->vlen);
 		n = 1;

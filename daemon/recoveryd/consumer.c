@@ -218,7 +218,7 @@ script_cb(redisAsyncContext *ac, void *r, void *priv)
 
 	(void)ac;
 	if (reply_ok(reply) && reply->type == REDIS_REPLY_STRING) {
-		snprintf(c->sha_apply, sizeof(c->sha_apply), "%s", reply->str);
+		(void)str_copy(c->sha_apply, sizeof(c->sha_apply), reply->str);
 		c->scripts_ready = true;
 	}
 }
@@ -709,7 +709,7 @@ old_cases_cb(redisAsyncContext *ac, void *r, void *priv)
 			continue;
 		g = xmalloc(sizeof(*g));
 		g->c = c;
-		snprintf(g->id, sizeof(g->id), "%s", m->str);
+		(void)str_copy(g->id, sizeof(g->id), m->str);
 		snprintf(key, sizeof(key), "%scase:%s", c->cf->state_prefix,
 		    m->str);
 		if (cons_send(c->wr, gone_cb, g, 2, argv, NULL) == -1)
@@ -883,7 +883,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	c->cf = cf;
 	c->release = release;
 	c->stats = st;
-	snprintf(c->name, sizeof(c->name), "%s", name);
+	(void)str_copy(c->name, sizeof(c->name), name);
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
 	    cf->state_prefix);
 	snprintf(c->defer_key, sizeof(c->defer_key), "%s" DEFER_SUFFIX,
@@ -900,7 +900,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	rconn_set_setup(c->rd, cons_setup_reader, c);
 	c->owner = owner_new(base, &c->target, cf, name, st, role_cb, c);
 	c->store = new_store(cf);
-	snprintf(c->esc_key, sizeof(c->esc_key), "%s",
+	(void)str_copy(c->esc_key, sizeof(c->esc_key),
 	    store_sched_key(c->store));
 	/* Until entries were seen: as many as the largest valid entry
 	 * allows, so that the first read already keeps to the budget. */

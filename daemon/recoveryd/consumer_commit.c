@@ -486,14 +486,14 @@ txn_pending_cb(redisAsyncContext *ac, void *r, void *priv)
 			if (p->type == REDIS_REPLY_ARRAY && p->elements >= 1 &&
 			    p->element[0]->type == REDIS_REPLY_STRING &&
 			    strcmp(p->element[0]->str, t->c->name) != 0)
-				snprintf(t->other, sizeof(t->other), "%s",
+				(void)str_copy(t->other, sizeof(t->other),
 				    p->element[0]->str);
 		}
 	} else if (reply->type == REDIS_REPLY_ERROR && t->qerr[0] == '\0') {
 		/* The stream or its group gone (deleted, or set as
 		 * something else): write nothing; an error about the batch,
 		 * as the script's would be. */
-		snprintf(t->qerr, sizeof(t->qerr), "%s", reply->str);
+		(void)str_copy(t->qerr, sizeof(t->qerr), reply->str);
 		t->checkerr = true;
 	}
 	txn_check_done(t);
@@ -514,7 +514,7 @@ txn_queued_cb(redisAsyncContext *ac, void *r, void *priv)
 		if (is_transient(reply))
 			t->qtransient = true;
 		if (t->qerr[0] == '\0')
-			snprintf(t->qerr, sizeof(t->qerr), "%s", reply->str);
+			(void)str_copy(t->qerr, sizeof(t->qerr), reply->str);
 	}
 	txn_unref(t);
 }
@@ -725,7 +725,7 @@ txn_commit(struct consumer *c, struct batch *b)
 	if (t->checkerr) {
 		char why[sizeof(t->qerr)];
 
-		snprintf(why, sizeof(why), "%s", t->qerr);
+		(void)str_copy(why, sizeof(why), t->qerr);
 		txn_unwatch(c);
 		cons_fail(c, b, true, why);
 		return;
@@ -733,7 +733,7 @@ txn_commit(struct consumer *c, struct batch *b)
 	if (!t->lease_ok || t->other[0] != '\0') {
 		char other[sizeof(t->other)];
 
-		snprintf(other, sizeof(other), "%s", t->other);
+		(void)str_copy(other, sizeof(other), t->other);
 		ok = t->lease_ok;
 		txn_unwatch(c);
 		if (!ok)

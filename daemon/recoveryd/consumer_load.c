@@ -57,7 +57,7 @@ reply_done(struct batch *b, const redisReply *r, bool per_event_ok)
 		b->failed = true;
 		b->transient = b->transient || is_transient(r);
 		b->blame = b->blame || !is_transient(r);
-		snprintf(b->why, sizeof(b->why), "%s", r->str);
+		(void)str_copy(b->why, sizeof(b->why), r->str);
 	}
 	return --b->outstanding == 0;
 }

@@ -329,7 +329,7 @@ redelivered(struct consumer *c, const char *id)
 	}
 	memmove(&c->redeliv[i + 1], &c->redeliv[i],
 	    (c->nredeliv - i) * sizeof(*c->redeliv));
-	snprintf(c->redeliv[i].id, sizeof(c->redeliv[i].id), "%s", id);
+	(void)str_copy(c->redeliv[i].id, sizeof(c->redeliv[i].id), id);
 	c->redeliv[i].n = 1;
 	c->nredeliv++;
 }
@@ -577,15 +577,15 @@ read_entries(struct consumer *c, struct batch *b, const redisReply *arr)
 		}
 	adapt_count(c, b);
 	if (b->n > 0)
-		snprintf(c->last_id, sizeof(c->last_id), "%s",
+		(void)str_copy(c->last_id, sizeof(c->last_id),
 		    b->v[b->n - 1].id);
 	if (b->deferred > 0) {
 		/* The rest is pending for us: read it as history. */
 		c->phase = PH_HISTORY;
-		snprintf(c->hist_pos, sizeof(c->hist_pos), "%s",
+		(void)str_copy(c->hist_pos, sizeof(c->hist_pos),
 		    c->last_id[0] != '\0' ? c->last_id : "0");
 	} else if (b->history && b->n > 0)
-		snprintf(c->hist_pos, sizeof(c->hist_pos), "%s", c->last_id);
+		(void)str_copy(c->hist_pos, sizeof(c->hist_pos), c->last_id);
 }
 
 /*
@@ -608,7 +608,7 @@ parse_command(struct batch *b, const redisReply *r)
 	f = r->element[1];
 	e = entry_add(b);
 	e->st = E_CMD;
-	snprintf(e->id, sizeof(e->id), "%s", r->element[0]->str);
+	(void)str_copy(e->id, sizeof(e->id), r->element[0]->str);
 	if (f->type != REDIS_REPLY_ARRAY) {
 		/* trimmed while pending: nothing to apply, ack it */
 		snprintf(e->cmd.err, sizeof(e->cmd.err), "deleted");
@@ -628,8 +628,9 @@ parse_command(struct batch *b, const redisReply *r)
 			    f->element[i + 1]->str != NULL &&
 			    command_token_ok(f->element[i + 1]->str,
 			    f->element[i + 1]->len))
-				snprintf(e->cmd.reply, sizeof(e->cmd.reply),
-				    "%s", f->element[i + 1]->str);
+				(void)str_copy(e->cmd.reply,
+				    sizeof(e->cmd.reply),
+				    f->element[i + 1]->str);
 		return;
 	}
 	split_fields(f, n, names, nl, vals, vl);
@@ -645,7 +646,7 @@ read_commands(struct consumer *c, struct batch *b, const redisReply *arr)
 	for (i = 0; i < arr->elements; i++)
 		parse_command(b, arr->element[i]);
 	if (b->n > b->nev)
-		snprintf(c->cmd_pos, sizeof(c->cmd_pos), "%s",
+		(void)str_copy(c->cmd_pos, sizeof(c->cmd_pos),
 		    b->v[b->n - 1].id);
 }
 
@@ -887,7 +888,7 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 			    "while pending", del->elements - 10,
 			    c->cf->input_stream);
 	}
-	snprintf(c->claim_cursor, sizeof(c->claim_cursor), "%s", cur->str);
+	(void)str_copy(c->claim_cursor, sizeof(c->claim_cursor), cur->str);
 	if (strcmp(c->claim_cursor, "0-0") == 0 && !c->claim_cmds) {
 		const char *argv[] = { "XINFO", "CONSUMERS",
 		    c->cf->input_stream, c->cf->input_group };

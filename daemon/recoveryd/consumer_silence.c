@@ -62,7 +62,7 @@ loaded_cb(redisAsyncContext *ac, void *r, void *priv)
 				    "not a string");
 		}
 	}
-	snprintf(cs->rev, sizeof(cs->rev), "%s", cs->want);
+	(void)str_copy(cs->rev, sizeof(cs->rev), cs->want);
 	log_info("silences: %zu loaded (revision %s)", cs->set.n, cs->rev);
 }
 
@@ -91,7 +91,7 @@ rev_cb(redisAsyncContext *ac, void *r, void *priv)
 		return;
 	if (strcmp(rev, cs->rev) == 0)
 		return;
-	snprintf(cs->want, sizeof(cs->want), "%s", rev);
+	(void)str_copy(cs->want, sizeof(cs->want), rev);
 	snprintf(key, sizeof(key), "%ssilences", cs->c->cf->state_prefix);
 	if (cons_send(cs->c->wr, loaded_cb, cs, 2, argv, NULL) == 0)
 		cs->busy = true;

@@ -116,7 +116,7 @@ step_event(struct consumer *c, struct entry *e, double now)
 	size_t len;
 
 	evt_reset(ev);
-	snprintf(ev->id, sizeof(ev->id), "%s", strncmp(d->case_id, "c-", 2)
+	(void)str_copy(ev->id, sizeof(ev->id), strncmp(d->case_id, "c-", 2)
 	    == 0 ? d->case_id + 2 : "");
 	ev->ts = now;
 	if ((json = store_case_event_get(c->store, d->case_id, &len)) !=
@@ -161,7 +161,7 @@ esc_decide(struct consumer *c, struct batch *b)
 		f.rule_idx = (size_t)(r - cf->rules);
 		f.severity = r->severity;
 		memset(&cr, 0, sizeof(cr));
-		snprintf(cr.case_id, sizeof(cr.case_id), "%s", e->due.case_id);
+		(void)str_copy(cr.case_id, sizeof(cr.case_id), e->due.case_id);
 		cr.severity = severity_parse(e->due.severity);
 		if (cr.severity == 0)
 			cr.severity = r->severity;

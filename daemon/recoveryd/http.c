@@ -427,7 +427,7 @@ http_listener_new(struct event_base *base, const char *listen_addr,
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->base = base;
-	snprintf(l->addr, sizeof(l->addr), "%s", listen_addr);
+	(void)str_copy(l->addr, sizeof(l->addr), listen_addr);
 	l->lim = *lim;
 	if (l->lim.max_conns < 1)
 		l->lim.max_conns = 1;

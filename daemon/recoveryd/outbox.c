@@ -311,7 +311,7 @@ add_entry(struct outbox *o, const redisReply *e)
 	}
 	it = xcalloc(1, sizeof(*it));
 	it->o = o;
-	snprintf(it->id, sizeof(it->id), "%s", id);
+	(void)str_copy(it->id, sizeof(it->id), id);
 	it->alert_id = field_dup(f, "alert_id", NULL);
 	it->channel = field_dup(f, "channel", NULL);
 	it->alert = field_dup(f, "alert", &it->d.alert_len);
@@ -670,7 +670,7 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 			    entries->element[entries->elements - 1];
 			if (last->type == REDIS_REPLY_ARRAY &&
 			    last->elements > 0 && last->element[0]->str != NULL)
-				snprintf(o->cursor, sizeof(o->cursor), "%s",
+				(void)str_copy(o->cursor, sizeof(o->cursor),
 				    last->element[0]->str);
 		}
 	}
@@ -699,7 +699,7 @@ claim_cb(redisAsyncContext *ac, void *r, void *priv)
 		read_next(o);
 		return;
 	}
-	snprintf(o->claim_cursor, sizeof(o->claim_cursor), "%s",
+	(void)str_copy(o->claim_cursor, sizeof(o->claim_cursor),
 	    reply->element[0]->str);
 	if (strcmp(o->claim_cursor, "0-0") == 0)
 		o->claim_due = false;
@@ -983,7 +983,7 @@ outbox_new(struct event_base *base, const struct redis_target *t,
 	o->cfarg = arg;
 	o->stats = st;
 	if (name != NULL && name[0] != '\0')
-		snprintf(o->name, sizeof(o->name), "%s", name);
+		(void)str_copy(o->name, sizeof(o->name), name);
 	else {
 		if (gethostname(host, sizeof(host)) == -1)
 			snprintf(host, sizeof(host), "localhost");

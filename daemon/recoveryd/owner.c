@@ -191,9 +191,9 @@ attempt_cb(redisAsyncContext *ac, void *r, void *priv)
 		o->valid_until = x->sent + (double)o->lease_ms / 1000.0 *
 		    (LEASE_MARGIN - 1) / LEASE_MARGIN;
 		if (!o->held) {
-			snprintf(o->token, sizeof(o->token), "%s",
+			(void)str_copy(o->token, sizeof(o->token),
 			    reply->element[1]->str);
-			snprintf(o->last, sizeof(o->last), "%s", o->token);
+			(void)str_copy(o->last, sizeof(o->last), o->token);
 			set_role(o, true, NULL);
 		}
 		free(x);
@@ -307,11 +307,11 @@ owner_new(struct event_base *base, const struct redis_target *t,
 	o->stats = st;
 	o->cb = cb;
 	o->arg = arg;
-	snprintf(o->name, sizeof(o->name), "%s", name);
+	(void)str_copy(o->name, sizeof(o->name), name);
 	buf_init(&b);
 	buf_printf(&b, "%sowner:", cf->state_prefix);
 	store_key_part(&b, cf->input_stream, strlen(cf->input_stream));
-	snprintf(o->key, sizeof(o->key), "%s", b.data);
+	(void)str_copy(o->key, sizeof(o->key), b.data);
 	snprintf(o->epoch_key, sizeof(o->epoch_key), "%s:epoch", b.data);
 	buf_free(&b);
 	o->lease_ms = cf->ha_lease_ms;

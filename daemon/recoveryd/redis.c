@@ -85,7 +85,7 @@ went_down(struct rconn *rc, const char *why)
 
 	rc->ac = NULL;
 	rc->pending = 0;
-	snprintf(rc->lasterr, sizeof(rc->lasterr), "%s", why);
+	(void)str_copy(rc->lasterr, sizeof(rc->lasterr), why);
 	if (rc->state == RS_CLOSED)
 		return;
 	if (was_ready)
@@ -137,7 +137,7 @@ handshake_cb(redisAsyncContext *ac, void *r, void *priv)
 			    reply ? reply->str : "connection lost");
 		/* An error reply leaves the connection up: drop it later,
 		 * from the loop, not from inside this callback. */
-		snprintf(rc->lasterr, sizeof(rc->lasterr), "%s",
+		(void)str_copy(rc->lasterr, sizeof(rc->lasterr),
 		    reply ? reply->str : "connection lost");
 		if (reply != NULL)
 			redisAsyncDisconnect(ac);
@@ -222,7 +222,7 @@ rconn_connect(struct rconn *rc)
 	if (ac->err) {
 		char why[128];
 
-		snprintf(why, sizeof(why), "%s", ac->errstr);
+		(void)str_copy(why, sizeof(why), ac->errstr);
 		redisAsyncFree(ac);
 		if (strcmp(rc->lasterr, why) != 0)
 			log_warnx("redis %s: cannot connect to %s: %s", rc->name,
@@ -248,7 +248,7 @@ rconn_new(struct event_base *base, const struct redis_target *t,
 
 	rc->base = base;
 	rc->target = *t;
-	snprintf(rc->name, sizeof(rc->name), "%s", name);
+	(void)str_copy(rc->name, sizeof(rc->name), name);
 	rc->cb = cb;
 	rc->arg = arg;
 	rc->backoff_ms = BACKOFF_MIN_MS;

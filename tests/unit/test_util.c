@@ -81,6 +81,21 @@ test_times(void)
 	CHECK_STR(out, "1970-01-01T00:00:00.001Z");
 	format_rfc3339(1700000000.25, out, 11);
 	CHECK_STR(out, "2023-11-14");
+	/* the date is kept for the day, the time of day computed */
+	format_rfc3339(1700006399.999, out, sizeof(out));
+	CHECK_STR(out, "2023-11-14T23:59:59.999Z");
+	format_rfc3339(1700006400, out, sizeof(out));
+	CHECK_STR(out, "2023-11-15T00:00:00.000Z");
+	format_rfc3339(1700006399.9996, out, sizeof(out));	/* rounds up */
+	CHECK_STR(out, "2023-11-15T00:00:00.000Z");
+	format_rfc3339(1700003723.042, out, sizeof(out));	/* back a day */
+	CHECK_STR(out, "2023-11-14T23:15:23.042Z");
+	format_rfc3339(-1, out, sizeof(out));
+	CHECK_STR(out, "1969-12-31T23:59:59.000Z");
+	format_rfc3339(-0.5, out, sizeof(out));
+	CHECK_STR(out, "1969-12-31T23:59:59.500Z");
+	format_rfc3339(951782400 + 43200.5, out, sizeof(out));	/* leap day */
+	CHECK_STR(out, "2000-02-29T12:00:00.500Z");
 	CHECK(fabs(stream_id_time("1700000000123-0") - 1700000000.123) < 1e-9);
 	CHECK(stream_id_time("abc") < 0);
 	CHECK(parse_epoch("1700000000", 10, &v) == 0 && v == 1700000000);
