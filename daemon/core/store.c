@@ -670,36 +670,64 @@ need(struct store *st, struct buf *k, enum ent_kind kind, store_need_fn fn,
 	fn(ctx, k->data, k->len, kind == EK_CASE ? SK_HASH : SK_STRING);
 }
 
+/*
+ * A walk's KEY entities, (field, value), so that each is visited once:
+ * with a default cooldown every candidate reads the customer's. Visits
+ * are idempotent (store_needs, the decision's check), so one that does
+ * not fit is simply visited again.
+ */
+#define WALK_SEEN	16
+struct walk_seen {
+	const char	*f[WALK_SEEN], *v[WALK_SEEN];
+	size_t		 n;
+};
+
+static bool
+walk_key(struct store *st, struct walk_seen *ws, const char *field,
+    const char *val, walk_fn visit, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ws->n; i++)
+		if ((ws->f[i] == field || strcmp(ws->f[i], field) == 0) &&
+		    (ws->v[i] == val || strcmp(ws->v[i], val) == 0))
+			return true;
+	if (ws->n < WALK_SEEN) {
+		ws->f[ws->n] = field;
+		ws->v[ws->n++] = val;
+	}
+	key_k(st, &st->kb, field, val);
+	return visit(st, &st->kb, EK_KEY, ctx);
+}
+
 /* store_walk: see store_int.h. O(candidates * remembered fields). */
 bool
 store_walk(struct store *st, const struct state_req *req, walk_fn visit,
     void *ctx)
 {
+	struct walk_seen ws;
 	const struct ent *cu;
 	size_t i, j;
 
+	ws.n = 0;
 	for (i = 0; i < req->n; i++) {
 		const struct state_cand *c = &req->c[i];
 		const struct rule *r = c->rule;
 
-		if (r->has_count || r->has_aggregate || r->cooldown_ms > 0) {
-			key_k(st, &st->kb, r->cooldown_key != NULL ?
-			    r->cooldown_key : "customer_id",
-			    c->key != NULL ? c->key : "");
-			if (!visit(st, &st->kb, EK_KEY, ctx))
-				return false;
-		}
+		if ((r->has_count || r->has_aggregate || r->cooldown_ms > 0) &&
+		    !walk_key(st, &ws, r->cooldown_key != NULL ?
+		    r->cooldown_key : "customer_id",
+		    c->key != NULL ? c->key : "", visit, ctx))
+			return false;
 		if (r->has_after && c->after_val != NULL &&
-		    c->after_val[0] != '\0') {
-			key_k(st, &st->kb, r->after.by, c->after_val);
-			if (!visit(st, &st->kb, EK_KEY, ctx))
-				return false;
-		}
+		    c->after_val[0] != '\0' &&
+		    !walk_key(st, &ws, r->after.by, c->after_val, visit, ctx))
+			return false;
 		for (j = 0; j < r->nremember && j < STATE_MAX_REMEMBER; j++) {
 			if (c->rem_vals[j] == NULL || c->rem_vals[j][0] == '\0')
 				continue;
-			key_k(st, &st->kb, r->remember[j], c->rem_vals[j]);
-			if (!visit(st, &st->kb, EK_KEY, ctx))
+			if (!walk_key(st, &ws, r->remember[j], c->rem_vals[j],
+			    visit, ctx))
 				return false;
 		}
 	}
