@@ -52,10 +52,10 @@ struct stats {
 	uint64_t		 rewatched;		/* commits sent again: the lease
 						 * key changed under them */
 	uint64_t		 dead_decide;		/* dead letters: the store failed */
+	uint64_t		 dead_enrich;		/* dead letters: CRM not a hash */
 	/* The owner's state cache (store_counts). */
 	uint64_t		 cache_entities;
 	uint64_t		 cache_loaded, cache_evicted;
-	uint64_t		 dead_enrich;		/* dead letters: CRM not a hash */
 	struct named_counters	 rule_fires;		/* name */
 	struct named_counters	 alerts;		/* channel, result */
 	uint64_t		 reloads_ok, reloads_failed;

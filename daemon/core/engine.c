@@ -343,25 +343,18 @@ engine_render(const struct config *cf, const struct evt *ev,
 			 * and the step), plus the channel.
 			 */
 			{
-				char part[FMT_LL_MAX + 4] = "step";
-				size_t at = 0, k = step == 0 ? 0 : 4;
+				/* "%s/%s/%zu/%s" or "%s/%s/step%d/%s" */
+				char num[FMT_LL_MAX + 4] = "step";
+				const char *part[] = { step == 0 ? ev->id :
+				    a->case_id, "/", r->name, "/", num, "/",
+				    ch->name };
+				size_t at = 0, k;
 
-				(void)fmt_ll(part + k, step == 0 ? (long long)i :
-				    step);
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    step == 0 ? ev->id : a->case_id);
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    "/");
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    r->name);
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    "/");
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    part);
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    "/");
-				str_cat(a->alert_id, sizeof(a->alert_id), &at,
-				    ch->name);
+				(void)fmt_ll(num + (step == 0 ? 0 : 4),
+				    step == 0 ? (long long)i : step);
+				for (k = 0; k < ARRAY_LEN(part); k++)
+					str_cat(a->alert_id,
+					    sizeof(a->alert_id), &at, part[k]);
 			}
 
 			av.alert = a;

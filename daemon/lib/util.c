@@ -677,8 +677,9 @@ parse_bool(const char *s, size_t len, bool *out)
 	};
 	size_t i;
 
+	/* (every value of every event comes here) */
 	if (len == 0 || len > 5)
-		return false;	/* (every value of every event comes here) */
+		return false;
 	for (i = 0; i < ARRAY_LEN(words); i++) {
 		if (words[i].len == len &&
 		    strncasecmp(s, words[i].word, len) == 0) {

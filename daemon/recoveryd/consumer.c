@@ -747,8 +747,9 @@ cache_check(struct consumer *c, double now)
 	struct stats *s = c->stats;
 	uint64_t events, dl, de, dev;
 
-	/* The counters go on across a new store (a reload may make one),
-	 * whose own start from 0. */
+	/* The store's counts only grow (it is made once, with the
+	 * consumer); should they ever restart from 0, the totals go on
+	 * from there rather than run backwards. */
 	store_counts(c->store, &sc);
 	if (sc.loaded < c->cache_seen.loaded ||
 	    sc.evicted < c->cache_seen.evicted)
@@ -770,11 +771,10 @@ cache_check(struct consumer *c, double now)
 		log_warnx("state.cache (%ld entities) is too small for what "
 		    "the rules keep: in the last %d s %llu entities were "
 		    "evicted and %llu loaded again from Redis for %llu events; "
-		    "raise state.cache (up to about 1 KB of memory an entity; see "
-		    "recoveryd_state_cache_entities)", c->cf->state_cache,
-		    CACHE_WINDOW_S,
-		    (unsigned long long)de, (unsigned long long)dl,
-		    (unsigned long long)dev);
+		    "raise state.cache (up to about 1 KB of memory an entity; "
+		    "see recoveryd_state_cache_entities)", c->cf->state_cache,
+		    CACHE_WINDOW_S, (unsigned long long)de,
+		    (unsigned long long)dl, (unsigned long long)dev);
 	}
 	c->cache_at = now;
 	c->cache_loaded = s->cache_loaded;

@@ -229,7 +229,7 @@ struct consumer {
 	 * be too small (cache_check) */
 	double			 cache_at, cache_warned;
 	uint64_t		 cache_loaded, cache_evicted, cache_events;
-	struct store_counts	 cache_seen;	/* of c->store, last tick */
+	struct store_counts	 cache_seen;	/* as last seen */
 	double			 read_sent;	/* when the read went out */
 	double			 wr_since;	/* oldest unanswered commit */
 	char			 health[160];
