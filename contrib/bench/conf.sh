@@ -1,4 +1,5 @@
-# conf.sh — the configurations run.sh and ab.sh share, sourced by both.
+# conf.sh — what run.sh, ab.sh and ir.sh share, sourced by each: the
+# bench configurations, and ab.sh's and ir.sh's private Redis.
 # head_conf: the top of a bench configuration on the Redis at $SOCK (no
 # HTTP, no cooldowns; a stream and a list channel), up to "rules:".
 head_conf() {
@@ -23,4 +24,40 @@ stateless_conf() {
 			    "$q" "$k" "'$q'" $((k * 2)) "$([ $k -le 2 ] && echo supervisors || echo dialer)"
 		done
 	done
+}
+# ab_setup NAME: for ab.sh and ir.sh, a private redis-server in a new
+# directory D (stopped and removed at exit), SOCK, R (its redis-cli),
+# rpid, and the configuration conf on it: AB_RULES "example"
+# (rules/recoveryd.yaml and rules.d, the default) or "stateless".
+ab_setup() {
+	D=$(mktemp -d "/tmp/recoveryd-$1.XXXXXX") || exit 1
+	SOCK=$D/redis.sock
+	R="redis-cli -s $SOCK"
+	trap '$R shutdown nosave >/dev/null 2>&1; rm -rf "$D"' EXIT
+	redis-server --port 0 --unixsocket "$SOCK" --save '' --appendonly no \
+	    --dir "$D" --daemonize yes --pidfile "$D/redis.pid" >/dev/null ||
+	    exit 1
+	i=0
+	while { [ ! -S "$SOCK" ] || [ ! -s "$D/redis.pid" ]; } &&
+	    [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	rpid=$(cat "$D/redis.pid")
+	mkdir -p "$D/rules.d"
+	sed -e "s|^redis:.*|redis: {url: \"unix://$SOCK\"}|" \
+	    -e 's|^http:.*|http: {listen: ""}|' rules/recoveryd.yaml \
+	    >"$D/example.yaml"
+	cp rules/rules.d/*.yaml "$D/rules.d/"
+	stateless_conf >"$D/stateless.yaml"
+	conf=$D/${AB_RULES:-example}.yaml
+	[ -f "$conf" ] ||
+	    { echo "$1.sh: AB_RULES is example or stateless" >&2; exit 2; }
+}
+# ab_reset: everything but the stream and the CRM hashes gone, and the
+# group, so that the next drain starts as the first did.
+ab_reset() {
+	$R --scan | grep -v '^ivr:events$' | grep -v '^ivr:customer:' |
+	    sed 's/^/UNLINK /' | $R >/dev/null
+	$R XGROUP DESTROY ivr:events recoveryd >/dev/null 2>&1
 }

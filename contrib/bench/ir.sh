@@ -17,28 +17,12 @@ command -v valgrind >/dev/null 2>&1 ||
     { echo "ir.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
 bd=${BENCH_TOOLS:-build/bench}/bench_drain
 [ -x "$bd" ] || { echo "ir.sh: $bd is missing (make bench builds it)" >&2; exit 1; }
-D=$(mktemp -d /tmp/recoveryd-ir.XXXXXX) || exit 1
-SOCK=$D/redis.sock
-R="redis-cli -s $SOCK"
-trap '$R shutdown nosave >/dev/null 2>&1; rm -rf "$D"' EXIT
-redis-server --port 0 --unixsocket "$SOCK" --save '' --appendonly no \
-    --dir "$D" --daemonize yes >/dev/null || exit 1
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-mkdir -p "$D/rules.d"
-sed -e "s|^redis:.*|redis: {url: \"unix://$SOCK\"}|" \
-    -e 's|^http:.*|http: {listen: ""}|' rules/recoveryd.yaml >"$D/example.yaml"
-cp rules/rules.d/*.yaml "$D/rules.d/"
 . contrib/bench/conf.sh
-stateless_conf >"$D/stateless.yaml"
-conf=$D/${AB_RULES:-example}.yaml
-[ -f "$conf" ] || { echo "ir.sh: AB_RULES is example or stateless" >&2; exit 2; }
+ab_setup ir
 "$bd" load -s "$SOCK" -n "$N" >/dev/null || exit 1
 # ir BUILD: Ir per event of one drain by BUILD.
 ir() {
-	$R --scan | grep -v '^ivr:events$' | grep -v '^ivr:customer:' |
-	    sed 's/^/UNLINK /' | $R >/dev/null
-	$R XGROUP DESTROY ivr:events recoveryd >/dev/null 2>&1
+	ab_reset
 	t0=$(date +%s%N)
 	valgrind --tool=callgrind --callgrind-out-file="$D/cg.out" \
 	    "$1/recoveryd" -f -c "$conf" 2>>"$D/log" &
