@@ -13,6 +13,7 @@
  * schedule is the Redis sorted set: scheduling and dropping steps are
  * ZADD/ZREM writes, and store_step runs a member the owner found due.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,7 +358,15 @@ rating_text(const struct evt *ev, struct buf *b)
 		if ((v = evt_get(ev, scores[i])) != NULL && v->has_num) {
 			if (b->len > 0)
 				buf_putc(b, ' ');
-			buf_printf(b, "%s=%.15g", scores[i], v->num);
+			buf_puts(b, scores[i]);
+			buf_putc(b, '=');
+			/* "%.15g" prints an integer this small as its
+			 * digits: those without snprintf's cost */
+			if (v->num == floor(v->num) && fabs(v->num) < 1e15 &&
+			    !(v->num == 0 && signbit(v->num)))
+				buf_put_ll(b, (long long)v->num);
+			else
+				buf_printf(b, "%.15g", v->num);
 		}
 	if (b->data == NULL)
 		buf_append(b, "", 0);

@@ -25,6 +25,7 @@
 #define TTL_MARGIN_MS	86400000LL	/* backlogs and clocks: a day */
 #define APPEND_SAFE_MS	60000LL		/* no APPEND this close to expiry */
 #define APPEND_MIN	256		/* records allowed past a small snapshot */
+#define TTL_SLACK_MS	3600000LL	/* expiry set past what is needed */
 
 /* key_ttl: the TTL of a KEY entity written at now, 0 for none, -1 when
  * nothing in it matters any more (the sections that do not are dropped). */
@@ -47,26 +48,28 @@ key_ttl(struct store *st, struct ent *e, int64_t now_ms)
 static const char *
 zset_key(struct store *st, enum zset z)
 {
+	const char *suffix;
+
 	switch (z) {
 	case Z_SCHED:
 		return st->sched;
 	case Z_CASES:
-		buf_reset(&st->kb2);
-		buf_printf(&st->kb2, "%scases", st->prefix);
-		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+		suffix = "cases";
+		break;
 	case Z_DUE:
-		buf_reset(&st->kb2);
-		buf_printf(&st->kb2, "%scases:due", st->prefix);
-		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+		suffix = "cases:due";
+		break;
 	case Z_WATCH:
-		buf_reset(&st->kb2);
-		buf_printf(&st->kb2, "%soutcomes:pending", st->prefix);
-		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+		suffix = "outcomes:pending";
+		break;
 	default:
-		buf_reset(&st->kb2);
-		buf_printf(&st->kb2, "%scases:open", st->prefix);
-		return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
+		suffix = "cases:open";
+		break;
 	}
+	buf_reset(&st->kb2);
+	buf_puts(&st->kb2, st->prefix);
+	buf_puts(&st->kb2, suffix);
+	return arena_strndup(&st->out, st->kb2.data, st->kb2.len);
 }
 
 /*
@@ -180,8 +183,23 @@ emit(struct store *st, struct ent *e, int64_t now_ms, store_change_fn fn,
 			ks->appendable = true;
 			ks->resnap = false;
 		}
-		ch.ttl_ms = ttl;
-		ks->rexp = ttl > 0 ? tadd(now_ms, ttl) : 0;
+		/*
+		 * The expiry: set a little past what the state needs (up to
+		 * an hour, an eighth of the TTL), so that while the key we
+		 * wrote lives long enough already, an APPEND goes without
+		 * a PEXPIRE: a tenth of a drain's commands (issue 9). Never
+		 * shorter than key_ttl asks; at most the slack longer.
+		 */
+		if (ch.op == SO_APPEND && ttl > 0 && ks->rexp != 0 &&
+		    ks->rexp >= tadd(now_ms, ttl))
+			ch.ttl_ms = 0;
+		else {
+			if (ttl > 0)
+				ttl = tadd(ttl, ttl / 8 < TTL_SLACK_MS ?
+				    ttl / 8 : TTL_SLACK_MS);
+			ch.ttl_ms = ttl;
+			ks->rexp = ttl > 0 ? tadd(now_ms, ttl) : 0;
+		}
 		break;
 	case EK_CUST:
 		if (e->u.cust == NULL) {

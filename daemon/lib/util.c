@@ -132,7 +132,8 @@ buf_reserve(struct buf *b, size_t extra)
 void
 buf_append(struct buf *b, const char *s, size_t n)
 {
-	buf_reserve(b, n);
+	if (b->data == NULL || b->cap - b->len <= n)
+		buf_reserve(b, n);
 	if (n > 0)
 		memcpy(b->data + b->len, s, n);
 	b->len += n;
@@ -229,6 +230,17 @@ utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+/* json_plain: the bytes a JSON string holds as they are (printable
+ * ASCII but '"' and '\\'). */
+static const bool json_plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 void
 buf_json_escape(struct buf *b, const char *s, size_t len)
 {
@@ -241,8 +253,7 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 	while (i < len) {
 		start = i;
 		/* Copy runs of plain bytes in one go. */
-		while (i < len && p[i] >= 0x20 && p[i] < 0x80 &&
-		    p[i] != '"' && p[i] != '\\')
+		while (i < len && json_plain[p[i]])
 			i++;
 		if (i > start)
 			buf_append(b, s + start, i - start);
@@ -657,6 +668,18 @@ parse_number(const char *s, size_t len, double *out)
 	}
 	if (i != len)
 		return false;
+	if (len <= 15 && (isdigit((unsigned char)s[0]) || len > 1) &&
+	    memchr(s, '.', len) == NULL && memchr(s, 'e', len) == NULL &&
+	    memchr(s, 'E', len) == NULL) {
+		/* an integer of at most 15 digits: exact in a double, the
+		 * value strtod would give, without its cost */
+		long long n = 0;
+
+		for (i = (s[0] == '-' || s[0] == '+'); i < len; i++)
+			n = n * 10 + (s[i] - '0');
+		*out = s[0] == '-' ? -(double)n : (double)n;
+		return true;
+	}
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	errno = 0;

@@ -662,17 +662,17 @@ txn_exec_cb(redisAsyncContext *ac, void *r, void *priv)
 		cons_pump(c);
 }
 
-/* txn_ack: XACK stream group ids, unless there are none. */
-static bool
-txn_ack(struct txn *t, const char *stream, const char *group,
+/* txn_ack: XACK stream group ids into out, unless there are none;
+ * the commands added. */
+static size_t
+txn_ack(struct buf *out, const char *stream, const char *group,
     const struct args *ids)
 {
 	const char **argv;
 	size_t *lens, i;
-	bool ok;
 
 	if (ids->n == 0)
-		return true;
+		return 0;
 	argv = xreallocarray(NULL, ids->n + 3, sizeof(*argv));
 	lens = xreallocarray(NULL, ids->n + 3, sizeof(*lens));
 	argv[0] = "XACK";
@@ -684,10 +684,41 @@ txn_ack(struct txn *t, const char *stream, const char *group,
 		argv[3 + i] = ids->v[i];
 		lens[3 + i] = ids->l[i];
 	}
-	ok = txn_send(t, txn_queued_cb, (int)(ids->n + 3), argv, lens);
+	resp_append(out, (int)(ids->n + 3), argv, lens);
 	free(argv);
 	free(lens);
-	return ok;
+	return 1;
+}
+
+#define TXN_KEEP	(4 * 1024 * 1024)	/* bytes txn_writes keeps */
+
+/* txn_writes: MULTI, b's writes and its XACKs, sent at once, each
+ * answered to txn_queued_cb. */
+static bool
+txn_writes(struct txn *t, struct batch *b, const char *stream,
+    const char *cstream, const char *group)
+{
+	static struct buf out;	/* the daemon is one thread */
+	const char *ma[] = { "MULTI" };
+	const struct args *cmds = &b->cm.cmds;
+	size_t i, argc, n = 1;
+
+	if (out.cap > TXN_KEEP)
+		buf_free(&out);
+	buf_reset(&out);
+	resp_append(&out, 1, ma, NULL);
+	for (i = 0; i < cmds->n; i += 1 + argc, n++) {
+		argc = (size_t)strtoul(cmds->v[i], NULL, 10);
+		if (argc == 0 || i + 1 + argc > cmds->n)
+			fatalx("commit: malformed command list");
+		resp_append(&out, (int)argc, cmds->v + i + 1, cmds->l + i + 1);
+	}
+	n += txn_ack(&out, stream, group, &b->cm.ids);
+	n += txn_ack(&out, cstream, group, &b->cm.cids);
+	if (rconn_cmds(t->c->tx, txn_queued_cb, t, &out, n) == -1)
+		return false;
+	t->refs += n;
+	return true;
 }
 
 /*
@@ -703,9 +734,7 @@ txn_commit(struct consumer *c, struct batch *b)
 	const char *group = b->cf->input_group;
 	const char *stream = b->kind == BK_EVENTS ? b->cf->input_stream : "";
 	const char *cstream = b->kind == BK_EVENTS ? c->cmd_key : "";
-	const char *ma[] = { "MULTI" }, *ea[] = { "EXEC" };
-	const struct args *cmds = &b->cm.cmds;
-	size_t i, argc;
+	const char *ea[] = { "EXEC" };
 	bool ok;
 
 	txn_prepare(c);
@@ -747,16 +776,7 @@ txn_commit(struct consumer *c, struct batch *b)
 	c->txn_exec = t;
 	b->st = BS_COMMIT;
 	c->tx_since = now_wall();
-	ok = txn_send(t, txn_queued_cb, 1, ma, NULL);
-	for (i = 0; ok && i < cmds->n; i += 1 + argc) {
-		argc = (size_t)strtoul(cmds->v[i], NULL, 10);
-		if (argc == 0 || i + 1 + argc > cmds->n)
-			fatalx("commit: malformed command list");
-		ok = txn_send(t, txn_queued_cb, (int)argc, cmds->v + i + 1,
-		    cmds->l + i + 1);
-	}
-	ok = ok && txn_ack(t, stream, group, &b->cm.ids) &&
-	    txn_ack(t, cstream, group, &b->cm.cids) &&
+	ok = txn_writes(t, b, stream, cstream, group) &&
 	    txn_send(t, txn_exec_cb, 1, ea, NULL);
 	if (!ok) {
 		/* The connection is going (rconn_cmd fails only then): no

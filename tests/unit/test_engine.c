@@ -223,6 +223,16 @@ test_format_value(void)
 	CHECK_STR(b, "-2e+15");
 	engine_format_value(123456789012345.0, b, sizeof(b));
 	CHECK_STR(b, "123456789012345");
+	engine_format_value(-123456789012345.0, b, sizeof(b));
+	CHECK_STR(b, "-123456789012345");
+	engine_format_value(0.0, b, sizeof(b));
+	CHECK_STR(b, "0");
+	engine_format_value(-0.0, b, sizeof(b));
+	CHECK_STR(b, "-0");		/* as "%.0f" has it */
+	engine_format_value(999999999999999.0, b, sizeof(b));
+	CHECK_STR(b, "999999999999999");
+	engine_format_value(42, b, 2);	/* cut to what fits */
+	CHECK_STR(b, "4");
 }
 
 int

@@ -126,6 +126,7 @@ struct fkey {
 	char		*val;		/* string */
 	size_t		 vlen;
 	int64_t		 ttl;
+	int64_t		 exp;		/* when ttl: the time it expires */
 	char		**f, **v;	/* hash */
 	size_t		*fl, *vl, n;
 	char		**m;		/* zset */
@@ -137,6 +138,7 @@ struct fredis {
 	struct fkey	*k;
 	size_t		 n, cap;
 	size_t		 ops, appends;
+	int64_t		 now;		/* of the write (decide_backed) */
 };
 
 static struct fkey *
@@ -220,6 +222,7 @@ fr_apply(void *ctx, const struct store_change *ch)
 		k->val = xstrndup(ch->val, ch->vlen);
 		k->vlen = ch->vlen;
 		k->ttl = ch->ttl_ms;
+		k->exp = r->now + ch->ttl_ms;
 		break;
 	case SO_APPEND:
 		if (k->type != F_STRING)
@@ -229,8 +232,10 @@ fr_apply(void *ctx, const struct store_change *ch)
 		memcpy(k->val + k->vlen, ch->val, ch->vlen);
 		k->vlen += ch->vlen;
 		k->val[k->vlen] = '\0';
-		if (ch->ttl_ms > 0)
+		if (ch->ttl_ms > 0) {
 			k->ttl = ch->ttl_ms;
+			k->exp = r->now + ch->ttl_ms;
+		}
 		r->appends++;
 		break;
 	case SO_DEL:
@@ -646,6 +651,7 @@ decide_backed(struct store *st, struct fredis *r, struct state_req *req,
 	fill(st, r, req);
 	rc = store_decide(st, req, cr, err, sizeof(err));
 	CHECKF(rc == 0, "decide %s: %s", req->entry_id, err);
+	r->now = now;
 	store_committed(st, store_changes(st, now, fr_apply, r));
 	return rc;
 }
@@ -974,15 +980,17 @@ test_protocol(void)
 	{
 		const struct fkey *h = fr_find(&r, "ivr:case:c-1-0", 14, false);
 		size_t f;
-		bool steps = false, step = false;
+		bool steps = false, step = false, before = false;
 
 		for (f = 0; h != NULL && f < h->n; f++) {
 			if (strcmp(h->f[f], "steps") == 0)
 				steps = strcmp(h->v[f], "bad:1p:2p") == 0;
 			if (strcmp(h->f[f], "step") == 0)
 				step = strcmp(h->v[f], "0") == 0;
+			if (strcmp(h->f[f], "rating_before") == 0)
+				before = strcmp(h->v[f], "csat=1 nps=2") == 0;
 		}
-		CHECK(steps && step);
+		CHECK(steps && step && before);
 	}
 	/* uncommitted: nothing evicted although max_entities is 2 */
 	store_committed(st, 0);
@@ -1727,29 +1735,44 @@ static void
 test_ttl(void)
 {
 	const int64_t P = 60000, day = 86400000, t = 1000000;
+	const int64_t hour = 3600000;
 	const struct fkey *k;
+	size_t ops;
 	struct fredis r;
 	struct store *st;
 	struct state_req req;
 	struct state_cand c;
 	struct case_ref cr;
 
-	/* count 10 s, no cooldown: 2 * within + past skew + a day */
+	/* count 10 s, no cooldown: 2 * within + past skew + a day, and
+	 * the slack (an eighth of that, an hour at most) */
 	memset(&r, 0, sizeof(r));
 	st = mkstore(true, 0, P);
 	hand(&req, &c, rule_named("cnt"), "1-0", "K1", "", t);
 	decide_backed(st, &r, &req, &cr, t);
 	k = only_key(&r, "ivr:k:");
-	CHECK(k != NULL && k->ttl == 20000 + P + day);
-	/* written later (wall clock ahead of event time): shorter */
+	CHECK(k != NULL && k->ttl == 20000 + P + day + hour);
+	/* written later (wall clock ahead of event time), needed no
+	 * longer: appended without a PEXPIRE, the expiry stays */
+	ops = r.ops;
 	hand(&req, &c, rule_named("cnt"), "2-0", "K1", "", t);
 	decide_backed(st, &r, &req, &cr, t + 5000);
-	CHECK(k != NULL && k->ttl == 20000 + P + day - 5000);
+	CHECK_INT(r.appends, 1);
+	CHECK_INT(r.ops - ops, 1);
+	CHECK(k != NULL && k->ttl == 20000 + P + day + hour);	/* as set */
+	/* an hour and more later in event time: needed past the expiry
+	 * set, which moves (never short of what is needed) */
+	hand(&req, &c, rule_named("cnt"), "2-1", "K3", "", t);
+	decide_backed(st, &r, &req, &cr, t);
+	hand(&req, &c, rule_named("cnt"), "2-2", "K3", "", t + 2 * hour);
+	decide_backed(st, &r, &req, &cr, t + 2 * hour);
+	k = fr_find(&r, "ivr:k:customer_id:K3", 20, false);
+	CHECK(k != NULL && k->exp == t + 2 * hour + 20000 + P + day + hour);
 	/* cooldown 10 s: firings kept cooldown + lateness (past skew) */
 	hand(&req, &c, rule_named("cd"), "3-0", "K2", "K2", t);
 	decide_backed(st, &r, &req, &cr, t);
 	k = fr_find(&r, "ivr:k:customer_id:K2", 20, false);
-	CHECK(k != NULL && k->ttl == 10000 + P + P + day);
+	CHECK(k != NULL && k->ttl == 10000 + P + P + day + hour);
 	/* the customer's CUST and an open case: no expiry */
 	k = fr_find(&r, "ivr:opencase:K2", 15, false);
 	CHECK(k != NULL && k->type == F_STRING && k->ttl == 0 &&
@@ -1761,7 +1784,8 @@ test_ttl(void)
 	hand(&req, &c, rule_named("cd"), "4-0", "K1", "K1", t);
 	decide_backed(st, &r, &req, &cr, t + 10000 + P + P + day);
 	k = fr_find(&r, "ivr:k:customer_id:K1", 20, false);
-	CHECK(k != NULL && k->type == F_STRING && k->ttl == 1000);
+	CHECK(k != NULL && k->type == F_STRING && k->ttl == 1000 + 125);
+	/* (the slack: 1000 / 8) */
 	hand(&req, &c, rule_named("cnt"), "5-0", "K1", "", t);
 	decide_backed(st, &r, &req, &cr, t + 10000 + P + P + day + 1);
 	k = fr_find(&r, "ivr:k:customer_id:K1", 20, false);
@@ -1777,6 +1801,54 @@ test_ttl(void)
 	CHECK(k != NULL && k->type == F_STRING && k->ttl == 0);
 	store_free(st);
 	fr_free(&r);
+}
+
+/* A case's rating_before: the scores (integers) as "%.15g" prints
+ * them. */
+static void
+test_rating_before(void)
+{
+	static const struct { const char *csat, *nps, *want; } t[] = {
+		{ "1", "2", "csat=1 nps=2" },
+		{ "1", "0", "csat=1 nps=0" },
+		{ "1", "-0", "csat=1 nps=-0" },
+		{ "1.0", "10", "csat=1 nps=10" },
+	};
+	struct fredis r;
+	struct store *st;
+	struct dev d;
+	struct case_ref cr;
+	const struct fkey *h;
+	char json[256], id[16], key[64];
+	const char *got;
+	size_t i, f;
+
+	for (i = 0; i < ARRAY_LEN(t); i++) {
+		memset(&r, 0, sizeof(r));
+		evt_init(&d.ev);
+		st = mkstore(true, 0, 0);
+		snprintf(id, sizeof(id), "%zu-0", i + 1);
+		snprintf(json, sizeof(json), "{\"type\":\"rating\","
+		    "\"customer_id\":\"K1\",\"call_id\":\"C1\","
+		    "\"csat\":\"%s\",\"nps\":\"%s\",\"ts\":100}",
+		    t[i].csat, t[i].nps);
+		if (!prepare(&d, id, json, 100000))
+			continue;
+		decide_backed(st, &r, &d.req, &cr, 100000);
+		CHECKF(cr.opened, "csat %s opens a case", t[i].csat);
+		snprintf(key, sizeof(key), "ivr:case:c-%s", id);
+		h = fr_find(&r, key, strlen(key), false);
+		got = NULL;
+		for (f = 0; h != NULL && f < h->n; f++)
+			if (strcmp(h->f[f], "rating_before") == 0)
+				got = h->v[f];
+		CHECKF(got != NULL && strcmp(got, t[i].want) == 0,
+		    "rating_before %s, want %s", got ? got : "(none)",
+		    t[i].want);
+		store_free(st);
+		fr_free(&r);
+		evt_free(&d.ev);
+	}
 }
 
 /* --- test/replay steps ------------------------------------------------------------- */
@@ -1830,6 +1902,7 @@ main(void)
 	test_late_cooldown();
 	test_count_crossing();
 	test_ttl();
+	test_rating_before();
 	test_sim_step_event();
 	config_free(conf);
 	return harness_done();

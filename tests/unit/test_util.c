@@ -123,6 +123,21 @@ test_numbers_bools(void)
 		CHECKF(ok == (bool)t[i].ok && (!ok || v == t[i].want),
 		    "number '%s'", t[i].in);
 	}
+	/* the integer fast path gives what strtod gives, bit for bit */
+	{
+		static const char *const ints[] = { "0", "-0", "+0", "7", "+7",
+		    "-7", "007", "-00", "99", "100", "123456789012345",
+		    "-123456789012345", "999999999999999", "1234567890123456",
+		    "-99999999999999999", "+12345678901234" };
+		double w;
+
+		for (i = 0; i < ARRAY_LEN(ints); i++) {
+			w = strtod(ints[i], NULL);
+			CHECKF(parse_number(ints[i], strlen(ints[i]), &v) &&
+			    memcmp(&v, &w, sizeof(v)) == 0, "integer '%s'",
+			    ints[i]);
+		}
+	}
 	CHECK(parse_bool("YES", 3, &b) && b);
 	CHECK(parse_bool("no", 2, &b) && !b);
 	CHECK(parse_bool("1", 1, &b) && b);
@@ -154,6 +169,40 @@ test_utf8_json(void)
 	buf_reset(&b);
 	buf_json_escape(&b, "a\xffz", 3);
 	CHECK_STR(b.data, "a\xef\xbf\xbdz");
+	/* each byte alone: as it is, escaped, or U+FFFD (a lone byte of
+	 * 0x80 or more is no UTF-8) */
+	{
+		unsigned char c;
+		char one[1], want[16];
+		int k;
+
+		for (k = 0; k < 256; k++) {
+			c = (unsigned char)k;
+			one[0] = (char)c;
+			if (c == '"' || c == '\\')
+				snprintf(want, sizeof(want), "\\%c", c);
+			else if (c == '\n')
+				snprintf(want, sizeof(want), "\\n");
+			else if (c == '\r')
+				snprintf(want, sizeof(want), "\\r");
+			else if (c == '\t')
+				snprintf(want, sizeof(want), "\\t");
+			else if (c == '\b')
+				snprintf(want, sizeof(want), "\\b");
+			else if (c == '\f')
+				snprintf(want, sizeof(want), "\\f");
+			else if (c < 0x20)
+				snprintf(want, sizeof(want), "\\u%04x", c);
+			else if (c >= 0x80)
+				snprintf(want, sizeof(want), "\xef\xbf\xbd");
+			else
+				snprintf(want, sizeof(want), "%c", c);
+			buf_reset(&b);
+			buf_json_escape(&b, one, 1);
+			CHECKF(strcmp(b.data, want) == 0, "byte 0x%02x: %s",
+			    k, b.data);
+		}
+	}
 	buf_reset(&b);
 	buf_printf(&b, "%d-%s", 42, "x");
 	CHECK_STR(b.data, "42-x");
