@@ -150,7 +150,10 @@ t_daemon() {
 pending() { $R XPENDING ivr:events recoveryd | head -n 1; }
 # lag: entries of the stream the group has not read yet (tests/lag.lua).
 lag() { $R EVAL "$(cat tests/lag.lua)" 1 ivr:events recoveryd; }
-drained() { [ "$(pending)" = 0 ] && [ "$(lag)" = 0 ]; }
+# drained: every entry read, and then none pending (in this order: an
+# entry goes from unread to pending to acked, so a read between the two
+# questions cannot pass for a drained stream).
+drained() { [ "$(lag)" = 0 ] && [ "$(pending)" = 0 ]; }
 
 # stream_field KEY FIELD: every value of FIELD in the entries of stream
 # KEY, one per line, oldest first.

@@ -20,9 +20,16 @@
  * events, then its commands, and commits both with their answers. So a
  * case has one writer, the owner, and its cache is never stale.
  *
- * Batches. Two slots: while batch k's commit is out, batch k+1 is read,
- * loaded and decided on top of k's (not yet committed) state; its commit
- * goes out once k's has landed. Commits are applied strictly in order;
+ * Batches. Three slots (NSLOTS): while batch k's commit is out, batch
+ * k+1 is loaded and decided on top of k's (not yet committed) state, and,
+ * live, batch k+2 is read ahead: its entries wait (BS_PARKED) until k+1
+ * is decided, so that its loads see what k+1 decided. A decided batch's
+ * commit is held while the batch after it is being loaded (held()):
+ * Redis runs a transaction whole, so the loads would wait behind it, and
+ * the daemon with them; sent once they are answered, it runs in Redis
+ * while the daemon decides (decide_cb). Measured side by side: +15% on
+ * the example rules' drain, +3% stateless (issue 9). A commit goes out
+ * once the one before has landed. Commits are applied strictly in order;
  * if k's fails (fenced, outcome unknown), k+1 is dropped too, with the
  * cache, and the pending entries are read again (a "resync": by then
  * nothing is in flight). A refusal Redis gives for the moment (OOM,
@@ -93,7 +100,7 @@ is_transient(const redisReply *r)
 static bool
 busy(const struct batch *b)
 {
-	return b->st >= BS_READ && b->st <= BS_LOAD;
+	return b->st >= BS_READ && b->st <= BS_DECIDE;
 }
 
 void
@@ -150,7 +157,7 @@ cons_fail(struct consumer *c, struct batch *b, bool counts, const char *why)
 		    "them again in %d ms", b->n, why, ms);
 	}
 	/* Whatever came after b was decided on top of it. */
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		if (&c->b[i] != b && c->b[i].st != BS_FREE &&
 		    c->b[i].st != BS_COMMIT)
 			drop(c, &c->b[i], counts);
@@ -165,7 +172,7 @@ cons_drop_all(struct consumer *c)
 {
 	size_t i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		batch_free_slot(c, &c->b[i]);
 	c->wr_since = 0;
 	c->nredeliv = 0;
@@ -178,7 +185,7 @@ slot_at(struct consumer *c, enum bstage st)
 {
 	size_t i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		if (c->b[i].st == st)
 			return &c->b[i];
 	return NULL;
@@ -383,11 +390,11 @@ apply_config(struct consumer *c)
 
 	if (c->next_cf == NULL || c->loading)
 		return;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		if (c->b[i].st != BS_FREE && c->b[i].st != BS_READ)
 			return;
 	c->cf = c->next_cf;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		c->b[i].cf = c->cf;
 	c->next_cf = NULL;
 	snprintf(c->outbox_key, sizeof(c->outbox_key), "%soutbox",
@@ -405,15 +412,50 @@ apply_config(struct consumer *c)
 		c->release(old);
 }
 
+/* any_busy: a batch is being read, loaded or decided. */
+static bool
+any_busy(const struct consumer *c)
+{
+	size_t i;
+
+	for (i = 0; i < NSLOTS; i++)
+		if (busy(&c->b[i]))
+			return true;
+	return false;
+}
+
+/*
+ * read_ahead: live, a new read may go out while another batch is still
+ * being loaded or decided, as long as no other read is out or parked:
+ * its entries are parsed when they come and wait (BS_PARKED) for the
+ * batch before to be decided.
+ */
+static bool
+read_ahead(const struct consumer *c)
+{
+	size_t i;
+
+	if (c->phase != PH_LIVE || c->esc_wanted)
+		return false;	/* (the steps wait for nothing busy) */
+	for (i = 0; i < NSLOTS; i++) {
+		if (c->b[i].st == BS_FREE)
+			continue;
+		if (c->b[i].st == BS_READ || c->b[i].st == BS_PARKED ||
+		    c->b[i].kind == BK_STEPS)
+			return false;
+	}
+	return true;
+}
+
 /* start_next: the next batch (or setup/claim step) if a slot is free
- * and no other batch is being read or decided. */
+ * and no other batch is being read or decided (live: read_ahead). */
 static void
 start_next(struct consumer *c)
 {
 	struct batch *b = NULL;
 	size_t i;
 
-	if (c->stopping || c->loading || busy(&c->b[0]) || busy(&c->b[1]))
+	if (c->stopping || c->loading || (any_busy(c) && !read_ahead(c)))
 		return;
 	if (c->next_cf != NULL)
 		return;		/* waits for the slots to empty */
@@ -440,18 +482,21 @@ start_next(struct consumer *c)
 	case PH_LIVE:
 		break;
 	}
-	for (i = 0; i < 2 && b == NULL; i++)
+	for (i = 0; i < NSLOTS && b == NULL; i++)
 		if (c->b[i].st == BS_FREE)
 			b = &c->b[i];
 	if (b == NULL)
 		return;
 	b->cf = c->cf;
-	if (c->esc_wanted && c->phase == PH_LIVE &&
-	    !(c->b[0].kind == BK_STEPS && c->b[0].st != BS_FREE) &&
-	    !(c->b[1].kind == BK_STEPS && c->b[1].st != BS_FREE)) {
-		c->esc_wanted = false;
-		cons_steps(c, b);
-		return;
+	if (c->esc_wanted && c->phase == PH_LIVE && !any_busy(c)) {
+		for (i = 0; i < NSLOTS; i++)
+			if (c->b[i].kind == BK_STEPS && c->b[i].st != BS_FREE)
+				break;
+		if (i == NSLOTS) {
+			c->esc_wanted = false;
+			cons_steps(c, b);
+			return;
+		}
 	}
 	cons_read(c, b);
 }
@@ -464,7 +509,7 @@ resync(struct consumer *c)
 {
 	size_t i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		drop(c, &c->b[i], false);
 	store_drop(c->store);
 	c->phase = c->reclaim ? PH_CLAIM : PH_HISTORY;
@@ -474,6 +519,62 @@ resync(struct consumer *c)
 	c->claim_cmds = false;
 	c->resync = c->reclaim = false;
 	c->sweep_at = 0;
+}
+
+/* oldest: the batch in stage st that started first (a refused commit's
+ * is made the oldest), or NULL. */
+static struct batch *
+oldest(struct consumer *c, enum bstage st)
+{
+	struct batch *b = NULL;
+	size_t i;
+
+	for (i = 0; i < NSLOTS; i++)
+		if (c->b[i].st == st && (b == NULL ||
+		    c->b[i].started < b->started))
+			b = &c->b[i];
+	return b;
+}
+
+/* resume_parked: a parked batch goes on once no batch before it is
+ * still being loaded or decided (its loads read what they decided). */
+static void
+resume_parked(struct consumer *c)
+{
+	struct batch *p = slot_at(c, BS_PARKED);
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < NSLOTS; i++)
+		if (c->b[i].st > BS_PARKED && c->b[i].st <= BS_DECIDE)
+			return;
+	cons_counts(c, p);
+}
+
+/*
+ * held: b is decided and could commit, but the batch after it is being
+ * loaded: its loads are answered first. Redis runs a transaction whole,
+ * answering nothing else meanwhile; sent now, the commit would make the
+ * next batch's loads wait for it, and the daemon would wait with them.
+ * Held for the loads' round trip, the commit runs while the next batch
+ * is decided (decide_cb sends it first). A batch still being read is
+ * not waited for: a live read may block for a second.
+ */
+static bool
+held(const struct consumer *c, const struct batch *b)
+{
+	const struct batch *next = NULL, *x;
+	size_t i;
+
+	for (i = 0; i < NSLOTS; i++) {
+		x = &c->b[i];
+		if (x != b && x->st != BS_FREE && x->st != BS_COMMIT &&
+		    x->started > b->started &&
+		    (next == NULL || x->started < next->started))
+			next = x;
+	}
+	return next != NULL && next->st >= BS_PARKED && next->st <= BS_LOAD;
 }
 
 void
@@ -498,36 +599,31 @@ cons_pump(struct consumer *c)
 			cons_kick(c, (int)((c->resync_at - now) * 1000) + 1);
 			return;
 		}
-		if (!busy(&c->b[0]) && !busy(&c->b[1]))
-			resync(c);
-		else {
-			/* A read or load is out: drop it, its late replies
-			 * are ignored (generation). */
-			drop(c, &c->b[0], false);
-			drop(c, &c->b[1], false);
-			resync(c);
-		}
+		/* A read or load still out is dropped: its late replies
+		 * are ignored (generation). */
+		resync(c);
 	}
 	/*
 	 * The next read goes out before the commit: Redis answers it first
-	 * and the batch is read and decided while the commit's script runs.
-	 * The other way round Redis runs the script and then the read, and
-	 * the daemon waits for the one while Redis waits for the other.
+	 * and the batch is read while the commit runs. Then a parked batch
+	 * goes on, once the one before it is decided.
 	 */
 	if (!c->resync && !c->stopping)
 		start_next(c);
-	if (slot_at(c, BS_COMMIT) == NULL) {
-		struct batch *r0 = c->b[0].st == BS_READY ? &c->b[0] : NULL;
-		struct batch *r1 = c->b[1].st == BS_READY ? &c->b[1] : NULL;
-
-		b = r0 == NULL ? r1 : r1 == NULL ? r0 :
-		    r0->started <= r1->started ? r0 : r1;
-		if (b != NULL && !c->resync)
+	if (!c->resync)
+		resume_parked(c);
+	if (slot_at(c, BS_COMMIT) == NULL && !c->resync) {
+		b = oldest(c, BS_READY);
+		if (b != NULL && !held(c, b))
 			cons_commit(c, b);
 	}
 	if (c->stopping) {
-		if (c->b[0].st == BS_FREE && c->b[1].st == BS_FREE &&
-		    !c->loading) {
+		size_t i;
+
+		for (i = 0; i < NSLOTS; i++)
+			if (c->b[i].st != BS_FREE)
+				break;
+		if (i == NSLOTS && !c->loading) {
 			c->released = true;
 			owner_release(c->owner, released, c);
 		}
@@ -556,6 +652,29 @@ role_cb(void *arg, bool held)
 }
 
 /* --- timers and connection state --------------------------------------- */
+
+/*
+ * decide_cb: the loaded batch's turn, once the loop has run the replies
+ * that came with its loads' (the commit before it answered, most
+ * often). The commit it held goes first, so that Redis runs it while
+ * the batch is decided.
+ */
+static void
+decide_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct consumer *c = arg;
+	struct batch *b = slot_at(c, BS_DECIDE);
+	unsigned gen;
+
+	(void)fd;
+	(void)ev;
+	if (b == NULL)
+		return;
+	gen = b->gen;
+	cons_pump(c);
+	if (b->st == BS_DECIDE && b->gen == gen)
+		cons_decide(c, b);
+}
 
 static void
 kick_cb(evutil_socket_t fd, short ev, void *arg)
@@ -908,7 +1027,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	    4 * REPLY_OVERHEAD));
 	budget_config(c);
 	c->phase = PH_STANDBY;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		c->b[i].slot = (int)i;
 		arena_init(&c->b[i].arena);
 		buf_init(&c->b[i].scratch);
@@ -919,6 +1038,7 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	c->tick = event_new(base, -1, EV_PERSIST, tick_cb, c);
 	c->kick = evtimer_new(base, kick_cb, c);
 	c->esc = event_new(base, -1, EV_PERSIST, esc_cb, c);
+	c->decide_ev = event_new(base, -1, 0, decide_cb, c);
 	tv.tv_sec = 1;
 	tv.tv_usec = 0;
 	evtimer_add(c->tick, &tv);
@@ -1006,8 +1126,9 @@ consumer_free(struct consumer *c)
 	event_free(c->tick);
 	event_free(c->kick);
 	event_free(c->esc);
+	event_free(c->decide_ev);
 	cons_silence_free(c->sil);
-	for (j = 0; j < 2; j++) {
+	for (j = 0; j < NSLOTS; j++) {
 		struct batch *b = &c->b[j];
 		for (i = 0; i < b->cap; i++) {
 			evt_free(&b->v[i].ev);

@@ -533,7 +533,7 @@ txn_send(struct txn *t, redisCallbackFn *cb, int argc, const char **argv,
 static bool
 batch_read(const struct batch *b)
 {
-	return b->st >= BS_COUNTS && b->st <= BS_READY;
+	return b->st >= BS_PARKED && b->st <= BS_READY;
 }
 
 /*
@@ -554,12 +554,12 @@ txn_prepare(struct consumer *c)
 
 	if (c->freeing || !rconn_ready(c->tx))
 		return;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NSLOTS; i++)
 		if (c->b[i].st == BS_COMMIT && c->txn_exec == NULL)
 			return;	/* a script commit is out: after it */
 	/* The oldest batch read: the next to commit (a refused one is
 	 * made the oldest again). */
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NSLOTS; i++) {
 		x = &c->b[i];
 		if (batch_read(x) && (b == NULL || x->started < b->started))
 			b = x;

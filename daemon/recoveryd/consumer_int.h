@@ -49,6 +49,7 @@
 #define SWEEP_DELAY_S		10	/* entries left pending: read again after */
 #define MGET_CHUNK		512	/* keys per MGET */
 #define LOAD_ROUNDS		4	/* store_needs rounds per batch (2 suffice) */
+#define NSLOTS			3	/* batches in flight (see consumer.c) */
 
 enum entry_state {
 	E_OK,		/* a valid event */
@@ -94,9 +95,11 @@ enum bkind { BK_EVENTS, BK_STEPS };
 enum bstage {
 	BS_FREE,
 	BS_READ,	/* the read (or the step query) is out */
+	BS_PARKED,	/* read; waits for the batch before it to be decided */
 	BS_COUNTS,	/* delivery counts of re-delivered entries */
 	BS_ENRICH,	/* CRM hashes */
 	BS_LOAD,	/* entities the store lacks */
+	BS_DECIDE,	/* loaded; decided once the loop has run (decide_ev) */
 	BS_READY,	/* decided; its commit waits for the one before */
 	BS_COMMIT	/* its commit is out */
 };
@@ -212,14 +215,13 @@ struct consumer {
 	char			 claim_cursor[EVENT_ID_MAX];
 	bool			 claim_cmds;	/* claiming the commands */
 	char			 last_id[EVENT_ID_MAX];	/* last handed out */
-	struct batch		 b[2];
-	int			 prep;		/* slot being read/decided, -1 */
-	int			 committing;	/* slot whose commit is out, -1 */
+	struct batch		 b[NSLOTS];
 	bool			 esc_wanted;
 	struct read_cap		 cap;
 	long			 read_count;	/* COUNT of the next read */
 	int64_t			 past_skew_ms;	/* input.max_past_skew, resolved */
 	struct event		*tick, *kick, *esc;
+	struct event		*decide_ev;	/* the BS_DECIDE batch's turn */
 	bool			 stopping, released;
 	void			(*done)(void *);
 	void			*done_arg;

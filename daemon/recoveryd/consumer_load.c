@@ -360,7 +360,10 @@ load_round(struct consumer *c, struct batch *b)
 		}
 	}
 	if (b->nneeds == 0) {
-		cons_decide(c, b);
+		/* decide_cb, once the loop has run what came with the
+		 * loads' answers */
+		b->st = BS_DECIDE;
+		event_active(c->decide_ev, EV_TIMEOUT, 1);
 		return;
 	}
 	send_needs(c, b);

@@ -659,6 +659,7 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 	struct consumer *c = x->c;
 	redisReply *reply = r, *streams;
 	struct batch *b;
+	size_t i;
 
 	(void)ac;
 	b = reply_batch(x, BS_READ);
@@ -694,8 +695,6 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 	/* [[stream, entries], ...]: the input stream's first, then the
 	 * commands' (a stream with nothing new is left out) */
 	if (reply->type == REDIS_REPLY_ARRAY) {
-		size_t i;
-
 		for (i = 0; i < reply->elements; i++) {
 			streams = reply->element[i];
 			if (streams->type != REDIS_REPLY_ARRAY ||
@@ -718,6 +717,14 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 		cons_pump(c);
 		return;
 	}
+	/* Read ahead (live): the batch before may still be loaded or
+	 * decided; this one's loads must see what that one decided. */
+	for (i = 0; i < NSLOTS; i++)
+		if (&c->b[i] != b && c->b[i].st >= BS_PARKED &&
+		    c->b[i].st <= BS_DECIDE) {
+			b->st = BS_PARKED;
+			return;
+		}
 	cons_counts(c, b);
 }
 
