@@ -480,8 +480,10 @@ rconn_cmds(struct rconn *rc, redisCallbackFn *cb, void *priv,
 	cc->priv = priv;
 	cc->left = n;
 	for (i = 0; i < n; i++) {
-		node = xcalloc(1, sizeof(*node));
+		node = xmalloc(sizeof(*node));
+		node->next = NULL;
 		node->fn = cmd_done;
+		node->pending_subs = 0;
 		node->privdata = cc;
 		if (ac->replies.head == NULL)
 			ac->replies.head = node;
