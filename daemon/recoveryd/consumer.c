@@ -428,20 +428,28 @@ any_busy(const struct consumer *c)
  * read_ahead: live, a new read may go out while another batch is still
  * being loaded or decided, as long as no other read is out or parked:
  * its entries are parsed when they come and wait (BS_PARKED) for the
- * batch before to be decided.
+ * batch before to be decided. Only behind a batch of a quarter of a
+ * read's COUNT or more (the stream backed up): behind a small one the
+ * read would only split what comes into more, smaller batches, each
+ * with its round trips (the HTTP intake, which shares the thread,
+ * accepted 10% less).
  */
 static bool
 read_ahead(const struct consumer *c)
 {
+	const struct batch *x;
 	size_t i;
 
 	if (c->phase != PH_LIVE || c->esc_wanted)
 		return false;	/* (the steps wait for nothing busy) */
 	for (i = 0; i < NSLOTS; i++) {
-		if (c->b[i].st == BS_FREE)
+		x = &c->b[i];
+		if (x->st == BS_FREE)
 			continue;
-		if (c->b[i].st == BS_READ || c->b[i].st == BS_PARKED ||
-		    c->b[i].kind == BK_STEPS)
+		if (x->st == BS_READ || x->st == BS_PARKED ||
+		    x->kind == BK_STEPS)
+			return false;
+		if (busy(x) && x->n < (size_t)c->read_count / 4)
 			return false;
 	}
 	return true;
