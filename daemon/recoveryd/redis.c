@@ -481,9 +481,8 @@ rconn_cmds(struct rconn *rc, redisCallbackFn *cb, void *priv,
 	cc->left = n;
 	for (i = 0; i < n; i++) {
 		node = xmalloc(sizeof(*node));
-		node->next = NULL;
+		memset(node, 0, sizeof(*node));	/* (fields later versions add) */
 		node->fn = cmd_done;
-		node->pending_subs = 0;
 		node->privdata = cc;
 		if (ac->replies.head == NULL)
 			ac->replies.head = node;
