@@ -273,7 +273,7 @@ void	cons_pump(struct consumer *);
  * connection or the fence. */
 void	cons_fail(struct consumer *, struct batch *, bool counts,
 	    const char *why);
-/* cons_drop_all: forget both batches and the cache (lease lost). */
+/* cons_drop_all: forget every batch and the cache (lease lost). */
 void	cons_drop_all(struct consumer *);
 /* is_transient: a refusal worth retrying as is (OOM, BUSY, LOADING...). */
 bool	is_transient(const redisReply *);
