@@ -51,6 +51,10 @@ void	 buf_put_ll(struct buf *, long long v);
  * paths format several numbers an event.) */
 #define FMT_LL_MAX	21
 size_t	 fmt_ll(char *out, long long v);
+/* fmt_integral: v's digits into out (FMT_LL_MAX bytes) when v is an
+ * integer under 1e15 in magnitude and not -0, as "%.0f", "%.15g" and
+ * "%.17g" print it, without their cost; else false, out untouched. */
+bool	 fmt_integral(char *out, double v);
 /* str_copy: src into dst of cap bytes (cap > 0), cut to fit and
  * NUL-terminated, as snprintf(dst, cap, "%s", src) but without the
  * formatting; returns dst. str_cat: the same at dst + *at, moving *at

@@ -98,14 +98,10 @@ engine_format_value(double v, char *out, size_t cap)
 	if (v == floor(v) && fabs(v) < 1e15) {
 		char d[FMT_LL_MAX];
 
-		/* the digits "%.0f" prints, without its cost (and its
-		 * "-0") */
-		if (v == 0 && signbit(v))
-			(void)str_copy(out, cap, "-0");
-		else {
-			(void)fmt_ll(d, (long long)v);
+		if (fmt_integral(d, v))
 			(void)str_copy(out, cap, d);
-		}
+		else
+			snprintf(out, cap, "%.0f", v);	/* -0 */
 		return;
 	}
 	/* Beyond that, digits stop meaning anything, and a 57-digit

@@ -13,7 +13,6 @@
  * schedule is the Redis sorted set: scheduling and dropping steps are
  * ZADD/ZREM writes, and store_step runs a member the owner found due.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +350,7 @@ rating_text(const struct evt *ev, struct buf *b)
 {
 	static const char *const scores[] = { "csat", "nps", "ces" };
 	const struct value *v;
+	char num[FMT_LL_MAX];
 	size_t i;
 
 	buf_reset(b);
@@ -360,11 +360,8 @@ rating_text(const struct evt *ev, struct buf *b)
 				buf_putc(b, ' ');
 			buf_puts(b, scores[i]);
 			buf_putc(b, '=');
-			/* "%.15g" prints an integer this small as its
-			 * digits: those without snprintf's cost */
-			if (v->num == floor(v->num) && fabs(v->num) < 1e15 &&
-			    !(v->num == 0 && signbit(v->num)))
-				buf_put_ll(b, (long long)v->num);
+			if (fmt_integral(num, v->num))
+				buf_puts(b, num);
 			else
 				buf_printf(b, "%.15g", v->num);
 		}

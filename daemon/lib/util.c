@@ -525,6 +525,15 @@ parse_rfc3339(const char *s, size_t len, double *out)
 	return 0;
 }
 
+bool
+fmt_integral(char *out, double v)
+{
+	if (v != floor(v) || !(fabs(v) < 1e15) || (v == 0 && signbit(v)))
+		return false;
+	(void)fmt_ll(out, (long long)v);
+	return true;
+}
+
 size_t
 fmt_ll(char *out, long long v)
 {
@@ -635,7 +644,7 @@ parse_number(const char *s, size_t len, double *out)
 {
 	char tmp[64], *end;
 	size_t i = 0;
-	bool digit = false;
+	bool digit = false, integral = true;
 	double v;
 
 	if (len == 0 || len >= sizeof(tmp))
@@ -650,6 +659,7 @@ parse_number(const char *s, size_t len, double *out)
 	}
 	if (i < len && s[i] == '.') {
 		i++;
+		integral = false;
 		while (i < len && isdigit((unsigned char)s[i])) {
 			i++;
 			digit = true;
@@ -659,6 +669,7 @@ parse_number(const char *s, size_t len, double *out)
 		return false;
 	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
+		integral = false;
 		if (i < len && (s[i] == '-' || s[i] == '+'))
 			i++;
 		if (i >= len || !isdigit((unsigned char)s[i]))
@@ -668,9 +679,7 @@ parse_number(const char *s, size_t len, double *out)
 	}
 	if (i != len)
 		return false;
-	if (len <= 15 && (isdigit((unsigned char)s[0]) || len > 1) &&
-	    memchr(s, '.', len) == NULL && memchr(s, 'e', len) == NULL &&
-	    memchr(s, 'E', len) == NULL) {
+	if (integral && len <= 15) {
 		/* an integer of at most 15 digits: exact in a double, the
 		 * value strtod would give, without its cost */
 		long long n = 0;

@@ -8,7 +8,6 @@
  * hands its texts over only until its next change, so each is copied
  * into the batch's arena.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,11 +250,8 @@ change_cb(void *ctx, const struct store_change *ch)
 		args_num(a, cm->ar, 4);
 		args_str(a, "ZADD");
 		add_copy(cm, ch->key, ch->klen);
-		/* scores are times in ms, mostly: integral, and then the
-		 * digits "%.17g" would print, without its cost */
-		if (ch->score == floor(ch->score) && fabs(ch->score) < 1e15)
-			(void)fmt_ll(num, (long long)ch->score);
-		else
+		/* scores are times in ms, mostly: integral */
+		if (!fmt_integral(num, ch->score))
 			snprintf(num, sizeof(num), "%.17g", ch->score);
 		add_copy(cm, num, strlen(num));
 		add_copy(cm, ch->val, ch->vlen);

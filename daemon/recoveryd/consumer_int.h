@@ -273,6 +273,9 @@ void	cons_pump(struct consumer *);
  * connection or the fence. */
 void	cons_fail(struct consumer *, struct batch *, bool counts,
 	    const char *why);
+/* cons_undecided: a batch other than b is parked, being loaded or being
+ * decided: one read after it waits (BS_PARKED) until none is. */
+bool	cons_undecided(const struct consumer *, const struct batch *b);
 /* cons_drop_all: forget every batch and the cache (lease lost). */
 void	cons_drop_all(struct consumer *);
 /* is_transient: a refusal worth retrying as is (OOM, BUSY, LOADING...). */

@@ -719,12 +719,10 @@ read_cb(redisAsyncContext *ac, void *r, void *priv)
 	}
 	/* Read ahead (live): the batch before may still be loaded or
 	 * decided; this one's loads must see what that one decided. */
-	for (i = 0; i < NSLOTS; i++)
-		if (&c->b[i] != b && c->b[i].st >= BS_PARKED &&
-		    c->b[i].st <= BS_DECIDE) {
-			b->st = BS_PARKED;
-			return;
-		}
+	if (cons_undecided(c, b)) {
+		b->st = BS_PARKED;
+		return;
+	}
 	cons_counts(c, b);
 }
 

@@ -326,6 +326,26 @@ test_formatting(void)
 		CHECKF(strcmp(out, want) == 0 && l == strlen(want),
 		    "fmt_ll %s: '%s' (%zu)", want, out, l);
 	}
+	/* fmt_integral: the digits "%.0f", "%.15g" and "%.17g" all give,
+	 * or false */
+	{
+		static const double ints[] = { 0, 1, -1, 10, 1796177844113.0,
+		    999999999999999.0, -999999999999999.0 };
+		static const double not[] = { 0.5, -0.0, 1e15, -1e15, 1e300,
+		    NAN, INFINITY };
+
+		for (i = 0; i < ARRAY_LEN(ints); i++) {
+			snprintf(want, sizeof(want), "%.0f", ints[i]);
+			CHECKF(fmt_integral(out, ints[i]) &&
+			    strcmp(out, want) == 0, "fmt_integral %s: '%s'",
+			    want, out);
+			snprintf(want, sizeof(want), "%.15g", ints[i]);
+			CHECKF(strcmp(out, want) == 0, "as %%.15g %s", want);
+		}
+		for (i = 0; i < ARRAY_LEN(not); i++)
+			CHECKF(!fmt_integral(out, not[i]), "fmt_integral %g "
+			    "refused", not[i]);
+	}
 	buf_init(&b);
 	buf_puts(&b, "n=");
 	buf_put_ll(&b, -42);
