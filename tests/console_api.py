@@ -230,6 +230,39 @@ c3 = redis("GET", "ivr:opencase:K3")
 check("SSE: names the case, once", got.count(c3.encode()) == 1,
       (c3, got[:200]))
 
+# A burst of 50 changes, as the owner's commits under load: the first is
+# sent at once, alone (nothing keeps one change waiting), the ones behind
+# it gathered (not one event each). The messages go in one write
+# (redis-cli --pipe), as if from 50 commits in a row.
+time.sleep(0.3)			# past the gathering time of C3's event
+burst = ["c-1-%d" % i for i in range(50)]
+subprocess.run(R + ["--pipe"], capture_output=True, input="".join(
+    "*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" %
+    (len("ivr:cases:changed"), "ivr:cases:changed", len(i), i)
+    for i in burst).encode())
+events = []
+got = got[got.rfind(b"\n\n") + 2:] if b"\n\n" in got else b""
+t0 = time.time()
+try:
+    while sum(len(e) for e in events) < len(burst) and \
+            time.time() - t0 < 5:
+        got += sse.recv(65536)
+        while b"\n\n" in got:
+            block, got = got.split(b"\n\n", 1)
+            for line in block.split(b"\n"):
+                if line.startswith(b"data: "):
+                    d = json.loads(line[6:])
+                    if isinstance(d.get("ids"), list):
+                        events.append(d["ids"])
+except socket.timeout:
+    pass
+seen = [i for e in events for i in e]
+check("SSE: a burst's first change is sent alone, at once",
+      events and events[0] == burst[:1], events[:2])
+check("SSE: the rest of a burst gathered",
+      sorted(seen) == sorted(burst) and any(len(e) > 1 for e in events),
+      [len(e) for e in events])
+
 # --- actions --------------------------------------------------------------------
 st, _, j, _ = ana.post("/api/cases/%s/ack" % c1, {"by": "mallory"},
                        csrf=False)

@@ -10,8 +10,10 @@
  *   event: cases
  *   data: {"ids":["c-...", ...]}          ("ids":"*": reload everything)
  *
- * The messages of GATHER_MS are gathered into one event (at most
- * EVENT_IDS_MAX IDs, else "*"), the cases they name read again first.
+ * A message after a quiet spell goes out at once; the messages that
+ * follow it within GATHER_MS are gathered into one event at the end of
+ * that time, and so on while they keep coming (at most EVENT_IDS_MAX IDs
+ * an event, else "*"), the cases they name read again first.
  * When the subscription was lost and is back, "event: reload" (what
  * changed meanwhile is unknown). A comment line ": ping" every
  * HEARTBEAT_S keeps proxies from closing an idle stream and finds dead
@@ -37,7 +39,7 @@
 
 #define HEARTBEAT_S	15
 #define STREAM_BUF_MAX	(256 * 1024)
-#define GATHER_MS	100		/* messages gathered into one event */
+#define GATHER_MS	100		/* after one event, the next gathered */
 #define GATHER_MAX	(256 * 1024)	/* bytes of IDs; beyond: reload all */
 #define EVENT_IDS_MAX	200		/* IDs an event lists; beyond: "*" */
 
@@ -205,6 +207,8 @@ msg_done(void *arg)
 	free(m);
 }
 
+static void	gather_cb(evutil_socket_t, short, void *);
+
 static void
 sub_cb(redisAsyncContext *ac, void *reply, void *arg)
 {
@@ -225,19 +229,19 @@ sub_cb(redisAsyncContext *ac, void *reply, void *arg)
 		buf_putc(&ss->acc, ' ');
 		buf_append(&ss->acc, r->element[2]->str, r->element[2]->len);
 	}
-	if (!evtimer_pending(ss->gather, NULL)) {
-		struct timeval tv = { 0, GATHER_MS * 1000 };
-
-		evtimer_add(ss->gather, &tv);
-	}
+	if (!evtimer_pending(ss->gather, NULL))
+		gather_cb(-1, 0, ss);	/* the first: at once */
 }
 
 /*
- * gather_cb: what the messages of the last GATHER_MS named, read again
- * by the mirror at once (a case named twice is read twice, harmless),
- * then one event to the pages: the owner commits a batch every few
- * milliseconds under load, and an event per commit to every page would
- * cost more than the change is worth to a person.
+ * gather_cb: what the messages gathered so far named, read again by the
+ * mirror at once (a case named twice is read twice, harmless), then one
+ * event to the pages; then GATHER_MS in which the next ones are gathered.
+ * The owner commits a batch every few milliseconds under load, and an
+ * event per commit to every page would cost more than the change is
+ * worth to a person; one change alone is not kept waiting. Called by
+ * sub_cb for the first message, and by the timer at the end of the time;
+ * nothing gathered by then closes it.
  */
 static void
 gather_cb(evutil_socket_t fd, short ev, void *arg)
@@ -245,12 +249,14 @@ gather_cb(evutil_socket_t fd, short ev, void *arg)
 	struct streams *ss = arg;
 	const char *text = ss->acc_all ? "*" : ss->acc.data + 1;
 	size_t len = ss->acc_all ? 1 : ss->acc.len - 1;
+	struct timeval tv = { 0, GATHER_MS * 1000 };
 	struct msg *m;
 
 	(void)fd;
 	(void)ev;
 	if (!ss->acc_all && ss->acc.len == 0)
 		return;
+	evtimer_add(ss->gather, &tv);
 	m = xmalloc(sizeof(*m) + len + 1);
 	m->ss = ss;
 	m->len = len;
