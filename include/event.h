@@ -85,6 +85,8 @@ struct evt {
 	struct evt_field	*fields;
 	size_t			 nfields, cap;
 	struct arena		 arena;
+	struct arena		*ext;	/* set: the strings go there instead
+					 * (evt_use_arena) */
 	struct evt_clock	 clock;			/* kept by evt_reset */
 };
 
@@ -94,6 +96,10 @@ void	evt_init(struct evt *);
 /* evt_reset: forget the fields, keep the memory and the clock. */
 void	evt_reset(struct evt *);
 void	evt_free(struct evt *);
+/* evt_use_arena: from now on the event's strings go to a (its own
+ * arena when NULL), which the caller resets, never evt_reset: a batch of
+ * events then shares one arena instead of each keeping its own. */
+void	evt_use_arena(struct evt *, struct arena *a);
 /* evt_set_clock: bound "ts" from now on (see struct evt_clock). */
 void	evt_set_clock(struct evt *, int64_t future_ms, int64_t past_ms,
 	    double ref, const char *ref_name);

@@ -10,9 +10,10 @@
  * within the clock's skew of the entry's time (or of the caller's
  * reference).
  *
- * Every string an event holds lives in its arena and the fields array is
- * kept across evt_reset(), so after warm-up the only allocations of the
- * per-event path are jansson's own while it parses.
+ * Every string an event holds lives in its arena (or the one the caller
+ * gave it, evt_use_arena) and the fields array is kept across
+ * evt_reset(), so after warm-up the only allocations of the per-event
+ * path are jansson's own while it parses.
  *
  * Lookups are linear scans: events hold a few dozen fields at most, and a
  * first-byte check makes a miss cost about one comparison per field.
@@ -219,6 +220,12 @@ evt_init(struct evt *ev)
 }
 
 void
+evt_use_arena(struct evt *ev, struct arena *a)
+{
+	ev->ext = a;
+}
+
+void
 evt_set_clock(struct evt *ev, int64_t future_ms, int64_t past_ms, double ref,
     const char *ref_name)
 {
@@ -341,15 +348,15 @@ evt_set(struct evt *ev, const char *path, const char *val, size_t len,
 
 	if ((f = find_field(ev, path)) != NULL) {
 		if (overwrite) {
-			s = arena_strndup(&ev->arena, val, len);
+			s = arena_strndup(EVT_AR(ev), val, len);
 			f->v = value_str(s, len);
 		}
 		return 0;
 	}
 	if (ev->nfields >= EVENT_HARD_FIELDS)
 		return -1;
-	s = arena_strndup(&ev->arena, val, len);
-	evt_add_field(ev, arena_strndup(&ev->arena, path, strlen(path)),
+	s = arena_strndup(EVT_AR(ev), val, len);
+	evt_add_field(ev, arena_strndup(EVT_AR(ev), path, strlen(path)),
 	    value_str(s, len), EVENT_HARD_FIELDS);
 	return 0;
 }
@@ -509,11 +516,11 @@ evt_from_fields(struct evt *ev, const char *id,
 		if (i == jsonidx)
 			continue;
 		/* The first of repeated names wins, as evt_get would. */
-		key = arena_strndup(&ev->arena, names[i], name_lens[i]);
+		key = arena_strndup(EVT_AR(ev), names[i], name_lens[i]);
 		if (covered(ev, njson, key, name_lens[i]) ||
 		    find_field(ev, key) != NULL)
 			continue;
-		if (evt_add_field(ev, key, value_str(arena_strndup(&ev->arena,
+		if (evt_add_field(ev, key, value_str(arena_strndup(EVT_AR(ev),
 		    vals[i], val_lens[i]), val_lens[i]),
 		    EVENT_MAX_FIELDS) == NULL) {
 			snprintf(err, errlen, "entry has more than %d fields "

@@ -14,6 +14,8 @@
 /* Room above EVENT_MAX_FIELDS for enrichment (customer.<field>). */
 #define EVENT_HARD_FIELDS	(EVENT_MAX_FIELDS + 64)
 #define MSG_VALUE_MAX		40	/* bytes of a value quoted in a message */
+/* the arena an event's strings go to (evt_use_arena) */
+#define EVT_AR(ev)	((ev)->ext != NULL ? (ev)->ext : &(ev)->arena)
 
 /*
  * evt_clip: copy at most MSG_VALUE_MAX bytes of s into out (cap bytes),

@@ -307,10 +307,10 @@ flatten(struct flat *f, json_t *obj, size_t plen, int depth)
 				return e;
 			continue;
 		}
-		v = json_is_array(val) ? list(&f->ev->arena, val) :
-		    scalar(&f->ev->arena, val);
-		if (evt_add_field(f->ev, arena_strndup(&f->ev->arena, f->path, n),
-		    v, EVENT_MAX_FIELDS) == NULL) {
+		v = json_is_array(val) ? list(EVT_AR(f->ev), val) :
+		    scalar(EVT_AR(f->ev), val);
+		if (evt_add_field(f->ev, arena_strndup(EVT_AR(f->ev), f->path,
+		    n), v, EVENT_MAX_FIELDS) == NULL) {
 			snprintf(f->err, f->errlen, "json: more than %d fields",
 			    EVENT_MAX_FIELDS);
 			return EVERR_FIELDS;
@@ -380,7 +380,7 @@ evt_load_json(struct evt *ev, const char *text, size_t len, const char *what,
 	memset(&f, 0, sizeof(f));
 	f.ev = ev;
 	f.pathcap = len + 1;
-	f.path = arena_alloc(&ev->arena, f.pathcap);
+	f.path = arena_alloc(EVT_AR(ev), f.pathcap);
 	f.err = err;
 	f.errlen = errlen;
 	e = flatten(&f, root, 0, 1);

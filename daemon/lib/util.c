@@ -311,9 +311,10 @@ struct arena_chunk {
 #define ARENA_HDR	((sizeof(struct arena_chunk) + 15) & ~(size_t)15)
 /*
  * The first chunk is small and each next one doubles (up to 1 MiB), so
- * an arena costs about what it holds: the daemon keeps one arena per
- * entry of each batch in flight (2 x 256 events of a few hundred bytes),
- * where 16 KiB first chunks took 8 MiB of its resident memory.
+ * an arena costs about what it holds: every event has one (the daemon's
+ * batches give theirs one arena for all), and when each of the daemon's
+ * events in flight kept its own, 16 KiB first chunks took 8 MiB of its
+ * resident memory.
  */
 #define ARENA_MIN	1024
 

@@ -1162,7 +1162,6 @@ consumer_free(struct consumer *c)
 		struct batch *b = &c->b[j];
 		for (i = 0; i < b->cap; i++) {
 			evt_free(&b->v[i].ev);
-			arena_free(&b->v[i].raw);
 			command_free(&b->v[i].cmd);
 		}
 		free(b->v);

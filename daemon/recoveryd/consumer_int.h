@@ -68,7 +68,7 @@ struct entry {
 	char		 errmsg[320];
 	long		 deliveries;
 	struct evt	 ev;
-	struct arena	 raw;		/* original fields, for dead letters */
+	/* the original fields, for dead letters (in the batch's arena) */
 	const char	**fnames, **fvals;
 	size_t		*fnlens, *fvlens;
 	size_t		*fvfull;	/* each value's length in the entry: more
@@ -288,6 +288,7 @@ void	cons_setup_reader(redisAsyncContext *, void *);
 void	cons_batch_begin(struct consumer *, struct batch *, enum bkind,
 	    bool history);
 void	cons_batch_end(struct consumer *, struct batch *);
+struct entry *cons_entry_next(struct batch *);
 /* cons_read: send the read of the current phase into batch b. */
 void	cons_read(struct consumer *, struct batch *);
 /* cons_claim: one XAUTOCLAIM JUSTID page (PH_CLAIM). */

@@ -54,7 +54,6 @@
 #include "util.h"
 
 #define READ_PREFIX	(DEAD_PREFIX + 4)	/* room to end on a character */
-#define ARENA_KEEP	(64 * 1024)	/* per entry, after a large batch */
 
 /* --- the read connection's reply budget (struct read_cap) --------------- */
 
@@ -233,16 +232,14 @@ cons_batch_begin(struct consumer *c, struct batch *b, enum bkind kind,
 
 /*
  * cons_batch_end: after a batch that read over BIG_BATCH bytes, free the
- * arenas it grew past ARENA_KEEP (arena_reset keeps the largest chunk, so
- * one burst of large entries would otherwise stay resident per slot) and
- * hand the allocator's free pages back to the system. Cheap batches cost
- * nothing here.
+ * batch's arena if it grew past that (arena_reset keeps the largest
+ * chunk, so one burst of large entries would otherwise stay resident per
+ * slot) and hand the allocator's free pages back to the system. Cheap
+ * batches cost nothing here.
  */
 void
 cons_batch_end(struct consumer *c, struct batch *b)
 {
-	size_t i;
-
 	(void)c;
 	free(b->notes);
 	b->notes = NULL;
@@ -250,11 +247,6 @@ cons_batch_end(struct consumer *c, struct batch *b)
 	if (b->bytes <= BIG_BATCH)
 		return;
 	b->bytes = 0;
-	for (i = 0; i < b->cap; i++) {
-		if (b->v[i].raw.allocated > ARENA_KEEP)
-			arena_free(&b->v[i].raw);
-		evt_trim(&b->v[i].ev, ARENA_KEEP);
-	}
 	if (b->arena.allocated > BIG_BATCH)
 		arena_free(&b->arena);
 #ifdef __GLIBC__
@@ -361,10 +353,15 @@ redeliv_done(struct consumer *c, const char *id)
 
 /* --- entries ------------------------------------------------------------ */
 
-/* entry_add: the next slot of the batch, emptied; slots (their event and
- * arenas) are kept from batch to batch. */
-static struct entry *
-entry_add(struct batch *b)
+/*
+ * cons_entry_next: the batch's next entry, its event reset; entries (and
+ * their events' field arrays) are kept from batch to batch. What an
+ * entry holds (its original fields, its event's strings) lives in the
+ * batch's arena: one arena a slot costs what the batch holds, where one
+ * an entry kept at least a chunk each (3 x 256 of them).
+ */
+struct entry *
+cons_entry_next(struct batch *b)
 {
 	struct entry *e;
 
@@ -374,13 +371,21 @@ entry_add(struct batch *b)
 		for (i = b->cap; i < ncap; i++) {
 			memset(&b->v[i], 0, sizeof(b->v[i]));
 			evt_init(&b->v[i].ev);
-			arena_init(&b->v[i].raw);
+			evt_use_arena(&b->v[i].ev, &b->arena);
 		}
 		b->cap = ncap;
 	}
 	e = &b->v[b->n++];
 	evt_reset(&e->ev);
-	arena_reset(&e->raw);
+	return e;
+}
+
+/* entry_add: the next entry of an events batch, emptied. */
+static struct entry *
+entry_add(struct batch *b)
+{
+	struct entry *e = cons_entry_next(b);
+
 	e->st = E_OK;
 	e->err = EVERR_NONE;
 	e->reason = NULL;
@@ -408,16 +413,18 @@ entry_add(struct batch *b)
  * never copied whole, however large.
  */
 static void
-keep_raw(struct entry *e, const redisReply *f, bool oversize)
+keep_raw(struct batch *b, struct entry *e, const redisReply *f,
+    bool oversize)
 {
+	struct arena *a = &b->arena;
 	size_t i, n = f->elements / 2, kl, vl;
 
 	e->nf = n;
-	e->fnames = arena_alloc(&e->raw, (n + 1) * sizeof(char *));
-	e->fvals = arena_alloc(&e->raw, (n + 1) * sizeof(char *));
-	e->fnlens = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
-	e->fvlens = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
-	e->fvfull = arena_alloc(&e->raw, (n + 1) * sizeof(size_t));
+	e->fnames = arena_alloc(a, (n + 1) * sizeof(char *));
+	e->fvals = arena_alloc(a, (n + 1) * sizeof(char *));
+	e->fnlens = arena_alloc(a, (n + 1) * sizeof(size_t));
+	e->fvlens = arena_alloc(a, (n + 1) * sizeof(size_t));
+	e->fvfull = arena_alloc(a, (n + 1) * sizeof(size_t));
 	for (i = 0; i < n; i++) {
 		const redisReply *k = f->element[2 * i];
 		const redisReply *v = f->element[2 * i + 1];
@@ -427,9 +434,9 @@ keep_raw(struct entry *e, const redisReply *f, bool oversize)
 			kl = prefix_len(k->str, kl);
 			vl = prefix_len(v->str, vl);
 		}
-		e->fnames[i] = arena_strndup(&e->raw, k->str ? k->str : "", kl);
+		e->fnames[i] = arena_strndup(a, k->str ? k->str : "", kl);
 		e->fnlens[i] = kl;
-		e->fvals[i] = arena_strndup(&e->raw, v->str ? v->str : "", vl);
+		e->fvals[i] = arena_strndup(a, v->str ? v->str : "", vl);
 		e->fvlens[i] = vl;
 		e->fvfull[i] = v->str ? full_len(v) : 0;
 	}
@@ -508,7 +515,7 @@ parse_entry(struct consumer *c, struct batch *b, const redisReply *r)
 	if (wire > b->max_entry)
 		b->max_entry = wire;
 	if (total > EVENT_MAX_BYTES) {
-		keep_raw(e, f, true);
+		keep_raw(b, e, f, true);
 		e->st = E_INVALID;
 		e->err = EVERR_SIZE;
 		snprintf(e->errmsg, sizeof(e->errmsg), "entry is %zu bytes, "
@@ -519,7 +526,7 @@ parse_entry(struct consumer *c, struct batch *b, const redisReply *r)
 	 * to be over max_deliveries. (A new entry whose decision fails is
 	 * dead-lettered with its event's fields.) */
 	if (b->history || n > EVENT_MAX_FIELDS)
-		keep_raw(e, f, false);
+		keep_raw(b, e, f, false);
 	if (n > EVENT_MAX_FIELDS) {
 		e->st = E_INVALID;
 		e->err = EVERR_FIELDS;
@@ -533,7 +540,7 @@ parse_entry(struct consumer *c, struct batch *b, const redisReply *r)
 	if (e->err != EVERR_NONE) {
 		e->st = E_INVALID;
 		if (e->nf == 0)
-			keep_raw(e, f, false);
+			keep_raw(b, e, f, false);
 	}
 	return true;
 }

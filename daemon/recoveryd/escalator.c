@@ -50,18 +50,7 @@ due_cb(redisAsyncContext *ac, void *r, void *priv)
 
 		if (m->type != REDIS_REPLY_STRING)
 			continue;
-		if (b->n == b->cap) {
-			size_t k, ncap = b->cap ? b->cap * 2 : 64;
-			b->v = xreallocarray(b->v, ncap, sizeof(*b->v));
-			for (k = b->cap; k < ncap; k++) {
-				memset(&b->v[k], 0, sizeof(b->v[k]));
-				evt_init(&b->v[k].ev);
-				arena_init(&b->v[k].raw);
-			}
-			b->cap = ncap;
-		}
-		e = &b->v[b->n++];
-		evt_reset(&e->ev);
+		e = cons_entry_next(b);
 		e->st = E_OK;
 		e->nfires = 0;
 		e->nf = 0;

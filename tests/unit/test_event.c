@@ -885,6 +885,45 @@ test_messages(void)
 	evt_free(&ev);
 }
 
+/*
+ * evt_use_arena: the event's strings (flat and JSON forms, evt_set) go to
+ * the caller's arena, which evt_reset leaves alone; the event's own
+ * arena stays empty. The consumer's batch of events shares one so.
+ */
+static void
+test_use_arena(void)
+{
+	struct arena a;
+	struct evt ev;
+	size_t was;
+
+	arena_init(&a);
+	evt_init(&ev);
+	evt_use_arena(&ev, &a);
+	CHECK_INT(from_flat(&ev, R "csat\n2"), EVERR_NONE);
+	CHECK_STR(evt_get(&ev, "customer_id")->s, "K9");
+	CHECK(a.allocated > 0);
+	CHECK_INT((long)ev.arena.allocated, 0);
+	was = a.allocated;
+	evt_reset(&ev);
+	CHECK_INT((long)a.allocated, (long)was);	/* not the caller's */
+	CHECK_INT(from_json(&ev, "{\"type\":\"rating\",\"call_id\":\"C1\","
+	    "\"customer_id\":\"K9\",\"csat\":1,\"tags\":[\"a\",\"b\"]}"),
+	    EVERR_NONE);
+	CHECK_INT(evt_set(&ev, "customer.tier", "gold", 4, true), 0);
+	CHECK_STR(evt_get(&ev, "customer.tier")->s, "gold");
+	CHECK_INT((long)ev.arena.allocated, 0);
+	CHECK(a.allocated >= was);
+	/* back to its own arena */
+	evt_use_arena(&ev, NULL);
+	evt_reset(&ev);
+	CHECK_INT(from_flat(&ev, R "csat\n2"), EVERR_NONE);
+	CHECK(ev.arena.allocated > 0);
+	CHECK_STR(evt_get(&ev, "call_id")->s, "C1");
+	evt_free(&ev);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -898,5 +937,6 @@ main(void)
 	test_values_and_set();
 	test_schema();
 	test_messages();
+	test_use_arena();
 	return harness_done();
 }
