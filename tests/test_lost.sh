@@ -28,17 +28,17 @@ $R SET stuck:key "not a stream" >/dev/null
 # 1. Own pending entry, deleted while pending, re-read after a restart.
 ID=$($R XADD ivr:events '*' type call call_id STUCK)
 t_daemon "$CONF" "$LOG"
-check "entry failed and stays pending" t_wait 10 grep -q "$ID .*not acked" "$LOG"
+check "entry failed and stays pending" t_wait 30 grep -q "$ID .*not acked" "$LOG"
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "still pending after the stop" "$(pending)" 1
 $R XDEL ivr:events "$ID" >/dev/null
 t_daemon "$CONF" "$LOG"
-check "deleted pending entry logged as lost" t_wait 10 grep -q "event $ID: entry was deleted" "$LOG"
-check "and acked" t_wait 5 sh -c "[ \"\$(redis-cli -s '$T_REDIS_SOCK' XPENDING ivr:events recoveryd | head -n 1)\" = 0 ]"
+check "deleted pending entry logged as lost" t_wait 30 grep -q "event $ID: entry was deleted" "$LOG"
+check "and acked" t_wait 30 sh -c "[ \"\$(redis-cli -s '$T_REDIS_SOCK' XPENDING ivr:events recoveryd | head -n 1)\" = 0 ]"
 check "daemon still running" kill -0 "$T_DAEMON"
 $R XADD ivr:events '*' type rating call_id C2 customer_id K2 csat 1 >/dev/null
-check "events after it are processed" t_wait 10 drained
+check "events after it are processed" t_wait 30 drained
 
 # 2. Pending on a dead consumer, deleted, claimed by another daemon.
 kill -TERM "$T_DAEMON"
@@ -47,8 +47,8 @@ ID2=$($R XADD ivr:events '*' type call call_id STUCK)
 $R XREADGROUP GROUP recoveryd dead-consumer COUNT 10 STREAMS ivr:events '>' >/dev/null
 $R XDEL ivr:events "$ID2" >/dev/null
 t_daemon "$CONF" "$LOG"
-check "claim of a deleted entry logged" t_wait 10 grep -q "event $ID2: entry was deleted" "$LOG"
-check "nothing left pending" t_wait 5 sh -c "[ \"\$(redis-cli -s '$T_REDIS_SOCK' XPENDING ivr:events recoveryd | head -n 1)\" = 0 ]"
+check "claim of a deleted entry logged" t_wait 30 grep -q "event $ID2: entry was deleted" "$LOG"
+check "nothing left pending" t_wait 30 sh -c "[ \"\$(redis-cli -s '$T_REDIS_SOCK' XPENDING ivr:events recoveryd | head -n 1)\" = 0 ]"
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "clean exit" "$?" 0
