@@ -560,11 +560,21 @@ async function run(browser) {
 		    ".h-note")].some((e) => e.textContent.includes("wallboard") &&
 		    e.textContent.includes("by ops")), null, { timeout: STEP_MS,
 		    polling: 20 });
-		const took = Date.now() - t;
+		const shown = Date.now();
 		if (await vp.evaluate(() => window.__noReload) !== 1)
 			throw new Error("the page was reloaded");
+		// From the change's own time (the history entry's "at"), not
+		// from before recoveryctl started and read its configuration.
+		const note = history(caseOf("KB3")).filter((e) =>
+		    e.kind === "note" && /wallboard/.test(e.note || e.text ||
+		    JSON.stringify(e))).pop();
+		const at = note && note.at ? Date.parse(note.at) : NaN;
+		const took = shown - (isNaN(at) ? t : at);
+		console.log("# note shown " + took + " ms after it was made (" +
+		    (shown - t) + " ms after recoveryctl started)");
 		if (took > 1000)
-			throw new Error("took " + took + " ms");
+			throw new Error("took " + took + " ms (" + (shown - t) +
+			    " ms after recoveryctl started)");
 	});
 	await step("a viewer's silences page has no controls", async () => {
 		await vp.click("#nav a[data-view=silences]");
