@@ -292,6 +292,20 @@ key_case(const struct store *st, struct buf *b, const char *id)
 	buf_puts(b, id);
 }
 
+/*
+ * case_find: the entity named key_case(case_id) followed by suffix ("" or
+ * ":event"), or NULL. Every history entry looks its case up: the key is
+ * built in the store's scratch buffer (kept through a pointer, as the
+ * lookups take a const store), not a buffer allocated each time.
+ */
+struct ent *
+case_find(const struct store *st, const char *case_id, const char *suffix)
+{
+	key_case(st, st->fk, case_id);
+	buf_puts(st->fk, suffix);
+	return ent_find(st, st->fk->data, st->fk->len);
+}
+
 /* The opening event is a string of its own: a JSON text is longer than
  * the values a small hash keeps compact (hash-max-listpack-value). */
 void
@@ -617,6 +631,9 @@ store_new(const struct store_opts *o)
 	buf_init(&st->kb);
 	buf_init(&st->kb2);
 	buf_init(&st->enc);
+	buf_init(&st->hb);
+	st->fk = xcalloc(1, sizeof(*st->fk));
+	buf_init(st->fk);
 	arena_init(&st->out);
 	st->epoch = 1;
 	return st;
@@ -660,6 +677,9 @@ store_free(struct store *st)
 	buf_free(&st->kb);
 	buf_free(&st->kb2);
 	buf_free(&st->enc);
+	buf_free(&st->hb);
+	buf_free(st->fk);
+	free(st->fk);
 	arena_free(&st->out);
 	free(st->sched);
 	free(st->prefix);

@@ -221,20 +221,18 @@ hist_end(struct store *st, struct ent *e, struct buf *b)
 	ent_dirty(st, e);
 }
 
-/* hist: one entry of kind with n key/value text pairs kv. */
+/* hist: one entry of kind with n key/value text pairs kv (built in the
+ * store's scratch buffer, which keeps its size from entry to entry). */
 static void
 hist(struct store *st, struct ent *e, int64_t at_ms, const char *kind,
     const char *const *kv, size_t n)
 {
-	struct buf b;
 	size_t i;
 
-	buf_init(&b);
-	hist_begin(&b, at_ms, kind);
+	hist_begin(&st->hb, at_ms, kind);
 	for (i = 0; i < n; i++)
-		hist_str(&b, kv[2 * i], kv[2 * i + 1]);
-	hist_end(st, e, &b);
-	buf_free(&b);
+		hist_str(&st->hb, kv[2 * i], kv[2 * i + 1]);
+	hist_end(st, e, &st->hb);
 }
 
 /* --- owners ------------------------------------------------------------------ */
@@ -910,13 +908,8 @@ case_decide(struct store *st, const struct state_req *req,
 static struct ent *
 event_ent(const struct store *st, const char *case_id)
 {
-	struct buf k;
-	struct ent *e;
+	struct ent *e = case_find(st, case_id, ":event");
 
-	buf_init(&k);
-	key_event(st, &k, case_id);
-	e = ent_find(st, k.data, k.len);
-	buf_free(&k);
 	return e != NULL && e->resident && e->kind == EK_EVENT ? e : NULL;
 }
 
@@ -924,13 +917,8 @@ event_ent(const struct store *st, const char *case_id)
 static struct ent *
 case_ent(const struct store *st, const char *case_id)
 {
-	struct buf k;
-	struct ent *e;
+	struct ent *e = case_find(st, case_id, "");
 
-	buf_init(&k);
-	key_case(st, &k, case_id);
-	e = ent_find(st, k.data, k.len);
-	buf_free(&k);
 	if (e == NULL || !e->resident || e->kind != EK_CASE ||
 	    !e->u.cs.exists)
 		return NULL;
@@ -1344,23 +1332,21 @@ store_case_history(struct store *st, const char *case_id, int64_t at_ms,
     const char *raw, size_t rawlen)
 {
 	struct ent *e = case_ent(st, case_id);
-	struct buf b;
+	struct buf *b = &st->hb;
 	size_t i;
 
 	if (e == NULL)
 		return;
-	buf_init(&b);
-	hist_begin(&b, at_ms, kind);
+	hist_begin(b, at_ms, kind);
 	for (i = 0; i < n; i++)
-		hist_str(&b, kv[2 * i], kv[2 * i + 1]);
+		hist_str(b, kv[2 * i], kv[2 * i + 1]);
 	if (raw_key != NULL && raw != NULL && rawlen > 0) {
-		buf_puts(&b, ",\"");
-		buf_puts(&b, raw_key);
-		buf_puts(&b, "\":");
-		buf_append(&b, raw, rawlen);
+		buf_puts(b, ",\"");
+		buf_puts(b, raw_key);
+		buf_puts(b, "\":");
+		buf_append(b, raw, rawlen);
 	}
-	hist_end(st, e, &b);
-	buf_free(&b);
+	hist_end(st, e, b);
 }
 
 void

@@ -261,6 +261,9 @@ struct store {
 	struct buf		 kb, kb2;	/* key scratch */
 	struct arena		 out;		/* store_changes texts */
 	struct buf		 enc;
+	struct buf		 hb;		/* a history entry being built */
+	struct buf		*fk;		/* case_find's key (a pointer:
+						 * lookups take a const store) */
 	uint64_t		 outcomes[3];	/* recovered, not_recovered, unknown */
 	struct store_note	*notes;	/* backed: for store_take_notes */
 	size_t			 nnotes, capnotes;
@@ -274,6 +277,8 @@ void	 key_k(const struct store *, struct buf *b, const char *field,
 	    const char *val);
 void	 key_cust(const struct store *, struct buf *b, const char *cust);
 void	 key_case(const struct store *, struct buf *b, const char *id);
+struct ent	*case_find(const struct store *, const char *case_id,
+		    const char *suffix);
 void	 key_event(const struct store *, struct buf *b, const char *id);
 /* ent_find: the entity under key, or NULL. */
 struct ent *ent_find(const struct store *, const char *key, size_t klen);
