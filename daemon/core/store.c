@@ -294,7 +294,7 @@ key_case(const struct store *st, struct buf *b, const char *id)
 
 /*
  * case_find: the entity named key_case(case_id) followed by suffix ("" or
- * ":event"), or NULL. Every history entry looks its case up: the key is
+ * EVENT_SUFFIX), or NULL. Every history entry looks its case up: the key is
  * built in the store's scratch buffer (kept through a pointer, as the
  * lookups take a const store), not a buffer allocated each time.
  */
@@ -312,7 +312,7 @@ void
 key_event(const struct store *st, struct buf *b, const char *id)
 {
 	key_case(st, b, id);
-	buf_append(b, ":event", 6);
+	buf_puts(b, EVENT_SUFFIX);
 }
 
 /* key_kind: which kind of entity key names (-1: none of this store's). */
@@ -339,7 +339,7 @@ key_kind(const struct store *st, const char *key, size_t klen)
 			continue;
 		/* case IDs come from stream IDs: none ends in ":event" */
 		if (kinds[i].kind == EK_CASE && klen - st->plen > l + 6 &&
-		    memcmp(key + klen - 6, ":event", 6) == 0)
+		    memcmp(key + klen - 6, EVENT_SUFFIX, 6) == 0)
 			return EK_EVENT;
 		return kinds[i].kind;
 	}

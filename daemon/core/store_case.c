@@ -198,6 +198,18 @@ hist_str(struct buf *b, const char *key, const char *val)
 	buf_json_string(b, val, strlen(val));
 }
 
+/* hist_kv: hist_begin, then the n key/value text pairs kv. */
+static void
+hist_kv(struct buf *b, int64_t at_ms, const char *kind,
+    const char *const *kv, size_t n)
+{
+	size_t i;
+
+	hist_begin(b, at_ms, kind);
+	for (i = 0; i < n; i++)
+		hist_str(b, kv[2 * i], kv[2 * i + 1]);
+}
+
 /* hist_end: close b and append it to the case's history. */
 static void
 hist_end(struct store *st, struct ent *e, struct buf *b)
@@ -227,11 +239,7 @@ static void
 hist(struct store *st, struct ent *e, int64_t at_ms, const char *kind,
     const char *const *kv, size_t n)
 {
-	size_t i;
-
-	hist_begin(&st->hb, at_ms, kind);
-	for (i = 0; i < n; i++)
-		hist_str(&st->hb, kv[2 * i], kv[2 * i + 1]);
+	hist_kv(&st->hb, at_ms, kind, kv, n);
 	hist_end(st, e, &st->hb);
 }
 
@@ -908,7 +916,7 @@ case_decide(struct store *st, const struct state_req *req,
 static struct ent *
 event_ent(const struct store *st, const char *case_id)
 {
-	struct ent *e = case_find(st, case_id, ":event");
+	struct ent *e = case_find(st, case_id, EVENT_SUFFIX);
 
 	return e != NULL && e->resident && e->kind == EK_EVENT ? e : NULL;
 }
@@ -1333,13 +1341,10 @@ store_case_history(struct store *st, const char *case_id, int64_t at_ms,
 {
 	struct ent *e = case_ent(st, case_id);
 	struct buf *b = &st->hb;
-	size_t i;
 
 	if (e == NULL)
 		return;
-	hist_begin(b, at_ms, kind);
-	for (i = 0; i < n; i++)
-		hist_str(b, kv[2 * i], kv[2 * i + 1]);
+	hist_kv(b, at_ms, kind, kv, n);
 	if (raw_key != NULL && raw != NULL && rawlen > 0) {
 		buf_puts(b, ",\"");
 		buf_puts(b, raw_key);

@@ -277,6 +277,8 @@ void	 key_k(const struct store *, struct buf *b, const char *field,
 	    const char *val);
 void	 key_cust(const struct store *, struct buf *b, const char *cust);
 void	 key_case(const struct store *, struct buf *b, const char *id);
+/* the suffix of a case's opening-event key (key_event) */
+#define EVENT_SUFFIX	":event"
 struct ent	*case_find(const struct store *, const char *case_id,
 		    const char *suffix);
 void	 key_event(const struct store *, struct buf *b, const char *id);
