@@ -10,13 +10,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 [ $# -ge 1 ] || { echo "usage: heap.sh BUILD [EVENTS]" >&2; exit 2; }
 B=$1 N=${2:-20000}
-command -v valgrind >/dev/null 2>&1 ||
-    { echo "heap.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
-bd=${BENCH_TOOLS:-build/bench}/bench_drain
-[ -x "$bd" ] || { echo "heap.sh: $bd is missing (make bench builds it)" >&2; exit 1; }
 . contrib/bench/conf.sh
-ab_setup heap
-"$bd" load -s "$SOCK" -n "$N" >/dev/null || exit 1
+vg_setup heap "$N"
 ab_reset
 t0=$(date +%s%N)
 valgrind --tool=massif --massif-out-file="$D/massif.out" \

@@ -13,13 +13,8 @@
 cd "$(dirname "$0")/../.." || exit 1
 [ $# -ge 2 ] || { echo "usage: ir.sh BUILD_A BUILD_B [EVENTS]" >&2; exit 2; }
 A=$1 B=$2 N=${3:-20000}
-command -v valgrind >/dev/null 2>&1 ||
-    { echo "ir.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
-bd=${BENCH_TOOLS:-build/bench}/bench_drain
-[ -x "$bd" ] || { echo "ir.sh: $bd is missing (make bench builds it)" >&2; exit 1; }
 . contrib/bench/conf.sh
-ab_setup ir
-"$bd" load -s "$SOCK" -n "$N" >/dev/null || exit 1
+vg_setup ir "$N"
 # ir BUILD: Ir per event of one drain by BUILD.
 ir() {
 	ab_reset
