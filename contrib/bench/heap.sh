@@ -1,12 +1,13 @@
 #!/bin/sh
 # heap.sh BUILD [EVENTS] — where the daemon's heap is at its peak while it
 # drains a preloaded stream on a private redis-server (valgrind's massif):
-# the peak's total and its allocation sites to three callers deep (the
-# x* wrappers of util.c skipped), each above 1% of the peak. The
-# libraries' pages, which RSS also counts, are not heap and are not in
-# it. AB_RULES as in ir.sh ("example", the
-# default, or "stateless"). Never gates anything; needs valgrind
-# (Debian: apt-get install valgrind).
+# the peak's total and its allocation sites to three callers deep, each
+# above 1% of the peak. util.c's x* wrappers are skipped as allocators,
+# except where the compiler inlined one into its caller (arena_alloc,
+# buf_reserve), which then shows as that wrapper's line. The libraries'
+# pages, which RSS also counts, are not heap and are not in it. AB_RULES
+# as in ir.sh ("example", the default, or "stateless"). Never gates
+# anything; needs valgrind (Debian: apt-get install valgrind).
 cd "$(dirname "$0")/../.." || exit 1
 [ $# -ge 1 ] || { echo "usage: heap.sh BUILD [EVENTS]" >&2; exit 2; }
 B=$1 N=${2:-20000}
