@@ -2,9 +2,11 @@
  * alertcmd.h — alerts as Redis commands, for the scripts that write an
  * event's (or an escalation step's) consequences atomically.
  *
- * struct args is an argv under construction: pointers to strings that
- * must stay alive until the command is sent (hiredis copies them then);
- * numbers formatted here live in the caller's arena.
+ * struct args is an argv under construction (for commands sent with
+ * rconn_cmd): pointers to strings that must stay alive until the command
+ * is sent (hiredis copies them then); numbers formatted here live in the
+ * caller's arena. The alerts' own commands are written as RESP at once
+ * (resp.h: struct cmds).
  */
 #ifndef RECOVERYD_ALERTCMD_H
 #define RECOVERYD_ALERTCMD_H
@@ -13,6 +15,7 @@
 
 #include "engine.h"
 #include "event.h"
+#include "resp.h"
 #include "util.h"
 
 struct args {
@@ -24,24 +27,18 @@ struct args {
 void	 args_add(struct args *, const char *, size_t);
 void	 args_str(struct args *, const char *);
 void	 args_num(struct args *, struct arena *, long long);
-/* args_slot: reserve an argument (a command's argc, known only after its
- * arguments); args_fill: set it to a number. */
-size_t	 args_slot(struct args *);
-void	 args_fill(struct args *, struct arena *, size_t slot, long long);
 
 /*
- * alert_commands: append the commands that deliver one alert, each as
- * "argc, arg1..argc" (the commit scripts' format): stream (XADD with
- * MAXLEN ~ and every alert field, then PUBLISH of the JSON), list (LPUSH
- * of the JSON), webhook and exec (XADD to outbox_key, the durable record
- * the delivery worker reads; an exec record also carries ev's fields as
- * "event", the saved event below, for its argv templates). syslog alerts
- * add nothing: they are logged after the commit. The strings are copied
- * into ar or point into al and ev. Returns the number of commands
- * appended.
+ * alert_commands: append the commands that deliver one alert: stream
+ * (XADD with MAXLEN ~ and every alert field, then PUBLISH of the JSON),
+ * list (LPUSH of the JSON), webhook and exec (XADD to outbox_key, the
+ * durable record the delivery worker reads; an exec record also carries
+ * ev's fields as "event", the saved event below, for its argv
+ * templates). syslog alerts add nothing: they are logged after the
+ * commit. Returns the number of commands appended.
  */
-int	 alert_commands(struct args *, struct arena *, const struct alert *,
-	    const struct evt *, const char *outbox_key, const char *defer_key);
+int	 alert_commands(struct cmds *, const struct alert *, const struct evt *,
+	    const char *outbox_key, const char *defer_key);
 /*
  * ... unless the alert must wait for its calendar (al->deliver_ms later
  * than its firing, engine.h) and defer_key is not NULL: then those
@@ -64,17 +61,6 @@ int	 alert_commands(struct args *, struct arena *, const struct alert *,
 /* alert_event_save: append that saved event of ev to out (the owner
  * hands it to the store for the case it opened: store_case_event). */
 void	 alert_event_save(const struct evt *, struct buf *out);
-/*
- * case_event_command: when the event's firings opened case cr (cr->opened),
- * append one command (in the same "argc, args" format) saving the event,
- * with the customer.* enrichment it had, in the case hash as the field
- * "event" (the saved event, above): the escalation steps of the case
- * render over it (escalator.c). prefix is state.prefix; the key and the
- * JSON are copied into ar, scratch is the caller's reused buffer. Returns
- * the number of commands appended (0 or 1).
- */
-int	 case_event_command(struct args *, struct arena *, struct buf *scratch,
-	    const char *prefix, const struct case_ref *, const struct evt *);
 /* alert_syslog: deliver a syslog-channel alert:
  * "rule=R case=C step=N customer=K message". */
 void	 alert_syslog(const struct alert *, const struct evt *);

@@ -15,10 +15,11 @@
  * writes nothing unless it still holds; commands' answers (command.h)
  * are among the writes.
  *
- * Ownership: every string is copied into the arena given to
- * commit_begin (the batch's), so a commit can be sent again as it is
- * (after a refusal such as OOM) for as long as the batch lives; the
- * arrays are the commit's, freed by commit_free.
+ * Ownership: the commands are written as RESP as they are added
+ * (resp.h), the IDs copied into the arena given to commit_begin (the
+ * batch's), so a commit can be sent again as it is (after a refusal such
+ * as OOM) for as long as the batch lives; the buffers and arrays are the
+ * commit's, freed by commit_free.
  */
 #ifndef RECOVERYD_COMMIT_H
 #define RECOVERYD_COMMIT_H
@@ -28,6 +29,7 @@
 #include <stdint.h>
 
 #include "alertcmd.h"
+#include "resp.h"
 #include "store.h"
 #include "util.h"
 
@@ -45,11 +47,11 @@ struct commit {
 	struct args	 ids;		/* input entry IDs to ack */
 	struct args	 cids;		/* command entry IDs to ack */
 	struct args	 guards;	/* (command, ID) index pairs, 1-based */
-	struct args	 cmds;		/* argc, args..., per command */
+	struct cmds	 cmds;		/* the writes */
 	size_t		 ncmds, nguards;
 	struct cmd_info	*info;		/* per command */
 	size_t		 capinfo;
-	struct args	 all;		/* assembled by commit_args */
+	struct buf	 all;		/* assembled by commit_args */
 	uint64_t	 gen;		/* store generation of its changes */
 };
 
@@ -61,8 +63,8 @@ void	 commit_free(struct commit *);
 size_t	 commit_id(struct commit *, const char *id);
 /* commit_cid: ack command entry id with the batch. */
 void	 commit_cid(struct commit *, const char *id);
-/* commit_added: the last n commands appended to cmds (by alertcmd.h's
- * builders) are of kind, about ref. */
+/* commit_added: the last n commands ended in cmds (by alertcmd.h's
+ * builders, say) are of kind, about ref. */
 void	 commit_added(struct commit *, size_t n, enum cmd_kind, size_t ref);
 /* commit_guard: if the last command fails, leave ID idx (from
  * commit_id) unacked. */
@@ -73,9 +75,9 @@ void	 commit_changes(struct commit *, struct store *, int64_t now_ms);
 /*
  * commit_args: assemble EVALSHA sha 1 lease_key token group consumer
  * stream nids ids... cstream ncids cids... nguard guards... commands...
- * into all (pointers stay valid while the arena and the commit do). A
- * stream "" skips the script's check of other consumers' pending entries
- * there (escalation batches, which ack nothing).
+ * (each command as its argc, then its arguments) into all, one command
+ * in RESP. A stream "" skips the script's check of other consumers'
+ * pending entries there (escalation batches, which ack nothing).
  */
 void	 commit_args(struct commit *, const char *sha, const char *lease_key,
 	    const char *token, const char *group, const char *consumer,

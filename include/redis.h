@@ -53,16 +53,14 @@ bool		 rconn_ready(const struct rconn *);
 int		 rconn_cmd(struct rconn *, redisCallbackFn *cb, void *priv,
 		    int argc, const char **argv, const size_t *lens);
 /*
- * resp_append: argv as the RESP array Redis reads, appended to out.
- * rconn_cmds: the n commands resp_append put in cmds, sent at once; cb
- * is called once for each of their replies, in order (with NULL for
- * each one on disconnect). Same return as rconn_cmd. For a batch's
- * transaction: thousands of commands whose replies need one callback.
+ * rconn_cmds: n commands, already in RESP (resp.h), in nparts pieces
+ * sent at once, in order; cb is called once for each of their replies,
+ * in order (with NULL for each one on disconnect). Same return as
+ * rconn_cmd. For a batch's transaction: thousands of commands whose
+ * replies need one callback.
  */
-void		 resp_append(struct buf *out, int argc, const char **argv,
-		    const size_t *lens);
 int		 rconn_cmds(struct rconn *, redisCallbackFn *cb, void *priv,
-		    const struct buf *cmds, size_t n);
+		    const struct buf *const *parts, size_t nparts, size_t n);
 /*
  * rconn_flush: write what is queued now rather than when the loop next
  * runs (what the socket does not take goes out then, as usual). For a

@@ -6,8 +6,8 @@
 # say). AB_RULES: "example" (rules/recoveryd.yaml and rules.d, the
 # default) or "stateless" (run.sh's 20 stateless rules); AB_LOWCSAT=1
 # loads bench_drain's low-CSAT events instead (every one opens a case).
-# Prints events/s and the CPU time per event of Redis and of the daemon,
-# per run. Never gates anything.
+# Prints events/s, the CPU time per event of Redis and of the daemon and
+# the daemon's peak RSS (VmHWM), per run. Never gates anything.
 cd "$(dirname "$0")/../.." || exit 1
 [ $# -ge 2 ] || { echo "usage: ab.sh BUILD_A BUILD_B [EVENTS]" >&2; exit 2; }
 A=$1 B=$2 N=${3:-200000}
@@ -33,9 +33,11 @@ while [ $round -lt "${AB_ROUNDS:-2}" ]; do
 		    'BEGIN { printf "%.1f", t / h / e * 1e6 }')
 		dus=$(awk -v t="$(ticks "$p")" -v h="$hz" -v e="$N" \
 		    'BEGIN { printf "%.1f", t / h / e * 1e6 }')
+		hwm=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' \
+		    "/proc/$p/status")
 		kill -TERM "$p"
 		wait "$p"
 		echo "round $round $b: $(echo "$out" | tr ' ' '\n' |
-		    grep events_per_s) redis_cpu_us_per_event=$us daemon_cpu_us_per_event=$dus"
+		    grep events_per_s) redis_cpu_us_per_event=$us daemon_cpu_us_per_event=$dus vmhwm_mib=$hwm"
 	done
 done

@@ -44,24 +44,6 @@ args_num(struct args *a, struct arena *ar, long long n)
 	args_add(a, arena_strndup(ar, tmp, l), l);
 }
 
-/* A command's argc is known only after its arguments: reserve a slot. */
-size_t
-args_slot(struct args *a)
-{
-	args_add(a, NULL, 0);
-	return a->n - 1;
-}
-
-void
-args_fill(struct args *a, struct arena *ar, size_t slot, long long n)
-{
-	char tmp[FMT_LL_MAX];
-	size_t l = fmt_ll(tmp, n);
-
-	a->v[slot] = arena_strndup(ar, tmp, l);
-	a->l[slot] = l;
-}
-
 const char *
 event_field_text(const struct evt *ev, const char *path)
 {
@@ -118,47 +100,23 @@ alert_event_save(const struct evt *ev, struct buf *out)
 	event_save(ev, out);
 }
 
-int
-case_event_command(struct args *a, struct arena *ar, struct buf *scratch,
-    const char *prefix, const struct case_ref *cr, const struct evt *ev)
-{
-	char key[ENGINE_ID_MAX + 64];
-	int l;
-
-	if (cr == NULL || !cr->opened || cr->case_id[0] == '\0')
-		return 0;
-	l = snprintf(key, sizeof(key), "%scase:%s", prefix, cr->case_id);
-	if (l < 0 || (size_t)l >= sizeof(key))
-		return 0;
-	buf_reset(scratch);
-	event_save(ev, scratch);
-	args_num(a, ar, 4);
-	args_str(a, "HSET");
-	args_add(a, arena_strndup(ar, key, (size_t)l), (size_t)l);
-	args_str(a, "event");
-	args_add(a, arena_strndup(ar, scratch->data, scratch->len),
-	    scratch->len);
-	return 1;
-}
-
 /* alert_commands: the Redis commands delivering one alert; returns how
  * many it added (syslog alerts are delivered after the commit). saved is
  * reused from call to call (the daemon is one thread), so that steady
- * state does not allocate; the arena holds each command's copy. */
-static int	deliver_commands(struct args *, struct arena *,
-		    const struct alert *, const struct evt *, const char *);
-static int	defer_commands(struct args *, struct arena *,
-		    const struct alert *, const struct evt *, const char *,
-		    const char *);
+ * state does not allocate. */
+static int	deliver_commands(struct cmds *, const struct alert *,
+		    const struct evt *, const char *);
+static int	defer_commands(struct cmds *, const struct alert *,
+		    const struct evt *, const char *, const char *);
 
 int
-alert_commands(struct args *a, struct arena *ar, const struct alert *al,
-    const struct evt *ev, const char *outbox_key, const char *defer_key)
+alert_commands(struct cmds *a, const struct alert *al, const struct evt *ev,
+    const char *outbox_key, const char *defer_key)
 {
 	if (defer_key != NULL &&
 	    al->deliver_ms > (int64_t)llround(al->fired_ts * 1000.0))
-		return defer_commands(a, ar, al, ev, outbox_key, defer_key);
-	return deliver_commands(a, ar, al, ev, outbox_key);
+		return defer_commands(a, al, ev, outbox_key, defer_key);
+	return deliver_commands(a, al, ev, outbox_key);
 }
 
 /* msgpack (the subset cmsgpack in Redis reads): str 32 and array 32. */
@@ -194,23 +152,19 @@ mp_str(struct buf *b, const char *s, size_t len)
  * many daemons run and whenever they restart. Returns 2 (HSET, ZADD).
  */
 static int
-defer_commands(struct args *a, struct arena *ar, const struct alert *al,
-    const struct evt *ev, const char *outbox_key, const char *defer_key)
+defer_commands(struct cmds *a, const struct alert *al, const struct evt *ev,
+    const char *outbox_key, const char *defer_key)
 {
-	static struct args t;
+	static struct cmds t;
 	static struct buf rec, key;
 	char line[LOG_LINE_MAX + 16];
-	size_t i, ncmd = 0, slot;
-	long argc;
+	const char *arg;
+	size_t pos, argc, k, len;
 
-	t.n = 0;
-	(void)deliver_commands(&t, ar, al, ev, outbox_key);
-	for (i = 0; i < t.n; i += (size_t)argc + 1) {
-		argc = strtol(t.v[i], NULL, 10);
-		ncmd++;
-	}
+	cmds_reset(&t, 64 * 1024);
+	(void)deliver_commands(&t, al, ev, outbox_key);
 	buf_reset(&rec);
-	mp_head(&rec, 0xdd, ncmd + 1);
+	mp_head(&rec, 0xdd, t.n + 1);
 	line[0] = '\0';
 	if (al->channel->type == CH_SYSLOG) {
 		char raw[LOG_LINE_MAX];
@@ -220,90 +174,89 @@ defer_commands(struct args *a, struct arena *ar, const struct alert *al,
 		    raw);
 	}
 	mp_str(&rec, line, strlen(line));
-	for (i = 0; i < t.n; i += (size_t)argc + 1) {
-		size_t k;
-
-		argc = strtol(t.v[i], NULL, 10);
-		mp_head(&rec, 0xdd, (size_t)argc);
-		for (k = 1; k <= (size_t)argc; k++)
-			mp_str(&rec, t.v[i + k], t.l[i + k]);
+	pos = 0;
+	while (cmds_next(&t, &pos, &argc)) {
+		mp_head(&rec, 0xdd, argc);
+		for (k = 0; k < argc; k++) {
+			if (!cmds_arg(&t, &pos, &arg, &len))
+				fatalx("%s: malformed command", __func__);
+			mp_str(&rec, arg, len);
+		}
 	}
 	buf_reset(&key);
 	buf_printf(&key, "%s:alerts", defer_key);
 
-	slot = args_slot(a);
-	args_str(a, "HSET");
-	args_add(a, arena_strndup(ar, key.data, key.len), key.len);
-	args_str(a, al->alert_id);
-	args_add(a, arena_strndup(ar, rec.data, rec.len), rec.len);
-	args_fill(a, ar, slot, 4);
-	slot = args_slot(a);
-	args_str(a, "ZADD");
-	args_str(a, defer_key);
-	args_num(a, ar, (long long)al->deliver_ms);
-	args_str(a, al->alert_id);
-	args_fill(a, ar, slot, 4);
+	cmd_begin(a);
+	cmd_str(a, "HSET");
+	cmd_arg(a, key.data, key.len);
+	cmd_str(a, al->alert_id);
+	cmd_arg(a, rec.data, rec.len);
+	cmd_end(a);
+	cmd_begin(a);
+	cmd_str(a, "ZADD");
+	cmd_str(a, defer_key);
+	cmd_num(a, (long long)al->deliver_ms);
+	cmd_str(a, al->alert_id);
+	cmd_end(a);
 	return 2;
 }
 
 static int
-deliver_commands(struct args *a, struct arena *ar, const struct alert *al,
-    const struct evt *ev, const char *outbox_key)
+deliver_commands(struct cmds *a, const struct alert *al, const struct evt *ev,
+    const char *outbox_key)
 {
 	static struct buf saved;
 	const struct channel *ch = al->channel;
 	char num[64];
-	size_t slot, start;
 
 	switch (ch->type) {
 	case CH_STREAM:
-		slot = args_slot(a);
-		start = a->n;
-		args_str(a, "XADD");
-		args_str(a, ch->key);
-		args_str(a, "MAXLEN");
-		args_str(a, "~");
-		args_num(a, ar, ch->maxlen);
-		args_str(a, "*");
-		args_str(a, "alert_id"); args_str(a, al->alert_id);
-		args_str(a, "case_id"); args_str(a, al->case_id);
-		args_str(a, "rule"); args_str(a, al->rule->name);
-		args_str(a, "severity"); args_str(a, severity_name(al->severity));
-		args_str(a, "step"); args_num(a, ar, al->step);
-		args_str(a, "customer_id");
-		args_str(a, event_field_text(ev, "customer_id"));
-		args_str(a, "call_id"); args_str(a, event_field_text(ev, "call_id"));
-		args_str(a, "agent_id");
-		args_str(a, event_field_text(ev, "agent_id"));
-		args_str(a, "queue"); args_str(a, event_field_text(ev, "queue"));
-		args_str(a, "event_id"); args_str(a, al->event_id);
-		args_str(a, "fired_at"); args_str(a, al->fired_at);
-		args_str(a, "channel"); args_str(a, ch->name);
-		args_str(a, "message"); args_str(a, al->message);
+		cmd_begin(a);
+		cmd_str(a, "XADD");
+		cmd_str(a, ch->key);
+		cmd_str(a, "MAXLEN");
+		cmd_str(a, "~");
+		cmd_num(a, ch->maxlen);
+		cmd_str(a, "*");
+		cmd_str(a, "alert_id"); cmd_str(a, al->alert_id);
+		cmd_str(a, "case_id"); cmd_str(a, al->case_id);
+		cmd_str(a, "rule"); cmd_str(a, al->rule->name);
+		cmd_str(a, "severity"); cmd_str(a, severity_name(al->severity));
+		cmd_str(a, "step"); cmd_num(a, al->step);
+		cmd_str(a, "customer_id");
+		cmd_str(a, event_field_text(ev, "customer_id"));
+		cmd_str(a, "call_id"); cmd_str(a, event_field_text(ev, "call_id"));
+		cmd_str(a, "agent_id");
+		cmd_str(a, event_field_text(ev, "agent_id"));
+		cmd_str(a, "queue"); cmd_str(a, event_field_text(ev, "queue"));
+		cmd_str(a, "event_id"); cmd_str(a, al->event_id);
+		cmd_str(a, "fired_at"); cmd_str(a, al->fired_at);
+		cmd_str(a, "channel"); cmd_str(a, ch->name);
+		cmd_str(a, "message"); cmd_str(a, al->message);
 		if (al->has_count) {
-			args_str(a, "count");
-			args_num(a, ar, al->count);
+			cmd_str(a, "count");
+			cmd_num(a, al->count);
 		}
 		if (al->has_value) {
 			engine_format_value(al->value, num, sizeof(num));
-			args_str(a, "value");
-			args_str(a, arena_strndup(ar, num, strlen(num)));
-			args_str(a, "samples");
-			args_num(a, ar, al->samples);
+			cmd_str(a, "value");
+			cmd_str(a, num);
+			cmd_str(a, "samples");
+			cmd_num(a, al->samples);
 		}
-		args_fill(a, ar, slot, (long long)(a->n - start));
-		slot = args_slot(a);
-		args_str(a, "PUBLISH");
-		args_str(a, ch->key);
-		args_str(a, al->json);
-		args_fill(a, ar, slot, 3);
+		cmd_end(a);
+		cmd_begin(a);
+		cmd_str(a, "PUBLISH");
+		cmd_str(a, ch->key);
+		cmd_str(a, al->json);
+		cmd_end(a);
 		return 2;
 	case CH_LIST:
-		slot = args_slot(a);
-		args_str(a, "LPUSH");
-		args_str(a, ch->key);
-		args_str(a, al->json);
-		args_fill(a, ar, slot, 3);
+		cmd_begin(a);
+		cmd_str(a, "LPUSH");
+		cmd_str(a, ch->key);
+		cmd_str(a, al->json);
+		cmd_end(a);
 		return 1;
 	case CH_WEBHOOK:
 	case CH_EXEC:
@@ -311,23 +264,21 @@ deliver_commands(struct args *a, struct arena *ar, const struct alert *al,
 		 * worker delivers it. An exec program's argv renders over
 		 * the event too, long after ev is gone: save it along (a
 		 * webhook sends the alert JSON only, so it is not). */
-		slot = args_slot(a);
-		start = a->n;
-		args_str(a, "XADD");
-		args_str(a, outbox_key);
-		args_str(a, "*");
-		args_str(a, "alert_id"); args_str(a, al->alert_id);
-		args_str(a, "channel"); args_str(a, ch->name);
-		args_str(a, "attempt"); args_str(a, "0");
-		args_str(a, "alert"); args_str(a, al->json);
+		cmd_begin(a);
+		cmd_str(a, "XADD");
+		cmd_str(a, outbox_key);
+		cmd_str(a, "*");
+		cmd_str(a, "alert_id"); cmd_str(a, al->alert_id);
+		cmd_str(a, "channel"); cmd_str(a, ch->name);
+		cmd_str(a, "attempt"); cmd_str(a, "0");
+		cmd_str(a, "alert"); cmd_str(a, al->json);
 		if (ch->type == CH_EXEC && ev != NULL) {
 			buf_reset(&saved);
 			event_save(ev, &saved);
-			args_str(a, "event");
-			args_add(a, arena_strndup(ar, saved.data, saved.len),
-			    saved.len);
+			cmd_str(a, "event");
+			cmd_arg(a, saved.data, saved.len);
 		}
-		args_fill(a, ar, slot, (long long)(a->n - start));
+		cmd_end(a);
 		return 1;
 	case CH_SYSLOG:
 		return 0;

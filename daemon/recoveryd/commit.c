@@ -5,8 +5,8 @@
  * runs as given: a string entity is SET (with PX when it expires), a
  * hash entity gets HSET of the fields that changed (and PEXPIRE), the
  * sorted sets (escalation schedule, case indexes) ZADD/ZREM. The store
- * hands its texts over only until its next change, so each is copied
- * into the batch's arena.
+ * hands its texts over only until its next change: each is written into
+ * the commit's commands (resp.h) at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +15,29 @@
 #include <hiredis/hiredis.h>
 
 #include "commit.h"
+#include "log.h"
 
 void
 commit_init(struct commit *cm)
 {
 	memset(cm, 0, sizeof(*cm));
+	cmds_init(&cm->cmds);
+	buf_init(&cm->all);
 }
+
+/* What a commit keeps of its buffers for the next one: a batch's writes
+ * are some hundred KiB; one burst of large ones is not kept. */
+#define COMMIT_KEEP	(1024 * 1024)
 
 void
 commit_begin(struct commit *cm, struct arena *ar)
 {
 	cm->ar = ar;
-	cm->ids.n = cm->cids.n = cm->guards.n = cm->cmds.n = cm->all.n = 0;
+	cm->ids.n = cm->cids.n = cm->guards.n = 0;
+	cmds_reset(&cm->cmds, COMMIT_KEEP);
+	if (cm->all.cap > COMMIT_KEEP)
+		buf_free(&cm->all);
+	buf_reset(&cm->all);
 	cm->ncmds = cm->nguards = 0;
 	cm->gen = 0;
 }
@@ -45,8 +56,8 @@ commit_free(struct commit *cm)
 	args_free(&cm->ids);
 	args_free(&cm->cids);
 	args_free(&cm->guards);
-	args_free(&cm->cmds);
-	args_free(&cm->all);
+	cmds_free(&cm->cmds);
+	buf_free(&cm->all);
 	free(cm->info);
 	memset(cm, 0, sizeof(*cm));
 }
@@ -94,27 +105,20 @@ commit_guard(struct commit *cm, size_t idx)
 	cm->nguards++;
 }
 
-/* copy: bytes the store lends, into the arena. */
-static void
-add_copy(struct commit *cm, const char *s, size_t len)
-{
-	args_add(&cm->cmds, arena_strndup(cm->ar, s != NULL ? s : "", len),
-	    len);
-}
-
 /* add_pexpire: PEXPIRE of the change's key when it expires; 1 if
  * added, else 0. */
 static size_t
 add_pexpire(struct commit *cm, const struct store_change *ch)
 {
-	struct args *a = &cm->cmds;
+	struct cmds *a = &cm->cmds;
 
 	if (ch->ttl_ms <= 0)
 		return 0;
-	args_num(a, cm->ar, 3);
-	args_str(a, "PEXPIRE");
-	add_copy(cm, ch->key, ch->klen);
-	args_num(a, cm->ar, ch->ttl_ms);
+	cmd_begin(a);
+	cmd_str(a, "PEXPIRE");
+	cmd_arg(a, ch->key, ch->klen);
+	cmd_num(a, ch->ttl_ms);
+	cmd_end(a);
 	return 1;
 }
 
@@ -208,26 +212,28 @@ change_cb(void *ctx, const struct store_change *ch)
 {
 	struct changes *cx = ctx;
 	struct commit *cm = cx->cm;
-	struct args *a = &cm->cmds;
+	struct cmds *a = &cm->cmds;
 	char num[40];
 	size_t i, n = 0;
 
 	switch (ch->op) {
 	case SO_SET:
-		args_num(a, cm->ar, ch->ttl_ms > 0 ? 5 : 3);
-		args_str(a, "SET");
-		add_copy(cm, ch->key, ch->klen);
-		add_copy(cm, ch->val, ch->vlen);
+		cmd_begin(a);
+		cmd_str(a, "SET");
+		cmd_arg(a, ch->key, ch->klen);
+		cmd_arg(a, ch->val, ch->vlen);
 		if (ch->ttl_ms > 0) {
-			args_str(a, "PX");
-			args_num(a, cm->ar, ch->ttl_ms);
+			cmd_str(a, "PX");
+			cmd_num(a, ch->ttl_ms);
 		}
+		cmd_end(a);
 		n = 1;
 		break;
 	case SO_DEL:
-		args_num(a, cm->ar, 2);
-		args_str(a, "DEL");
-		add_copy(cm, ch->key, ch->klen);
+		cmd_begin(a);
+		cmd_str(a, "DEL");
+		cmd_arg(a, ch->key, ch->klen);
+		cmd_end(a);
 		n = 1;
 		break;
 	case SO_HSET:
@@ -235,57 +241,63 @@ change_cb(void *ctx, const struct store_change *ch)
 		/* Only the fields that changed: fields others wrote (a
 		 * person's note, acked_at) stay as they are. */
 		if (ch->n > 0) {
-			args_num(a, cm->ar, (long long)(2 + 2 * ch->n));
-			args_str(a, "HSET");
-			add_copy(cm, ch->key, ch->klen);
+			cmd_begin(a);
+			cmd_str(a, "HSET");
+			cmd_arg(a, ch->key, ch->klen);
 			for (i = 0; i < ch->n; i++) {
-				add_copy(cm, ch->fields[i], ch->flens[i]);
-				add_copy(cm, ch->vals[i], ch->vlens[i]);
+				cmd_arg(a, ch->fields[i], ch->flens[i]);
+				cmd_arg(a, ch->vals[i], ch->vlens[i]);
 			}
+			cmd_end(a);
 			n++;
 		}
 		n += add_pexpire(cm, ch);
 		break;
 	case SO_ZADD:
-		args_num(a, cm->ar, 4);
-		args_str(a, "ZADD");
-		add_copy(cm, ch->key, ch->klen);
+		cmd_begin(a);
+		cmd_str(a, "ZADD");
+		cmd_arg(a, ch->key, ch->klen);
 		/* scores are times in ms, mostly: integral */
 		if (!fmt_integral(num, ch->score))
 			snprintf(num, sizeof(num), "%.17g", ch->score);
-		add_copy(cm, num, strlen(num));
-		add_copy(cm, ch->val, ch->vlen);
+		cmd_str(a, num);
+		cmd_arg(a, ch->val, ch->vlen);
+		cmd_end(a);
 		n = 1;
 		break;
 	case SO_ZREM:
-		args_num(a, cm->ar, 3);
-		args_str(a, "ZREM");
-		add_copy(cm, ch->key, ch->klen);
-		add_copy(cm, ch->val, ch->vlen);
+		cmd_begin(a);
+		cmd_str(a, "ZREM");
+		cmd_arg(a, ch->key, ch->klen);
+		cmd_arg(a, ch->val, ch->vlen);
+		cmd_end(a);
 		n = 1;
 		break;
 	case SO_APPEND:		/* store_opts.appends (engineer S) */
-		args_num(a, cm->ar, 3);
-		args_str(a, "APPEND");
-		add_copy(cm, ch->key, ch->klen);
-		add_copy(cm, ch->val, ch->vlen);
+		cmd_begin(a);
+		cmd_str(a, "APPEND");
+		cmd_arg(a, ch->key, ch->klen);
+		cmd_arg(a, ch->val, ch->vlen);
+		cmd_end(a);
 		n = 1;
 		n += add_pexpire(cm, ch);
 		break;
 	case SO_RPUSH:		/* a case's history */
 		note_case(cx, ch->key, ch->klen);
-		args_num(a, cm->ar, (long long)(2 + ch->n));
-		args_str(a, "RPUSH");
-		add_copy(cm, ch->key, ch->klen);
+		cmd_begin(a);
+		cmd_str(a, "RPUSH");
+		cmd_arg(a, ch->key, ch->klen);
 		for (i = 0; i < ch->n; i++)
-			add_copy(cm, ch->vals[i], ch->vlens[i]);
+			cmd_arg(a, ch->vals[i], ch->vlens[i]);
+		cmd_end(a);
 		n = 1;
 		if (ch->max > 0) {
-			args_num(a, cm->ar, 4);
-			args_str(a, "LTRIM");
-			add_copy(cm, ch->key, ch->klen);
-			args_num(a, cm->ar, -(long long)ch->max);
-			args_str(a, "-1");
+			cmd_begin(a);
+			cmd_str(a, "LTRIM");
+			cmd_arg(a, ch->key, ch->klen);
+			cmd_num(a, -(long long)ch->max);
+			cmd_str(a, "-1");
+			cmd_end(a);
 			n++;
 		}
 		n += add_pexpire(cm, ch);
@@ -306,13 +318,14 @@ commit_changes(struct commit *cm, struct store *st, int64_t now_ms)
 	cm->gen = store_changes(st, now_ms, change_cb, &cx);
 	if (cx.ids.len > 0) {
 		chan = xasprintf("%scases:changed", cx.prefix);
-		args_num(&cm->cmds, cm->ar, 3);
-		args_str(&cm->cmds, "PUBLISH");
-		add_copy(cm, chan, strlen(chan));
+		cmd_begin(&cm->cmds);
+		cmd_str(&cm->cmds, "PUBLISH");
+		cmd_str(&cm->cmds, chan);
 		if (cx.all)
-			add_copy(cm, "*", 1);
+			cmd_str(&cm->cmds, "*");
 		else
-			add_copy(cm, cx.ids.data + 1, cx.ids.len - 1);
+			cmd_arg(&cm->cmds, cx.ids.data + 1, cx.ids.len - 1);
+		cmd_end(&cm->cmds);
 		commit_added(cm, 1, CK_STATE, 0);
 		free(chan);
 	}
@@ -320,12 +333,26 @@ commit_changes(struct commit *cm, struct store *st, int64_t now_ms)
 }
 
 static void
-append_all(struct args *dst, const struct args *src)
+bulk_str(struct buf *o, const char *s)
+{
+	resp_bulk(o, s, strlen(s));
+}
+
+static void
+bulk_num(struct buf *o, long long v)
+{
+	char tmp[FMT_LL_MAX];
+
+	resp_bulk(o, tmp, fmt_ll(tmp, v));
+}
+
+static void
+bulk_all(struct buf *o, const struct args *src)
 {
 	size_t i;
 
 	for (i = 0; i < src->n; i++)
-		args_add(dst, src->v[i], src->l[i]);
+		resp_bulk(o, src->v[i], src->l[i]);
 }
 
 void
@@ -333,25 +360,42 @@ commit_args(struct commit *cm, const char *sha, const char *lease_key,
     const char *token, const char *group, const char *consumer,
     const char *stream, const char *cstream)
 {
-	struct args *a = &cm->all;
+	struct buf *o = &cm->all;
+	const struct cmds *c = &cm->cmds;
+	const char *s;
+	size_t pos = 0, start, argc, i, l, n = 0;
 
-	a->n = 0;
-	args_str(a, "EVALSHA");
-	args_str(a, sha);
-	args_str(a, "1");
-	args_str(a, lease_key);
-	args_str(a, arena_strndup(cm->ar, token, strlen(token)));
-	args_str(a, group);
-	args_str(a, consumer);
-	args_str(a, stream);
-	args_num(a, cm->ar, (long long)cm->ids.n);
-	append_all(a, &cm->ids);
-	args_str(a, cstream);
-	args_num(a, cm->ar, (long long)cm->cids.n);
-	append_all(a, &cm->cids);
-	args_num(a, cm->ar, (long long)cm->nguards);
-	append_all(a, &cm->guards);
-	append_all(a, &cm->cmds);
+	buf_reset(o);
+	resp_head(o, '*', 12 + cm->ids.n + cm->cids.n + cm->guards.n +
+	    c->n + c->nargs);
+	bulk_str(o, "EVALSHA");
+	bulk_str(o, sha);
+	bulk_str(o, "1");
+	bulk_str(o, lease_key);
+	bulk_str(o, token);
+	bulk_str(o, group);
+	bulk_str(o, consumer);
+	bulk_str(o, stream);
+	bulk_num(o, (long long)cm->ids.n);
+	bulk_all(o, &cm->ids);
+	bulk_str(o, cstream);
+	bulk_num(o, (long long)cm->cids.n);
+	bulk_all(o, &cm->cids);
+	bulk_num(o, (long long)cm->nguards);
+	bulk_all(o, &cm->guards);
+	/* each command: its argc as an argument, then its arguments as
+	 * they are */
+	while (cmds_next(c, &pos, &argc)) {
+		bulk_num(o, (long long)argc);
+		start = pos;
+		for (i = 0; i < argc; i++)
+			if (!cmds_arg(c, &pos, &s, &l))
+				fatalx("commit: malformed command list");
+		buf_append(o, c->resp.data + start, pos - start);
+		n++;
+	}
+	if (n != c->n || pos != c->at)
+		fatalx("commit: malformed command list");
 }
 
 enum commit_result

@@ -1162,7 +1162,8 @@ consumer_free(struct consumer *c)
 		struct batch *b = &c->b[j];
 		for (i = 0; i < b->cap; i++) {
 			evt_free(&b->v[i].ev);
-			command_free(&b->v[i].cmd);
+			if (b->v[i].cmd_set)
+				command_free(&b->v[i].cmd);
 		}
 		free(b->v);
 		free(b->notes);

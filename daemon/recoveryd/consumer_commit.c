@@ -53,6 +53,7 @@
 #include "commit.h"
 #include "consumer_int.h"
 #include "log.h"
+#include "resp.h"
 #include "scripts.h"
 #include "util.h"
 
@@ -668,54 +669,43 @@ static size_t
 txn_ack(struct buf *out, const char *stream, const char *group,
     const struct args *ids)
 {
-	const char **argv;
-	size_t *lens, i;
+	size_t i;
 
 	if (ids->n == 0)
 		return 0;
-	argv = xreallocarray(NULL, ids->n + 3, sizeof(*argv));
-	lens = xreallocarray(NULL, ids->n + 3, sizeof(*lens));
-	argv[0] = "XACK";
-	argv[1] = stream;
-	argv[2] = group;
-	for (i = 0; i < 3; i++)
-		lens[i] = strlen(argv[i]);
-	for (i = 0; i < ids->n; i++) {
-		argv[3 + i] = ids->v[i];
-		lens[3 + i] = ids->l[i];
-	}
-	resp_append(out, (int)(ids->n + 3), argv, lens);
-	free(argv);
-	free(lens);
+	resp_head(out, '*', ids->n + 3);
+	resp_bulk(out, "XACK", 4);
+	resp_bulk(out, stream, strlen(stream));
+	resp_bulk(out, group, strlen(group));
+	for (i = 0; i < ids->n; i++)
+		resp_bulk(out, ids->v[i], ids->l[i]);
 	return 1;
 }
 
-#define TXN_KEEP	(4 * 1024 * 1024)	/* bytes txn_writes keeps */
-
-/* txn_writes: MULTI, b's writes and its XACKs, sent at once, each
- * answered to txn_queued_cb. */
+/* txn_writes: MULTI, b's writes (as they are) and its XACKs, sent at
+ * once, each answered to txn_queued_cb. */
 static bool
 txn_writes(struct txn *t, struct batch *b, const char *stream,
     const char *cstream, const char *group)
 {
-	static struct buf out;	/* the daemon is one thread */
-	const char *ma[] = { "MULTI" };
-	const struct args *cmds = &b->cm.cmds;
-	size_t i, argc, n = 1;
+	static struct buf head, acks;	/* the daemon is one thread */
+	const struct buf *parts[3];
+	size_t n;
 
-	if (out.cap > TXN_KEEP)
-		buf_free(&out);
-	buf_reset(&out);
-	resp_append(&out, 1, ma, NULL);
-	for (i = 0; i < cmds->n; i += 1 + argc, n++) {
-		argc = (size_t)strtoul(cmds->v[i], NULL, 10);
-		if (argc == 0 || i + 1 + argc > cmds->n)
-			fatalx("commit: malformed command list");
-		resp_append(&out, (int)argc, cmds->v + i + 1, cmds->l + i + 1);
+	if (head.len == 0) {
+		resp_head(&head, '*', 1);
+		resp_bulk(&head, "MULTI", 5);
 	}
-	n += txn_ack(&out, stream, group, &b->cm.ids);
-	n += txn_ack(&out, cstream, group, &b->cm.cids);
-	if (rconn_cmds(t->c->tx, txn_queued_cb, t, &out, n) == -1)
+	if (acks.cap > 64 * 1024)
+		buf_free(&acks);
+	buf_reset(&acks);
+	n = 1 + b->cm.cmds.n;
+	n += txn_ack(&acks, stream, group, &b->cm.ids);
+	n += txn_ack(&acks, cstream, group, &b->cm.cids);
+	parts[0] = &head;
+	parts[1] = &b->cm.cmds.resp;
+	parts[2] = &acks;
+	if (rconn_cmds(t->c->tx, txn_queued_cb, t, parts, 3, n) == -1)
 		return false;
 	t->refs += n;
 	return true;
@@ -810,6 +800,7 @@ void
 cons_commit(struct consumer *c, struct batch *b)
 {
 	struct reply_ctx *x;
+	const struct buf *all;
 	double now = now_wall();
 
 	if (now < c->resend_hold || c->txn_exec != NULL)
@@ -824,15 +815,15 @@ cons_commit(struct consumer *c, struct batch *b)
 	}
 	if (c->txn_check != NULL && txn_batch(c->txn_check, BS_READY) == b)
 		txn_unwatch(c);
-	if (b->cm.all.n == 0)
+	if (b->cm.all.len == 0)
 		commit_args(&b->cm, c->sha_apply, owner_key(c->owner),
 		    owner_token(c->owner), b->cf->input_group, c->name,
 		    b->kind == BK_EVENTS ? b->cf->input_stream : "",
 		    b->kind == BK_EVENTS ? c->cmd_key : "");
 	x = reply_ctx(c, b, 0);
 	b->st = BS_COMMIT;
-	if (rconn_cmd(c->wr, commit_cb, x, (int)b->cm.all.n, b->cm.all.v,
-	    b->cm.all.l) == -1) {
+	all = &b->cm.all;
+	if (rconn_cmds(c->wr, commit_cb, x, &all, 1, 1) == -1) {
 		free(x);
 		cons_fail(c, b, false, "redis not connected");
 		return;

@@ -26,7 +26,7 @@
 /* dead_fields: a dead letter's fields from the event, when the entry's
  * own fields were not kept (a new entry whose decision failed). */
 static void
-dead_fields(struct args *a, const struct entry *e)
+dead_fields(struct cmds *a, const struct entry *e)
 {
 	size_t i;
 
@@ -35,8 +35,8 @@ dead_fields(struct args *a, const struct entry *e)
 
 		if (f->v.kind == V_MISSING || f->v.s == NULL)
 			continue;
-		args_str(a, f->key);
-		args_add(a, f->v.s, f->v.len);
+		cmd_str(a, f->key);
+		cmd_arg(a, f->v.s, f->v.len);
 	}
 }
 
@@ -46,43 +46,41 @@ static void
 dead_letter(struct batch *b, size_t i, size_t id_idx)
 {
 	struct entry *e = &b->v[i];
-	struct args *a = &b->cm.cmds;
-	struct arena *ar = &b->arena;
-	size_t slot, start, k;
+	struct cmds *a = &b->cm.cmds;
 	char msg[400], *name;
+	size_t k;
 
-	slot = args_slot(a);
-	start = a->n;
-	args_str(a, "XADD");
-	args_str(a, b->cf->dead_letter);
-	args_str(a, "MAXLEN");
-	args_str(a, "~");
-	args_str(a, "1000000");
-	args_str(a, "*");
+	cmd_begin(a);
+	cmd_str(a, "XADD");
+	cmd_str(a, b->cf->dead_letter);
+	cmd_str(a, "MAXLEN");
+	cmd_str(a, "~");
+	cmd_str(a, "1000000");
+	cmd_str(a, "*");
 	if (e->nf == 0 && e->st == E_FAILED)
 		dead_fields(a, e);
 	for (k = 0; k < e->nf; k++) {
-		args_add(a, e->fnames[k], e->fnlens[k]);
-		args_add(a, e->fvals[k], e->fvlens[k]);
+		cmd_arg(a, e->fnames[k], e->fnlens[k]);
+		cmd_arg(a, e->fvals[k], e->fvlens[k]);
 		if (e->fvfull == NULL || e->fvfull[k] <= e->fvlens[k])
 			continue;
 		/* A value cut to its prefix (keep_raw): its length beside
 		 * it, as "<name>_len". */
-		name = arena_alloc(ar, e->fnlens[k] + 5);
+		name = arena_alloc(&b->arena, e->fnlens[k] + 5);
 		memcpy(name, e->fnames[k], e->fnlens[k]);
 		memcpy(name + e->fnlens[k], "_len", 5);
-		args_add(a, name, e->fnlens[k] + 4);
-		args_num(a, ar, (long long)e->fvfull[k]);
+		cmd_arg(a, name, e->fnlens[k] + 4);
+		cmd_num(a, (long long)e->fvfull[k]);
 	}
-	args_str(a, "source_id");
-	args_str(a, e->id);
+	cmd_str(a, "source_id");
+	cmd_str(a, e->id);
 	snprintf(msg, sizeof(msg), "event %s: %s", e->id, e->errmsg);
-	args_str(a, "error");
-	args_str(a, arena_strndup(ar, msg, strlen(msg)));
-	args_str(a, "reason");
-	args_str(a, e->st == E_DEAD ? "max_deliveries" :
+	cmd_str(a, "error");
+	cmd_str(a, msg);
+	cmd_str(a, "reason");
+	cmd_str(a, e->st == E_DEAD ? "max_deliveries" :
 	    e->st == E_FAILED ? e->reason : evt_err_reason(e->err));
-	args_fill(a, ar, slot, (long long)(a->n - start));
+	cmd_end(a);
 	commit_added(&b->cm, 1, CK_DEAD, i);
 	commit_guard(&b->cm, id_idx);
 }
@@ -216,21 +214,23 @@ static void
 answer(struct batch *b, const struct entry *e)
 {
 	char key[400];
-	struct args *a = &b->cm.cmds;
+	struct cmds *a = &b->cm.cmds;
 
 	commit_cid(&b->cm, e->id);
 	if (e->cmd.reply[0] == '\0')
 		return;
 	snprintf(key, sizeof(key), "%sreply:%s", b->cf->state_prefix,
 	    e->cmd.reply);
-	args_num(a, &b->arena, 3);
-	args_str(a, "LPUSH");
-	args_add(a, arena_strndup(&b->arena, key, strlen(key)), strlen(key));
-	args_add(a, e->answer, e->alen);
-	args_num(a, &b->arena, 3);
-	args_str(a, "PEXPIRE");
-	args_add(a, arena_strndup(&b->arena, key, strlen(key)), strlen(key));
-	args_num(a, &b->arena, CMD_REPLY_TTL_MS);
+	cmd_begin(a);
+	cmd_str(a, "LPUSH");
+	cmd_str(a, key);
+	cmd_arg(a, e->answer, e->alen);
+	cmd_end(a);
+	cmd_begin(a);
+	cmd_str(a, "PEXPIRE");
+	cmd_str(a, key);
+	cmd_num(a, CMD_REPLY_TTL_MS);
+	cmd_end(a);
 	commit_added(&b->cm, 2, CK_ANSWER, (size_t)(e - b->v));
 }
 
@@ -257,9 +257,9 @@ build(struct consumer *c, struct batch *b)
 		    e->st == E_FAILED)
 			dead_letter(b, i, idx);
 		for (; j < b->nalerts && b->alert_entry[j] == i; j++) {
-			n = (size_t)alert_commands(&b->cm.cmds, &b->arena,
+			n = (size_t)alert_commands(&b->cm.cmds,
 			    &b->alerts[j], &e->ev, c->outbox_key,
-		    c->defer_key);
+			    c->defer_key);
 			commit_added(&b->cm, n, CK_ALERT, j);
 		}
 	}

@@ -82,9 +82,17 @@ struct entry {
 	const char	*member;
 	size_t		 mlen;
 	bool		 run;		/* store_step ran it */
-	struct esc_due	 due;
-	/* a command (E_CMD): parsed, and its answer (in the batch arena) */
-	struct command	 cmd;
+	/*
+	 * A step's case (BK_STEPS) or a command (E_CMD: parsed; its answer
+	 * in the batch arena): an entry is one or the other, so they share
+	 * their bytes (almost a KiB each, times 3 x 256 entries). cmd_set:
+	 * cmd is the one in use (its note is freed with the entry).
+	 */
+	union {
+		struct esc_due	 due;
+		struct command	 cmd;
+	};
+	bool		 cmd_set;
 	const char	*answer;
 	size_t		 alen;
 	bool		 applied;	/* command_apply said ok */

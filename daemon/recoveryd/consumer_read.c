@@ -377,6 +377,9 @@ cons_entry_next(struct batch *b)
 	}
 	e = &b->v[b->n++];
 	evt_reset(&e->ev);
+	if (e->cmd_set)
+		command_free(&e->cmd);
+	e->cmd_set = false;
 	return e;
 }
 
@@ -397,8 +400,6 @@ entry_add(struct batch *b)
 	e->member = NULL;
 	e->mlen = 0;
 	e->run = false;
-	command_free(&e->cmd);
-	e->cmd.op = CMD_NONE;
 	e->answer = NULL;
 	e->alen = 0;
 	e->applied = false;
@@ -615,6 +616,9 @@ parse_command(struct batch *b, const redisReply *r)
 	f = r->element[1];
 	e = entry_add(b);
 	e->st = E_CMD;
+	memset(&e->cmd, 0, sizeof(e->cmd));
+	e->cmd.op = CMD_NONE;
+	e->cmd_set = true;
 	(void)str_copy(e->id, sizeof(e->id), r->element[0]->str);
 	if (f->type != REDIS_REPLY_ARRAY) {
 		/* trimmed while pending: nothing to apply, ack it */

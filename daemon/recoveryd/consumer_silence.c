@@ -160,7 +160,7 @@ cons_silence_count(struct consumer *c, const struct state_req *req)
 void
 cons_silence_commit(struct consumer *c, struct batch *b)
 {
-	struct args *a = &b->cm.cmds;
+	struct cmds *a = &b->cm.cmds;
 	struct silence *s;
 	char key[400];
 	size_t i;
@@ -173,12 +173,12 @@ cons_silence_commit(struct consumer *c, struct batch *b)
 			continue;
 		snprintf(key, sizeof(key), "%ssilence:%s", b->cf->state_prefix,
 		    s->id);
-		args_num(a, &b->arena, 4);
-		args_str(a, "HINCRBY");
-		args_add(a, arena_strndup(&b->arena, key, strlen(key)),
-		    strlen(key));
-		args_str(a, "count");
-		args_num(a, &b->arena, (long long)s->count);
+		cmd_begin(a);
+		cmd_str(a, "HINCRBY");
+		cmd_str(a, key);
+		cmd_str(a, "count");
+		cmd_num(a, (long long)s->count);
+		cmd_end(a);
 		commit_added(&b->cm, 1, CK_STATE, 0);
 		/* Counted here, as decided: a batch decided again after a
 		 * lost commit counts again in the figures (not in Redis). */

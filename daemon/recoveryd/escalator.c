@@ -174,9 +174,8 @@ esc_decide(struct consumer *c, struct batch *b)
 	free(b->notes);
 	b->nnotes = store_take_notes(c->store, &b->notes);
 	for (j = 0; j < b->nalerts; j++) {
-		n = (size_t)alert_commands(&b->cm.cmds, &b->arena,
-		    &b->alerts[j], &b->v[b->alert_entry[j]].ev, c->outbox_key,
-		    c->defer_key);
+		n = (size_t)alert_commands(&b->cm.cmds, &b->alerts[j],
+		    &b->v[b->alert_entry[j]].ev, c->outbox_key, c->defer_key);
 		commit_added(&b->cm, n, CK_ALERT, j);
 	}
 }

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "redis.h"
+#include "resp.h"
 #include "util.h"
 
 enum rstate { RS_IDLE, RS_CONNECTING, RS_HANDSHAKE, RS_READY, RS_WAIT,
@@ -349,62 +350,6 @@ cmd_done(redisAsyncContext *ac, void *reply, void *priv)
 		free(cc);
 }
 
-/* put_len: "<c><n>\r\n" at p; returns the end. Most lengths in a
- * commit are under 100. */
-static char *
-put_len(char *p, char c, size_t n)
-{
-	char tmp[24];
-	size_t i = 0;
-
-	*p++ = c;
-	if (n < 10)
-		*p++ = (char)('0' + n);
-	else if (n < 100) {
-		*p++ = (char)('0' + n / 10);
-		*p++ = (char)('0' + n % 10);
-	} else {
-		do
-			tmp[i++] = (char)('0' + n % 10);
-		while ((n /= 10) > 0);
-		while (i > 0)
-			*p++ = tmp[--i];
-	}
-	*p++ = '\r';
-	*p++ = '\n';
-	return p;
-}
-
-/*
- * resp_append: hiredis's own redisFormatSdsCommandArgv runs a format
- * parser per argument and grows its string piece by piece: for a batch's
- * commit, thousands of arguments, that took half a millisecond on the
- * path from one commit's answer to the next commit, while Redis waited
- * (issue 9). Here: the size first, one reservation, then memcpy.
- */
-void
-resp_append(struct buf *out, int argc, const char **argv, const size_t *lens)
-{
-	size_t need = 24, i, l;
-	char *p;
-
-	for (i = 0; i < (size_t)argc; i++)
-		need += 24 + (lens != NULL ? lens[i] : strlen(argv[i])) + 2;
-	buf_reserve(out, out->len + need);
-	p = put_len(out->data + out->len, '*', (size_t)argc);
-	for (i = 0; i < (size_t)argc; i++) {
-		l = lens != NULL ? lens[i] : strlen(argv[i]);
-		p = put_len(p, '$', l);
-		if (l > 0)
-			memcpy(p, argv[i], l);
-		p += l;
-		*p++ = '\r';
-		*p++ = '\n';
-	}
-	out->len = (size_t)(p - out->data);
-	*p = '\0';
-}
-
 #define FMT_KEEP	(1024 * 1024)	/* bytes the format buffer keeps */
 
 /* format_argv: resp_append into a buffer kept from call to call (the
@@ -457,13 +402,13 @@ rconn_cmd(struct rconn *rc, redisCallbackFn *cb, void *priv, int argc,
  */
 int
 rconn_cmds(struct rconn *rc, redisCallbackFn *cb, void *priv,
-    const struct buf *cmds, size_t n)
+    const struct buf *const *parts, size_t nparts, size_t n)
 {
 	redisAsyncContext *ac;
 	redisCallback *node;
 	struct cmd_ctx *cc;
 	sds ob;
-	size_t i;
+	size_t i, len = 0;
 
 	if (!rconn_ready(rc))
 		return -1;
@@ -472,8 +417,14 @@ rconn_cmds(struct rconn *rc, redisCallbackFn *cb, void *priv,
 		return -1;
 	if (n == 0)
 		return 0;
-	if ((ob = sdscatlen(ac->c.obuf, cmds->data, cmds->len)) == NULL)
+	for (i = 0; i < nparts; i++)
+		len += parts[i]->len;
+	if ((ob = sdsMakeRoomFor(ac->c.obuf, len)) == NULL)
 		fatalx("%s: out of memory", __func__);
+	for (i = 0; i < nparts; i++)
+		if (parts[i]->len > 0 &&
+		    (ob = sdscatlen(ob, parts[i]->data, parts[i]->len)) == NULL)
+			fatalx("%s: out of memory", __func__);
 	ac->c.obuf = ob;
 	cc = xmalloc(sizeof(*cc));
 	cc->cb = cb;
