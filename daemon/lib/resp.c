@@ -174,11 +174,14 @@ cmd_end(struct cmds *c)
 static bool
 get_len(const struct cmds *c, size_t *pos, char tag, size_t *n)
 {
-	const char *p = c->resp.data + *pos, *end = c->resp.data + c->at;
+	const char *p, *end;
 	size_t v = 0;
 
-	if (c->resp.data == NULL || *pos >= c->at || *p++ != tag ||
-	    p >= end || *p < '0' || *p > '9')
+	if (c->resp.data == NULL || *pos >= c->at)
+		return false;
+	p = c->resp.data + *pos;
+	end = c->resp.data + c->at;
+	if (*p++ != tag || p >= end || *p < '0' || *p > '9')
 		return false;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
 		if (v > (SIZE_MAX - 9) / 10)
