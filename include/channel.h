@@ -60,8 +60,9 @@ typedef void (*delivery_done_fn)(struct delivery *, void *arg);
 
 struct webhook;
 
-/* webhook_new: one libcurl multi handle on base; calls curl_global_init
- * the first time. done(d, arg) reports each finished delivery. */
+/* webhook_new: the webhook deliveries on base, with one libcurl multi
+ * handle, made (and curl_global_init called, once per process) at the
+ * first webhook_send. done(d, arg) reports each finished delivery. */
 struct webhook	*webhook_new(struct event_base *, delivery_done_fn done,
 		    void *arg);
 /*

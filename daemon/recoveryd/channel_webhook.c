@@ -403,28 +403,43 @@ reap(struct webhook *wh)
 struct webhook *
 webhook_new(struct event_base *base, delivery_done_fn done, void *arg)
 {
-	static bool initialized;
 	struct webhook *wh;
 
-	if (!initialized) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			fatalx("%s: curl_global_init failed", __func__);
-		initialized = true;
-	}
 	wh = xcalloc(1, sizeof(*wh));
 	wh->base = base;
 	wh->done = done;
 	wh->done_arg = arg;
-	if ((wh->multi = curl_multi_init()) == NULL)
-		fatalx("%s: curl_multi_init failed", __func__);
 	wh->timer = evtimer_new(base, timer_event_cb, wh);
 	if (wh->timer == NULL)
 		fatalx("%s: evtimer_new", __func__);
+	return wh;
+}
+
+/*
+ * webhook_start: libcurl (and the TLS library under it) is set up at the
+ * first delivery, not at startup: its global init alone costs some 2 MB
+ * of resident pages, which a daemon whose webhooks never fire does not
+ * pay. False when it cannot be (the delivery is retried).
+ */
+static bool
+webhook_start(struct webhook *wh)
+{
+	static bool initialized;
+
+	if (wh->multi != NULL)
+		return true;
+	if (!initialized) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+			return false;
+		initialized = true;
+	}
+	if ((wh->multi = curl_multi_init()) == NULL)
+		return false;
 	curl_multi_setopt(wh->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(wh->multi, CURLMOPT_SOCKETDATA, wh);
 	curl_multi_setopt(wh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(wh->multi, CURLMOPT_TIMERDATA, wh);
-	return wh;
+	return true;
 }
 
 /*
@@ -476,7 +491,8 @@ webhook_send(struct webhook *wh, const struct channel *ch,
 	const char *p;
 	CURL *e;
 
-	if (ch->url == NULL || (e = curl_easy_init()) == NULL) {
+	if (ch->url == NULL || !webhook_start(wh) ||
+	    (e = curl_easy_init()) == NULL) {
 		d->result = DELIVERY_RETRY;
 		snprintf(d->error, sizeof(d->error), "cannot start a request "
 		    "to channel %s", ch->name);
@@ -557,7 +573,8 @@ webhook_free(struct webhook *wh)
 		return;
 	while (wh->reqs != NULL)
 		wreq_free(wh->reqs);
-	curl_multi_cleanup(wh->multi);
+	if (wh->multi != NULL)
+		curl_multi_cleanup(wh->multi);
 	while (wh->socks != NULL)	/* any curl did not report removed */
 		wsock_free(wh, wh->socks);
 	event_free(wh->timer);
