@@ -46,10 +46,13 @@ bool	 cmds_arg(const struct cmds *, size_t *pos, const char **s,
 	    size_t *len);
 
 /* resp_append: argv (lens NULL: C strings) as one command, appended to
- * out. resp_bulk: one bulk string; resp_head: "*n" or "$n" and CRLF. */
+ * out. resp_bulk: one bulk string (resp_str of a C string, resp_num of
+ * a number in decimal); resp_head: "*n" or "$n" and CRLF. */
 void	 resp_append(struct buf *out, int argc, const char **argv,
 	    const size_t *lens);
 void	 resp_bulk(struct buf *out, const char *s, size_t len);
+void	 resp_str(struct buf *out, const char *s);
+void	 resp_num(struct buf *out, long long v);
 void	 resp_head(struct buf *out, char tag, size_t n);
 
 #endif

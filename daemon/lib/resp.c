@@ -71,30 +71,28 @@ resp_bulk(struct buf *out, const char *s, size_t len)
 }
 
 void
+resp_str(struct buf *out, const char *s)
+{
+	resp_bulk(out, s, strlen(s));
+}
+
+void
+resp_num(struct buf *out, long long v)
+{
+	char tmp[FMT_LL_MAX];
+
+	resp_bulk(out, tmp, fmt_ll(tmp, v));
+}
+
+void
 resp_append(struct buf *out, int argc, const char **argv, const size_t *lens)
 {
-	size_t need = HEAD_MAX, i, l;
-	char *p;
+	size_t i;
 
-	for (i = 0; i < (size_t)argc; i++) {
-		l = lens != NULL ? lens[i] : strlen(argv[i]);
-		if (l > SIZE_MAX / 2 - need)
-			fatalx("%s: overflow", __func__);
-		need += HEAD_MAX + l + 2;
-	}
-	buf_reserve(out, need);
-	p = put_len(out->data + out->len, '*', (size_t)argc);
-	for (i = 0; i < (size_t)argc; i++) {
-		l = lens != NULL ? lens[i] : strlen(argv[i]);
-		p = put_len(p, '$', l);
-		if (l > 0)
-			memcpy(p, argv[i], l);
-		p += l;
-		*p++ = '\r';
-		*p++ = '\n';
-	}
-	out->len = (size_t)(p - out->data);
-	*p = '\0';
+	resp_head(out, '*', (size_t)argc);
+	for (i = 0; i < (size_t)argc; i++)
+		resp_bulk(out, argv[i], lens != NULL ? lens[i] :
+		    strlen(argv[i]));
 }
 
 void
@@ -143,9 +141,8 @@ cmd_str(struct cmds *c, const char *s)
 void
 cmd_num(struct cmds *c, long long v)
 {
-	char tmp[FMT_LL_MAX];
-
-	cmd_arg(c, tmp, fmt_ll(tmp, v));
+	resp_num(&c->resp, v);
+	c->argc++;
 }
 
 /* cmd_end: the header "*argc" goes in front of the arguments: they move

@@ -333,20 +333,6 @@ commit_changes(struct commit *cm, struct store *st, int64_t now_ms)
 }
 
 static void
-bulk_str(struct buf *o, const char *s)
-{
-	resp_bulk(o, s, strlen(s));
-}
-
-static void
-bulk_num(struct buf *o, long long v)
-{
-	char tmp[FMT_LL_MAX];
-
-	resp_bulk(o, tmp, fmt_ll(tmp, v));
-}
-
-static void
 bulk_all(struct buf *o, const struct args *src)
 {
 	size_t i;
@@ -368,25 +354,25 @@ commit_args(struct commit *cm, const char *sha, const char *lease_key,
 	buf_reset(o);
 	resp_head(o, '*', 12 + cm->ids.n + cm->cids.n + cm->guards.n +
 	    c->n + c->nargs);
-	bulk_str(o, "EVALSHA");
-	bulk_str(o, sha);
-	bulk_str(o, "1");
-	bulk_str(o, lease_key);
-	bulk_str(o, token);
-	bulk_str(o, group);
-	bulk_str(o, consumer);
-	bulk_str(o, stream);
-	bulk_num(o, (long long)cm->ids.n);
+	resp_str(o, "EVALSHA");
+	resp_str(o, sha);
+	resp_str(o, "1");
+	resp_str(o, lease_key);
+	resp_str(o, token);
+	resp_str(o, group);
+	resp_str(o, consumer);
+	resp_str(o, stream);
+	resp_num(o, (long long)cm->ids.n);
 	bulk_all(o, &cm->ids);
-	bulk_str(o, cstream);
-	bulk_num(o, (long long)cm->cids.n);
+	resp_str(o, cstream);
+	resp_num(o, (long long)cm->cids.n);
 	bulk_all(o, &cm->cids);
-	bulk_num(o, (long long)cm->nguards);
+	resp_num(o, (long long)cm->nguards);
 	bulk_all(o, &cm->guards);
 	/* each command: its argc as an argument, then its arguments as
 	 * they are */
 	while (cmds_next(c, &pos, &argc)) {
-		bulk_num(o, (long long)argc);
+		resp_num(o, (long long)argc);
 		start = pos;
 		for (i = 0; i < argc; i++)
 			if (!cmds_arg(c, &pos, &s, &l))

@@ -674,9 +674,9 @@ txn_ack(struct buf *out, const char *stream, const char *group,
 	if (ids->n == 0)
 		return 0;
 	resp_head(out, '*', ids->n + 3);
-	resp_bulk(out, "XACK", 4);
-	resp_bulk(out, stream, strlen(stream));
-	resp_bulk(out, group, strlen(group));
+	resp_str(out, "XACK");
+	resp_str(out, stream);
+	resp_str(out, group);
 	for (i = 0; i < ids->n; i++)
 		resp_bulk(out, ids->v[i], ids->l[i]);
 	return 1;
@@ -694,7 +694,7 @@ txn_writes(struct txn *t, struct batch *b, const char *stream,
 
 	if (head.len == 0) {
 		resp_head(&head, '*', 1);
-		resp_bulk(&head, "MULTI", 5);
+		resp_str(&head, "MULTI");
 	}
 	if (acks.cap > 64 * 1024)
 		buf_free(&acks);
