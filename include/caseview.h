@@ -95,4 +95,16 @@ int64_t	 report_pct(struct report_series *, double p);
 json_t	*report_json(struct report *, const char *since);
 void	 report_free(struct report *);
 
+/*
+ * caseview_history_entry: a history entry as recoveryctl and the
+ * console show it. The fields of the event that opened a case are
+ * stored once, in the case's EVENT key (<prefix>case:<id>:event, a JSON
+ * object), and its history entry (kind "event", event_id the hash's
+ * "entry") is written without them: such an entry gets a copy of
+ * opening (that key's value, parsed; NULL: none) as its "fields". Any
+ * other entry, and one that has its fields, is left as it is.
+ */
+void	 caseview_history_entry(json_t *entry, const char *entry_id,
+	    const json_t *opening);
+
 #endif

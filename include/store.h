@@ -41,7 +41,8 @@
  *   EVENT <prefix>case:<case_id>:event    string: the event that opened
  *         the case, JSON (store_case_event), which its steps render over;
  *         apart from the hash so that the hash's values stay short
- *         (Redis keeps such a hash compact);
+ *         (Redis keeps such a hash compact); the only copy of those
+ *         fields: the history's entry of that event has none;
  *   the escalation schedule: the sorted set <prefix>escalations
  *         (store_sched_key), member "<case_id>|<rule>|<step>", score the
  *         due time in ms; and the case indexes <prefix>cases (every case)
@@ -300,8 +301,9 @@ void		 store_case_alert(struct store *, const struct alert *,
 		    int64_t at_ms);
 /* store_case_joined: the event (its ID, type and fields, the flat JSON
  * of tmpl_fields_save) that store_decide put into case cr (opened or
- * joined) enters the case's history; the event that opened it is also
- * kept for its steps (store_case_event). */
+ * joined) enters the case's history; the event that opened it is kept
+ * for its steps (store_case_event) and its fields there only: its
+ * history entry has none (readers: caseview_history_entry). */
 /*
  * Notes: what the closed loop did, for the daemon's metrics (a backed
  * store keeps them; an unbacked one does not). store_take_notes hands

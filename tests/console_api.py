@@ -198,6 +198,11 @@ check("GET /api/cases/ID: hash, history, steps, customer",
 check("the history has the customer's comment",
       any((e.get("fields") or {}).get("comment") == "rude agent"
           for e in j.get("history", [])), j.get("history"))
+check("  ... stored once, in the case's :event key, not its history",
+      "rude agent" not in redis("LRANGE", "ivr:case:%s:history" % c1, "0",
+                                "-1") and
+      "rude agent" in redis("GET", "ivr:case:%s:event" % c1),
+      redis("LRANGE", "ivr:case:%s:history" % c1, "0", "-1"))
 check("pending steps with due times",
       any(s.get("due_at") and s.get("channels") == ["supervisors"]
           for s in j.get("steps", [])), j.get("steps"))

@@ -231,6 +231,9 @@ check "reopen: not resolved" err_has "case $C3 is not resolved (it is reopened)"
 run "show prints the history" 0 show "$C1"
 check "history: opened" out_has '^  20[0-9T:.-]*Z  opened    rules=low-csat'
 check "history: the event with its fields" out_has '^      call_id: C1$'
+check "the opening event's fields are stored once: in :event, not the history" \
+    sh -c "$R GET ivr:case:$C1:event | grep -q '\"call_id\":\"C1\"' &&
+    ! $R LRANGE ivr:case:$C1:history 0 1 | grep -q '\"fields\"'"
 check "history: the alert" out_has '  alert     .*channel=supervisors.*message=low CSAT 1 from K1'
 check "history: the ack with who" out_has '  ack       by=alice  note=called back, refund'
 check "history: the resolution" out_has '  resolve   by=bob  code=refund  note=refunded'
@@ -245,6 +248,8 @@ assert kinds[:3] == ["opened", "event", "alert"], kinds
 assert kinds.index("ack") < kinds.index("resolve") < kinds.index("reopened"), kinds
 ev = [h for h in o["history"] if h["kind"] == "event"][0]
 assert ev["fields"]["customer_id"] == "K1" and ev["fields"]["csat"] == "1", ev
+evs = [h for h in o["history"] if h["kind"] == "event"]
+assert len(evs) >= 2 and all("fields" in h for h in evs), evs
 ' "$T_DIR/out" "$C1"
 run "assign --take" 0 assign "$C1" --take --by dana
 check_eq "assign: owner" "$($R HGET "ivr:case:$C1" owner)" dana

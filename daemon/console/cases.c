@@ -380,6 +380,7 @@ struct show_req {
 	struct evhttp_request	*req;
 	char			 id[ENGINE_ID_MAX + 1];
 	json_t			*o;		/* the answer being built */
+	json_t			*opening;	/* the EVENT key's fields */
 	int			 left;		/* replies to come */
 	bool			 failed, missing;
 };
@@ -387,6 +388,13 @@ struct show_req {
 static void
 show_answer(struct show_req *s)
 {
+	json_t *h = json_object_get(s->o, "history"), *e;
+	const char *entry = json_string_value(json_object_get(s->o, "entry"));
+	size_t i;
+
+	json_array_foreach(h, i, e)
+		caseview_history_entry(e, entry, s->opening);
+	json_decref(s->opening);
 	if (s->failed)
 		api_error(s->req, 503, "Redis did not answer");
 	else if (s->missing)
@@ -488,6 +496,22 @@ history_cb(redisAsyncContext *ac, void *reply, void *arg)
 	show_done(s);
 }
 
+/* event_cb: the opening event's fields (caseview_history_entry). */
+static void
+event_cb(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct show_req *s = arg;
+	redisReply *r = reply;
+	json_error_t je;
+
+	(void)ac;
+	if (r == NULL)
+		s->failed = true;
+	else if (r->type == REDIS_REPLY_STRING)
+		s->opening = json_loadb(r->str, r->len, 0, &je);
+	show_done(s);
+}
+
 /* steps_cb: the case's members "ID|rule|step" of the schedule (not
  * "ID|~..." outcome timers), with their channels from the rules. */
 static void
@@ -551,7 +575,7 @@ void
 case_get(struct console *c, struct evhttp_request *req, const char *id)
 {
 	struct show_req *s = xcalloc(1, sizeof(*s));
-	char k1[600], k2[600], k3[600];
+	char k1[600], k2[600], k3[600], k4[600];
 	const char *av[5];
 	int ok = 0;
 
@@ -559,13 +583,19 @@ case_get(struct console *c, struct evhttp_request *req, const char *id)
 	s->req = req;
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	s->o = json_object();
-	s->left = 3;
+	s->left = 4;
 	snprintf(k1, sizeof(k1), "%scase:%s", c->cf->state_prefix, id);
 	snprintf(k2, sizeof(k2), "%scase:%s:history", c->cf->state_prefix, id);
 	snprintf(k3, sizeof(k3), "%sescalations", c->cf->state_prefix);
+	snprintf(k4, sizeof(k4), "%scase:%s:event", c->cf->state_prefix, id);
 	av[0] = "HGETALL";
 	av[1] = k1;
 	ok |= console_cmd(c, hash_cb, s, 2, av);
+	if (ok == 0) {
+		av[0] = "GET";
+		av[1] = k4;
+		ok |= console_cmd(c, event_cb, s, 2, av);
+	}
 	if (ok == 0) {
 		av[0] = "LRANGE";
 		av[1] = k2;
@@ -584,7 +614,7 @@ case_get(struct console *c, struct evhttp_request *req, const char *id)
 	if (ok != 0) {
 		/* not connected: nothing was queued (rconn_cmd fails for
 		 * all or, when lost between calls, its callbacks run) */
-		if (s->left == 3) {
+		if (s->left == 4) {
 			api_error(req, 503, "Redis is not connected");
 			json_decref(s->o);
 			free(s);

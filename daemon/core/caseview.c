@@ -441,3 +441,22 @@ report_free(struct report *r)
 	group_free(&r->total);
 	memset(r, 0, sizeof(*r));
 }
+
+void
+caseview_history_entry(json_t *entry, const char *entry_id,
+    const json_t *opening)
+{
+	const char *kind, *id;
+
+	if (!json_is_object(entry) || entry_id == NULL ||
+	    !json_is_object(opening) ||
+	    json_object_get(entry, "fields") != NULL)
+		return;
+	kind = json_string_value(json_object_get(entry, "kind"));
+	id = json_string_value(json_object_get(entry, "event_id"));
+	if (kind == NULL || strcmp(kind, "event") != 0 || id == NULL ||
+	    strcmp(id, entry_id) != 0)
+		return;
+	(void)json_object_set_new(entry, "fields",
+	    json_deep_copy(opening));
+}

@@ -1379,10 +1379,12 @@ store_case_joined(struct store *st, const struct case_ref *cr,
 
 	if (cr->case_id[0] == '\0')
 		return;
+	/* The opening event's fields are kept once, in the EVENT entity;
+	 * its history entry goes without them (caseview_history_entry). */
 	if (cr->opened)
 		store_case_event(st, cr->case_id, json, len);
-	store_case_history(st, cr->case_id, at_ms, "event", kv, 2, "fields",
-	    json, len);
+	store_case_history(st, cr->case_id, at_ms, "event", kv, 2,
+	    cr->opened ? NULL : "fields", json, len);
 }
 
 const char *const *

@@ -707,24 +707,34 @@ known_field(const char *f)
  */
 static int
 show_history(redisContext *c, const struct config *cf, const char *id,
-    json_t *out)
+    const char *entry, json_t *out)
 {
 	redisReply *r;
+	json_t *opening = NULL;
+	json_error_t je;
 	size_t i;
 	int rc;
 
+	/* The opening event's fields: its entry has none (caseview.h). */
+	r = redisCommand(c, "GET %scase:%s:event", cf->state_prefix, id);
+	if (r == NULL)
+		return ctl_reply_check(c, r, "GET", REDIS_REPLY_STRING);
+	if (r->type == REDIS_REPLY_STRING)
+		opening = json_loadb(r->str, r->len, 0, &je);
+	freeReplyObject(r);
 	r = redisCommand(c, "LRANGE %scase:%s:history 0 -1", cf->state_prefix,
 	    id);
 	if ((rc = ctl_reply_check(c, r, "LRANGE", REDIS_REPLY_ARRAY)) !=
-	    EXIT_OK)
+	    EXIT_OK) {
+		json_decref(opening);
 		return rc;
+	}
 	if (out == NULL)
 		printf("history (%zu entries%s)\n", r->elements,
 		    (long)r->elements >= cf->history_max ? ", the oldest "
 		    "dropped beyond cases.history" : "");
 	for (i = 0; i < r->elements; i++) {
 		const redisReply *e = r->element[i];
-		json_error_t je;
 		json_t *o, *v;
 		const char *k;
 
@@ -735,6 +745,7 @@ show_history(redisContext *c, const struct config *cf, const char *id,
 				printf("  (an entry that is not JSON)\n");
 			continue;
 		}
+		caseview_history_entry(o, entry, opening);
 		if (out != NULL) {
 			json_array_append_new(out, o);
 			continue;
@@ -779,6 +790,7 @@ show_history(redisContext *c, const struct config *cf, const char *id,
 		json_decref(o);
 	}
 	freeReplyObject(r);
+	json_decref(opening);
 	return EXIT_OK;
 }
 
@@ -852,7 +864,8 @@ ctl_show(const struct config *cf, int argc, char **argv)
 		buf_free(&b);
 		h = json_array();
 		if (o == NULL || h == NULL ||
-		    (rc = show_history(c, cf, id, h)) != EXIT_OK) {
+		    (rc = show_history(c, cf, id,
+		    ctl_hash_get(r[0], "entry"), h)) != EXIT_OK) {
 			json_decref(o);
 			json_decref(h);
 			rc = rc != EXIT_OK ? rc : EXIT_CHECK;
@@ -900,7 +913,8 @@ ctl_show(const struct config *cf, int argc, char **argv)
 	}
 	rc = show_steps(c, cf, id, ctl_hash_get(r[0], "opened_ms"), now_ms);
 	if (rc == EXIT_OK)
-		rc = show_history(c, cf, id, NULL);
+		rc = show_history(c, cf, id,
+		    ctl_hash_get(r[0], "entry"), NULL);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_CHECK;
 done:

@@ -171,5 +171,50 @@ main(void)
 	    json_object_get(o, "groups"), "billing"), "opened")), 1);
 	json_decref(o);
 	report_free(&r);
+
+	/* History entries: the opening event's gets the EVENT key's fields
+	 * (a copy); another event's, one with fields and other kinds stay
+	 * as they are. */
+	{
+		static const char *const rows[][2] = {
+			{ "{\"kind\":\"event\",\"event_id\":\"1-0\"}",
+			    "{\"kind\":\"event\",\"event_id\":\"1-0\","
+			    "\"fields\":{\"csat\":\"1\"}}" },
+			{ "{\"kind\":\"event\",\"event_id\":\"2-0\"}",
+			    "{\"kind\":\"event\",\"event_id\":\"2-0\"}" },
+			{ "{\"kind\":\"event\",\"event_id\":\"1-0\","
+			    "\"fields\":{\"x\":\"y\"}}",
+			    "{\"kind\":\"event\",\"event_id\":\"1-0\","
+			    "\"fields\":{\"x\":\"y\"}}" },
+			{ "{\"kind\":\"alert\",\"event_id\":\"1-0\"}",
+			    "{\"kind\":\"alert\",\"event_id\":\"1-0\"}" },
+			{ "{\"kind\":\"event\"}", "{\"kind\":\"event\"}" },
+		};
+		json_t *open = json_loads("{\"csat\":\"1\"}", 0, NULL), *e;
+		char *txt;
+
+		for (k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+			e = json_loads(rows[k][0], 0, NULL);
+			caseview_history_entry(e, "1-0", open);
+			txt = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			CHECK_STR(txt, rows[k][1]);
+			free(txt);
+			json_decref(e);
+		}
+		/* the copy is the entry's own; no EVENT key, no entry ID:
+		 * nothing */
+		e = json_loads(rows[0][0], 0, NULL);
+		caseview_history_entry(e, "1-0", open);
+		json_object_set_new(open, "csat", json_string("5"));
+		CHECK_STR(json_string_value(json_object_get(json_object_get(e,
+		    "fields"), "csat")), "1");
+		json_decref(e);
+		e = json_loads(rows[0][0], 0, NULL);
+		caseview_history_entry(e, "1-0", NULL);
+		caseview_history_entry(e, NULL, open);
+		CHECK(json_object_get(e, "fields") == NULL);
+		json_decref(e);
+		json_decref(open);
+	}
 	return harness_done();
 }
