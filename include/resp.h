@@ -35,6 +35,9 @@ void	 cmd_arg(struct cmds *, const char *, size_t);
 void	 cmd_str(struct cmds *, const char *);
 void	 cmd_num(struct cmds *, long long);
 void	 cmd_end(struct cmds *);
+/* cmds_take: src's ended commands appended to dst, which has none open;
+ * src is left as it is. */
+void	 cmds_take(struct cmds *dst, const struct cmds *src);
 
 /*
  * Reading a list back (commands this file wrote): cmds_next reads the

@@ -55,7 +55,8 @@ ab_setup() {
 	    { echo "$1.sh: AB_RULES is example or stateless" >&2; exit 2; }
 }
 # vg_setup NAME EVENTS: for ir.sh and heap.sh, valgrind and bench_drain
-# checked (bd), then ab_setup NAME and a stream of EVENTS preloaded.
+# checked (bd), then ab_setup NAME and a stream of EVENTS preloaded
+# (AB_LOWCSAT=1: bench_drain's low-CSAT events, as in ab.sh).
 vg_setup() {
 	command -v valgrind >/dev/null 2>&1 || {
 		echo "$1.sh: valgrind is missing (apt-get install valgrind)" >&2
@@ -65,7 +66,8 @@ vg_setup() {
 	[ -x "$bd" ] ||
 	    { echo "$1.sh: $bd is missing (make bench builds it)" >&2; exit 1; }
 	ab_setup "$1"
-	"$bd" load -s "$SOCK" -n "$2" >/dev/null || exit 1
+	"$bd" load -s "$SOCK" -n "$2" ${AB_LOWCSAT:+--low-csat} >/dev/null ||
+	    exit 1
 }
 # ab_reset: everything but the stream and the CRM hashes gone, and the
 # group, so that the next drain starts as the first did.

@@ -8,7 +8,8 @@
 # change that only moves those shows in ab.sh and not here. The
 # daemon's start is counted too (about 5% of 20,000 events' worth).
 # AB_RULES: "example" (rules/recoveryd.yaml and rules.d, the default)
-# or "stateless" (run.sh's 20 stateless rules). Never gates anything;
+# or "stateless" (run.sh's 20 stateless rules); AB_LOWCSAT=1: the low-CSAT
+# events, each of which opens a case. Never gates anything;
 # needs valgrind (Debian: apt-get install valgrind).
 cd "$(dirname "$0")/../.." || exit 1
 [ $# -ge 2 ] || { echo "usage: ir.sh BUILD_A BUILD_B [EVENTS]" >&2; exit 2; }

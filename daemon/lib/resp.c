@@ -167,6 +167,17 @@ cmd_end(struct cmds *c)
 	c->argc = 0;
 }
 
+void
+cmds_take(struct cmds *dst, const struct cmds *src)
+{
+	if (src->n == 0)
+		return;
+	buf_append(&dst->resp, src->resp.data, src->at);
+	dst->n += src->n;
+	dst->nargs += src->nargs;
+	dst->at = dst->resp.len;
+}
+
 /* get_len: "<tag><digits>CRLF" at *pos of c's ended commands. */
 static bool
 get_len(const struct cmds *c, size_t *pos, char tag, size_t *n)

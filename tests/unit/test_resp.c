@@ -96,6 +96,54 @@ test_walk(void)
 	cmds_free(&c);
 }
 
+static void
+test_take(void)
+{
+	struct cmds a, b;
+	static const char want[] =
+	    "*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n"
+	    "*3\r\n$4\r\nMSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	    "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n";
+	size_t wl = sizeof(want) - 1, pos = 0, argc, n = 0;
+
+	cmds_init(&a);
+	cmds_init(&b);
+	cmds_take(&a, &b);		/* nothing to take */
+	CHECK(a.n == 0 && a.resp.len == 0);
+	cmd_begin(&a);
+	cmd_str(&a, "DEL");
+	cmd_str(&a, "x");
+	cmd_end(&a);
+	cmd_begin(&b);
+	cmd_str(&b, "MSET");
+	cmd_str(&b, "k");
+	cmd_str(&b, "v");
+	cmd_end(&b);
+	cmd_begin(&b);
+	cmd_str(&b, "OPEN");		/* not ended: not taken */
+	cmds_take(&a, &b);
+	CHECK_INT(b.n, 1);		/* src as it was */
+	cmd_begin(&a);
+	cmd_str(&a, "INCR");
+	cmd_str(&a, "n");
+	cmd_end(&a);
+	CHECK_INT(a.n, 3);
+	CHECK_INT(a.nargs, 2 + 3 + 2);
+	CHECKF(a.resp.len == wl && memcmp(a.resp.data, want, wl) == 0,
+	    "the RESP taken: %.*s", (int)a.resp.len, a.resp.data);
+	for (pos = 0; cmds_next(&a, &pos, &argc); n++) {
+		const char *s;
+		size_t l;
+
+		while (argc-- > 0)
+			CHECK(cmds_arg(&a, &pos, &s, &l));
+	}
+	CHECK_INT(n, 3);
+	CHECK_INT(pos, a.at);
+	cmds_free(&a);
+	cmds_free(&b);
+}
+
 /* corrupt: a list whose bytes are given, as if written here. */
 static void
 corrupt(struct cmds *c, const char *bytes)
@@ -186,6 +234,7 @@ main(void)
 {
 	test_build();
 	test_walk();
+	test_take();
 	test_refused();
 	test_append();
 	return harness_done();
