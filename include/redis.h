@@ -75,6 +75,9 @@ size_t		 rconn_pending(const struct rconn *);
 void		 rconn_drop(struct rconn *, const char *why);
 /* rconn_reconnects: how many times a lost connection was re-established. */
 unsigned long	 rconn_reconnects(const struct rconn *);
+/* rconn_client_id: the connection's CLIENT ID while it is ready (for
+ * CLIENT UNBLOCK from another connection); 0 when unknown. */
+long long	 rconn_client_id(const struct rconn *);
 /* rconn_last_error: why the last attempt failed ("" if none). */
 const char	*rconn_last_error(const struct rconn *);
 /* rconn_free: close without reconnecting; pending callbacks get NULL. */

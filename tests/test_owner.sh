@@ -7,7 +7,8 @@
 #    events arrive (a standby takes over each time, a new one joins);
 # the alerts equal `recoveryctl replay --json` of the same events exactly
 # (no missing, no extra, no duplicate alert_id), nothing is left pending
-# and nothing is dead-lettered.
+# and nothing is dead-lettered. A clean stop on an idle stream unblocks
+# its read at once (also run as an ACL user denied CLIENT: as before).
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 t_setup
@@ -161,6 +162,34 @@ check_eq "owner killed: nothing dead-lettered" "$($R XLEN ivr:events:dead)" 0
 check_eq "only the owner is a consumer of the group" \
     "$($R XINFO CONSUMERS ivr:events recoveryd | grep -c '^name$')" 1
 for p in $T_PIDS; do kill -TERM "$p" 2>/dev/null; done
+for p in $T_PIDS; do wait "$p" 2>/dev/null; done
+
+# --- a clean stop on an idle stream: the blocked read is unblocked
+# (CLIENT UNBLOCK from the write connection, not the end of its BLOCK),
+# the lease given up; an ACL user denied CLIENT stops as before -----------
+$R CONFIG RESETSTAT >/dev/null
+t_daemon "$CONF" "$T_DIR/s1.log"
+check "idle: the daemon owns the stream" t_wait 10 grep -q 'decides the stream now' "$T_DIR/s1.log"
+sleep 0.3
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "idle: SIGTERM exits 0" "$?" 0
+check "idle: its blocked read was unblocked" sh -c "$R INFO commandstats | grep -q '^cmdstat_client|unblock:calls=1,'"
+check_eq "idle: the lease given up" "$($R EXISTS "$LEASE_KEY")" 0
+$R ACL SETUSER noclient on '>pw-of-noclient' '~*' '&*' '+@all' '-client' >/dev/null
+$R CONFIG RESETSTAT >/dev/null
+t_bg env REDIS_USERNAME=noclient REDIS_PASSWORD=pw-of-noclient \
+    "$BUILD/recoveryd" -f -c "$CONF" 2>>"$T_DIR/s2.log"
+T_DAEMON=$T_LAST
+check "no CLIENT right: the daemon owns the stream" t_wait 10 grep -q 'decides the stream now' "$T_DIR/s2.log"
+n0=$(alerts_now)
+$C -c "$CONF" push rating call_id=NC1 customer_id=NC1 csat=1 >/dev/null
+check "no CLIENT right: events are decided" t_wait 10 grows_from "$n0"
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "no CLIENT right: SIGTERM exits 0" "$?" 0
+check "no CLIENT right: nothing unblocked" sh -c "! $R INFO commandstats | grep -q '^cmdstat_client|unblock:'"
+check_eq "no CLIENT right: the lease given up" "$($R EXISTS "$LEASE_KEY")" 0
 if [ "$T_FAIL" -gt 0 ]; then
 	echo "--- logs"
 	tail -n 30 "$T_DIR/d1.log" "$T_DIR/m.log"

@@ -7,6 +7,7 @@
 # silence by customer holds back every rule for that customer only; a 2 s
 # silence expires mid-stream (events before it silenced, after it not);
 # each silence counts what it held back (<prefix>silence:<id>, list);
+# a daemon started on a waiting stream reads them before deciding;
 # list shows and --json gives every field, and drops long-expired ones;
 # usage errors exit 2 (before connecting), an unknown ID 1, no Redis 3.
 cd "$(dirname "$0")/.." || exit 2
@@ -198,4 +199,19 @@ check "daemon: said so" grep -q "silences: skipping one" "$LOG"
 kill "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "the daemon stops cleanly (exit 0; no leak under ASan)" "$?" 0
+
+# --- a daemon that starts on a stream waiting for it reads the silences
+# before it decides the first event (it owns the free lease within a
+# round trip, long before the silences' next poll) -----------------------
+before=$(count_of "$S2")
+push call call_id=C15 customer_id=K5 wait_s=400
+push call call_id=C16 customer_id=K11 wait_s=400
+t_daemon "$CONF" "$LOG"
+check "restarted: drained" t_wait 10 drained
+check "restarted: the silence in force holds the first events back" not_alerted "wait K5"
+check "restarted: ... and the others alert" alerted "wait K11"
+check_eq "restarted: counted" "$(count_of "$S2")" $((before + 1))
+kill "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "... and stops cleanly" "$?" 0
 t_done

@@ -195,12 +195,16 @@ slot_at(struct consumer *c, enum bstage st)
 
 /* --- setup (the owner's first step) -------------------------------------- */
 
-static void
-setup_done(struct consumer *c)
+void
+cons_setup_done(struct consumer *c)
 {
-	if (!c->scripts_ready || !c->group_ready || !c->cgroup_ready ||
-	    !c->watch_ready)
+	if (c->phase != PH_SETUP || !c->loading || !c->scripts_ready ||
+	    !c->group_ready || !c->cgroup_ready || !c->watch_ready)
 		return;
+	if (!cons_silence_read(c)) {
+		cons_silence_poll(c);	/* its answer calls us again */
+		return;
+	}
 	c->loading = false;
 	c->claim_cmds = false;
 	c->phase = PH_CLAIM;
@@ -290,7 +294,7 @@ watch_cb(redisAsyncContext *ac, void *r, void *priv)
 		    "outcomes pending)", reply);
 		return;
 	}
-	setup_done(c);
+	cons_setup_done(c);
 }
 
 /*
@@ -325,6 +329,7 @@ setup(struct consumer *c)
 	c->loading = true;
 	c->scripts_ready = c->group_ready = c->cgroup_ready = false;
 	c->watch_ready = false;
+	cons_silence_poll(c);		/* the first time: before deciding */
 	if (cons_send(c->wr, script_cb, c, 3, sa, NULL) == -1 ||
 	    cons_send(c->wr, group_cb, &c->group_ready, 6, ga, NULL) == -1 ||
 	    cons_send(c->wr, cgroup_cb, c, 6, ca, NULL) == -1 ||
@@ -914,7 +919,7 @@ cache_check(struct consumer *c, double now)
 	dl = s->cache_loaded - c->cache_loaded;
 	de = s->cache_evicted - c->cache_evicted;
 	dev = events - c->cache_events;
-	if (c->cache_at > 0 && de > 0 && dl >= CACHE_WARN_LOADS &&
+	if (de > 0 && dl >= CACHE_WARN_LOADS &&
 	    dl * 10 >= dev && now - c->cache_warned >= 3600) {
 		c->cache_warned = now;
 		log_warnx("state.cache (%ld entities) is too small for what "
@@ -1057,6 +1062,9 @@ consumer_new(struct event_base *base, struct config *cf, const char *name,
 	    4 * REPLY_OVERHEAD));
 	budget_config(c);
 	c->phase = PH_STANDBY;
+	/* the first window of cache_check from the start: a backlog
+	 * drained within the first second is counted */
+	c->cache_at = now_wall();
 	for (i = 0; i < NSLOTS; i++) {
 		c->b[i].slot = (int)i;
 		arena_init(&c->b[i].arena);
@@ -1101,10 +1109,22 @@ consumer_set_config(struct consumer *c, struct config *cf)
 void
 consumer_stop(struct consumer *c, void (*done)(void *), void *arg)
 {
+	char id[24];
+	const char *ua[] = { "CLIENT", "UNBLOCK", id };
+
 	c->stopping = true;
 	c->done = done;
 	c->done_arg = arg;
 	c->stop_at = now_wall() + 10;
+	/* A read blocked on an idle stream answers now (as at the end of
+	 * its BLOCK, with what it has), not up to READ_BLOCK_MS later:
+	 * the lease is given up and the process exits that much sooner.
+	 * Without the right (an ACL user without CLIENT), it waits. */
+	if (c->read_sent > 0 && rconn_client_id(c->rd) > 0 &&
+	    rconn_ready(c->wr)) {
+		snprintf(id, sizeof(id), "%lld", rconn_client_id(c->rd));
+		(void)cons_send(c->wr, ignore_cb, c, 3, ua, NULL);
+	}
 	cons_kick(c, 0);
 }
 

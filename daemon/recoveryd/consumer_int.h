@@ -265,9 +265,16 @@ void	cons_silence_free(struct cons_silence *);
 void	cons_silence_mark(struct consumer *, struct state_req *);
 void	cons_silence_count(struct consumer *, const struct state_req *);
 void	cons_silence_commit(struct consumer *, struct batch *);
+/* cons_silence_poll: read them now (unless a read is out);
+ * cons_silence_read: Redis answered one since the start. */
+void	cons_silence_poll(struct consumer *);
+bool	cons_silence_read(const struct consumer *);
 
 /* consumer.c */
 void	cons_kick(struct consumer *, int ms);
+/* cons_setup_done: an owner's setup goes on to the claim once its
+ * replies and the silences are in; else nothing. */
+void	cons_setup_done(struct consumer *);
 int	cons_send(struct rconn *, redisCallbackFn *, void *, int argc,
 	    const char **argv, const size_t *lens);
 /* cons_pump: move batches on: resync, send a ready commit, start the

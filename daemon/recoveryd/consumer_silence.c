@@ -6,7 +6,9 @@
  * case for a silenced one, and the consumer renders nothing for it);
  * the firings held back counted per silence, HINCRBY
  * <prefix>silence:<id> count in the batch's one fenced commit, so that a
- * batch decided again (a lost commit) counts once.
+ * batch decided again (a lost commit) counts once. An owner reads them
+ * once before it decides anything (its setup waits for that), so that a
+ * daemon that just started or took over sends no alert a silence holds.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,8 +28,20 @@ struct cons_silence {
 	char		 rev[32];	/* of the set held; "" none read */
 	char		 want[32];	/* of the HGETALL in flight */
 	bool		 busy;		/* a GET or HGETALL in flight */
+	bool		 read;		/* Redis answered a poll once */
 	bool		 freeing;
 };
+
+/* answered: Redis answered a poll (an error too: the set held stays);
+ * an owner's setup waiting for that goes on. */
+static void
+answered(struct cons_silence *cs)
+{
+	if (cs->read)
+		return;
+	cs->read = true;
+	cons_setup_done(cs->c);
+}
 
 static void
 loaded_cb(redisAsyncContext *ac, void *r, void *priv)
@@ -43,9 +57,15 @@ loaded_cb(redisAsyncContext *ac, void *r, void *priv)
 		free(cs);
 		return;
 	}
+	if (reply == NULL)
+		return;		/* the connection: the next poll */
 	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements % 2 != 0)
-		return;		/* the next poll tries again */
+	    reply->elements % 2 != 0) {
+		log_warnx("silences: HGETALL: %s", reply->type ==
+		    REDIS_REPLY_ERROR ? reply->str : "not a hash");
+		answered(cs);	/* the next poll tries again */
+		return;
+	}
 	silences_clear(&cs->set);
 	for (i = 0; i + 1 < reply->elements; i += 2) {
 		const redisReply *k = reply->element[i];
@@ -64,6 +84,7 @@ loaded_cb(redisAsyncContext *ac, void *r, void *priv)
 	}
 	(void)str_copy(cs->rev, sizeof(cs->rev), cs->want);
 	log_info("silences: %zu loaded (revision %s)", cs->set.n, cs->rev);
+	answered(cs);
 }
 
 static void
@@ -81,16 +102,21 @@ rev_cb(redisAsyncContext *ac, void *r, void *priv)
 		free(cs);
 		return;
 	}
-	if (!reply_ok(reply))
+	if (reply == NULL)
 		return;
-	if (reply->type == REDIS_REPLY_STRING && reply->len < sizeof(cs->rev))
+	if (reply_ok(reply) && reply->type == REDIS_REPLY_STRING &&
+	    reply->len < sizeof(cs->rev))
 		rev = reply->str;
 	else if (reply->type == REDIS_REPLY_NIL)
 		rev = "0";
-	else
+	else {
+		answered(cs);
 		return;
-	if (strcmp(rev, cs->rev) == 0)
+	}
+	if (strcmp(rev, cs->rev) == 0) {
+		answered(cs);
 		return;
+	}
 	(void)str_copy(cs->want, sizeof(cs->want), rev);
 	snprintf(key, sizeof(key), "%ssilences", cs->c->cf->state_prefix);
 	if (cons_send(cs->c->wr, loaded_cb, cs, 2, argv, NULL) == 0)
@@ -112,6 +138,19 @@ poll_cb(evutil_socket_t fd, short ev, void *arg)
 	    cs->c->cf->state_prefix);
 	if (cons_send(cs->c->wr, rev_cb, cs, 2, argv, NULL) == 0)
 		cs->busy = true;
+}
+
+void
+cons_silence_poll(struct consumer *c)
+{
+	if (c->sil != NULL)
+		poll_cb(-1, 0, c->sil);
+}
+
+bool
+cons_silence_read(const struct consumer *c)
+{
+	return c->sil == NULL || c->sil->read;
 }
 
 struct cons_silence *

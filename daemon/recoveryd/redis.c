@@ -40,6 +40,7 @@ struct rconn {
 	int			 backoff_ms;
 	size_t			 pending;
 	unsigned long		 reconnects;
+	long long		 client_id;	/* CLIENT ID; 0: unknown */
 	bool			 was_up;
 	char			 lasterr[128];
 };
@@ -112,7 +113,32 @@ ready(struct rconn *rc)
 		rc->cb(rc, true, rc->arg);
 }
 
-/* handshake_cb: replies of AUTH and SELECT; the last one makes us ready. */
+/* id_cb: the reply of CLIENT ID, the handshake's last; any answer makes
+ * us ready (a user the ACL denies CLIENT only cannot be unblocked). */
+static void
+id_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct rconn *rc = ac->data;
+	redisReply *reply = r;
+
+	(void)priv;
+	if (rc == NULL || rc->ac != ac)
+		return;
+	rc->pending--;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_INTEGER)
+		rc->client_id = reply->integer;
+	else
+		log_debug("redis %s: CLIENT ID: %s", rc->name,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected reply");
+	if (rc->state == RS_HANDSHAKE)
+		ready(rc);
+}
+
+/* handshake_cb: replies of AUTH and SELECT; once SELECT succeeded,
+ * CLIENT ID. */
 static void
 handshake_cb(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -144,8 +170,14 @@ handshake_cb(redisAsyncContext *ac, void *r, void *priv)
 			redisAsyncDisconnect(ac);
 		return;
 	}
-	if (last && rc->state == RS_HANDSHAKE)
-		ready(rc);
+	if (last && rc->state == RS_HANDSHAKE) {
+		const char *argv[] = { "CLIENT", "ID" };
+		size_t lens[] = { 6, 2 };
+
+		rc->client_id = 0;
+		redisAsyncCommandArgv(ac, id_cb, NULL, 2, argv, lens);
+		rc->pending++;
+	}
 }
 
 static void
@@ -488,6 +520,12 @@ unsigned long
 rconn_reconnects(const struct rconn *rc)
 {
 	return rc->reconnects;
+}
+
+long long
+rconn_client_id(const struct rconn *rc)
+{
+	return rc->state == RS_READY ? rc->client_id : 0;
 }
 
 const char *
