@@ -269,7 +269,8 @@ arm(struct owner *o)
 
 	if (ms < TICK_MIN_MS)
 		ms = TICK_MIN_MS;
-	if (!o->held && o->loaded && !o->inflight) {
+	/* (not while the connection is down: nothing to send, no spin) */
+	if (!o->held && o->loaded && !o->inflight && rconn_ready(o->rc)) {
 		due = (int64_t)((o->next_try - now_mono()) * 1000.0) + 1;
 		if (due < ms)
 			ms = due > 0 ? due : 0;
