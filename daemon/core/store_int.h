@@ -162,6 +162,10 @@ struct scase {
 	struct buf	 afters;	/* ... its rating after, ';'-separated */
 	char		**hist;		/* history entries to append (JSON) */
 	size_t		 nhist;
+	/* the length of <key>:history as this store wrote it, when known
+	 * (the case opened here): no LTRIM while it is within the limit */
+	bool		 hknown;
+	size_t		 hlen;
 	enum case_state	 state;
 	int		 severity;
 	int64_t		 opened_ms;

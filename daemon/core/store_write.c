@@ -75,9 +75,11 @@ zset_key(struct store *st, enum zset z)
 /*
  * emit_history: the case's new history entries, appended to its list
  * <key>:history (RPUSH), which keeps the newest cases.history entries
- * (LTRIM; not needed for the list of a case opened in this commit that
- * gets no more than that: it is new, and no one else writes it before
- * the commit) and expires with the case (ttl_ms, when resolved).
+ * (LTRIM; not needed while the list is known to be within that: a case
+ * opened here starts a new list, which only this store writes, so its
+ * length is counted until the entity leaves the cache; a case loaded
+ * from Redis is trimmed at each append) and expires with the case
+ * (ttl_ms, when resolved).
  */
 static void
 emit_history(struct store *st, struct ent *e, bool opened, int64_t ttl_ms,
@@ -108,8 +110,16 @@ emit_history(struct store *st, struct ent *e, bool opened, int64_t ttl_ms,
 	ch.vlens = vl;
 	ch.n = cs->nhist;
 	ch.max = st->o.cf != NULL ? st->o.cf->history_max : 200;
-	if (opened && cs->nhist <= (size_t)ch.max)
+	if (opened) {
+		cs->hknown = true;
+		cs->hlen = 0;
+	}
+	if (cs->hknown && ch.max > 0 &&
+	    cs->hlen + cs->nhist <= (size_t)ch.max) {
+		cs->hlen += cs->nhist;
 		ch.max = 0;
+	} else if (cs->hknown)
+		cs->hlen = (size_t)ch.max;	/* trimmed to it */
 	ch.ttl_ms = ttl_ms;
 	cs->nhist = 0;
 	fn(ctx, &ch);

@@ -1851,6 +1851,116 @@ test_rating_before(void)
 	}
 }
 
+/*
+ * A case's history list (SO_RPUSH) stays within cases.history, with an
+ * LTRIM only once a list this store started could pass it; a store that
+ * loads the case (its length unknown) trims at every append.
+ */
+struct hist_seen {
+	struct fredis	*r;
+	size_t		 len;		/* the list, as Redis would hold it */
+	size_t		 pushes, trims, maxlen;
+	size_t		 needless;	/* LTRIMs of a list within the limit */
+};
+
+static void
+hist_apply(void *ctx, const struct store_change *ch)
+{
+	struct hist_seen *h = ctx;
+
+	if (ch->op == SO_RPUSH) {
+		h->pushes++;
+		if (ch->max > 0 && h->len + ch->n <= (size_t)ch->max)
+			h->needless++;
+		h->len += ch->n;
+		if (ch->max > 0) {
+			h->trims++;
+			if (h->len > (size_t)ch->max)
+				h->len = (size_t)ch->max;
+		}
+		if (h->len > h->maxlen)
+			h->maxlen = h->len;
+	}
+	fr_apply(h->r, ch);
+}
+
+static void
+hist_decide(struct store *st, struct hist_seen *h, struct dev *d, int i,
+    int64_t now)
+{
+	struct case_ref cr;
+	char json[256], id[16], err[256];
+
+	snprintf(id, sizeof(id), "%d-0", i + 1);
+	snprintf(json, sizeof(json), "{\"type\":\"rating\","
+	    "\"customer_id\":\"K1\",\"call_id\":\"C%d\","
+	    "\"agent_id\":\"A%d\",\"csat\":\"1\",\"ts\":%lld}", i, i,
+	    (long long)now / 1000);
+	if (!prepare(d, id, json, now))
+		return;
+	fill(st, h->r, &d->req);
+	CHECKF(store_decide(st, &d->req, &cr, err, sizeof(err)) == 0,
+	    "decide %s: %s", id, err);
+	/* as the daemon and the simulation do with a decided event; every
+	 * third one with a note as well, so that appends are of one or two
+	 * entries */
+	store_case_joined(st, &cr, id, "rating", now, json, strlen(json));
+	if (i % 3 == 0 && cr.case_id[0] != '\0') {
+		const char *kv[] = { "note", "two entries" };
+
+		store_case_history(st, cr.case_id, now, "note", kv, 1, NULL,
+		    NULL, 0);
+	}
+	h->r->now = now;
+	store_committed(st, store_changes(st, now, hist_apply, h));
+}
+
+static void
+test_history_trim(void)
+{
+	struct config *c = (struct config *)cf;
+	long keep = c->history_max;
+	struct hist_seen h;
+	struct fredis r;
+	struct store *st;
+	struct dev d;
+	size_t pushes;
+	int i;
+
+	c->history_max = 10;
+	memset(&r, 0, sizeof(r));
+	memset(&h, 0, sizeof(h));
+	h.r = &r;
+	evt_init(&d.ev);
+	st = mkstore(true, 0, 0);
+	for (i = 0; i < 40; i++)
+		hist_decide(st, &h, &d, i, 100000 + i * 3500LL);
+	CHECKF(h.pushes >= 10, "the case's history appended to (%zu)",
+	    h.pushes);
+	CHECKF(h.maxlen <= 10, "the list never passes cases.history (%zu)",
+	    h.maxlen);
+	CHECK_INT(h.len, 10);
+	CHECKF(h.trims > 0 && h.needless == 0, "trimmed only once it "
+	    "could pass the limit: %zu LTRIMs for %zu appends, %zu of them "
+	    "needless", h.trims, h.pushes, h.needless);
+	store_free(st);
+	/* a fresh store loads the case: each append trims */
+	st = mkstore(true, 0, 0);
+	pushes = h.pushes;
+	h.trims = 0;
+	for (; i < 45; i++)
+		hist_decide(st, &h, &d, i, 100000 + i * 3500LL);
+	CHECKF(h.pushes > pushes && h.trims == h.pushes - pushes,
+	    "loaded: every append trims (%zu of %zu)", h.trims,
+	    h.pushes - pushes);
+	CHECKF(h.maxlen <= 10, "loaded: within cases.history (%zu)",
+	    h.maxlen);
+	store_free(st);
+	fr_free(&r);
+	evt_free(&d.ev);
+	c->history_max = keep;
+}
+
 /* --- test/replay steps ------------------------------------------------------------- */
 
 static void
@@ -1903,6 +2013,7 @@ main(void)
 	test_count_crossing();
 	test_ttl();
 	test_rating_before();
+	test_history_trim();
 	test_sim_step_event();
 	config_free(conf);
 	return harness_done();
