@@ -297,8 +297,9 @@ find_field(const struct evt *ev, const char *path)
 }
 
 /* evt_add_field: append (key, v); key must already live in the arena.
- * Returns NULL when limit fields are there. The array grows once and is
- * kept. */
+ * Returns NULL when limit fields are there. The array grows (from 16:
+ * most events have 8-12 fields, and each of the 768 events of three
+ * batches in flight keeps its array; 64 bytes a field) and is kept. */
 struct evt_field *
 evt_add_field(struct evt *ev, const char *key, struct value v, size_t limit)
 {
@@ -308,7 +309,7 @@ evt_add_field(struct evt *ev, const char *key, struct value v, size_t limit)
 	if (ev->nfields >= limit)
 		return NULL;
 	if (ev->nfields == ev->cap) {
-		ncap = ev->cap ? ev->cap * 2 : 32;
+		ncap = ev->cap ? ev->cap * 2 : 16;
 		if (ncap > EVENT_HARD_FIELDS)
 			ncap = EVENT_HARD_FIELDS;
 		ev->fields = xreallocarray(ev->fields, ncap, sizeof(*ev->fields));
