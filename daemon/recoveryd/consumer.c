@@ -1183,7 +1183,9 @@ consumer_free(struct consumer *c)
 		for (i = 0; i < b->cap; i++) {
 			evt_free(&b->v[i].ev);
 			if (b->v[i].cmd_set)
-				command_free(&b->v[i].cmd);
+				command_free(b->v[i].cmd);
+			free(b->v[i].cmd);
+			free(b->v[i].due);
 		}
 		free(b->v);
 		free(b->notes);

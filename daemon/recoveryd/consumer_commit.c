@@ -129,7 +129,7 @@ failed_command(struct consumer *c, struct batch *b, long k, const char *err)
 static void
 log_command(const struct entry *e)
 {
-	const struct command *cm = &e->cmd;
+	const struct command *cm = e->cmd;
 
 	if (!e->applied)
 		log_info("command %s refused: %.*s", e->id, (int)e->alen,
@@ -232,8 +232,8 @@ written(struct consumer *c, struct batch *b, const redisReply *errs, bool tx)
 			for (j = 0; j < b->nalerts; j++)
 				na += b->alert_entry[j] == i;
 			log_info("escalation: case %s step %d (%s): %zu "
-			    "alerts", e->due.case_id, e->due.step,
-			    e->due.rule, na);
+			    "alerts", e->due->case_id, e->due->step,
+			    e->due->rule, na);
 		}
 		c->stats->batches++;
 		return;

@@ -200,7 +200,7 @@ apply_commands(struct consumer *c, struct batch *b)
 		if (e->st != E_CMD)
 			continue;
 		buf_reset(&b->scratch);
-		e->applied = command_apply(c->store, b->cf, &e->cmd,
+		e->applied = command_apply(c->store, b->cf, e->cmd,
 		    b->now_ms, &b->scratch) == 0;
 		e->answer = arena_strndup(&b->arena, b->scratch.data,
 		    b->scratch.len);
@@ -217,10 +217,10 @@ answer(struct batch *b, const struct entry *e)
 	struct cmds *a = &b->cm.cmds;
 
 	commit_cid(&b->cm, e->id);
-	if (e->cmd.reply[0] == '\0')
+	if (e->cmd->reply[0] == '\0')
 		return;
 	snprintf(key, sizeof(key), "%sreply:%s", b->cf->state_prefix,
-	    e->cmd.reply);
+	    e->cmd->reply);
 	cmd_begin(a);
 	cmd_str(a, "LPUSH");
 	cmd_str(a, key);

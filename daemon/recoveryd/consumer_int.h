@@ -84,14 +84,13 @@ struct entry {
 	bool		 run;		/* store_step ran it */
 	/*
 	 * A step's case (BK_STEPS) or a command (E_CMD: parsed; its answer
-	 * in the batch arena): an entry is one or the other, so they share
-	 * their bytes (almost a KiB each, times 3 x 256 entries). cmd_set:
-	 * cmd is the one in use (its note is freed with the entry).
+	 * in the batch arena), on the heap from the first time the entry
+	 * is one, and kept with it: almost a KiB each, where most of the
+	 * 3 x 256 entries are events, which need neither. cmd_set: cmd is
+	 * in use (its note is freed when the entry is used again).
 	 */
-	union {
-		struct esc_due	 due;
-		struct command	 cmd;
-	};
+	struct esc_due	*due;
+	struct command	*cmd;
 	bool		 cmd_set;
 	const char	*answer;
 	size_t		 alen;

@@ -354,8 +354,8 @@ load_round(struct consumer *c, struct batch *b)
 			} else if (e->st == E_OK && (e->nfires > 0 ||
 			    e->req.loop))
 				store_needs(c->store, &e->req, need_cb, b);
-			else if (e->st == E_CMD && e->cmd.op != CMD_NONE)
-				store_needs_case(c->store, e->cmd.case_id,
+			else if (e->st == E_CMD && e->cmd->op != CMD_NONE)
+				store_needs_case(c->store, e->cmd->case_id,
 				    need_cb, b);
 		}
 	}

@@ -378,7 +378,7 @@ cons_entry_next(struct batch *b)
 	e = &b->v[b->n++];
 	evt_reset(&e->ev);
 	if (e->cmd_set)
-		command_free(&e->cmd);
+		command_free(e->cmd);
 	e->cmd_set = false;
 	return e;
 }
@@ -616,20 +616,22 @@ parse_command(struct batch *b, const redisReply *r)
 	f = r->element[1];
 	e = entry_add(b);
 	e->st = E_CMD;
-	memset(&e->cmd, 0, sizeof(e->cmd));
-	e->cmd.op = CMD_NONE;
+	if (e->cmd == NULL)
+		e->cmd = xmalloc(sizeof(*e->cmd));
+	memset(e->cmd, 0, sizeof(*e->cmd));
+	e->cmd->op = CMD_NONE;
 	e->cmd_set = true;
 	(void)str_copy(e->id, sizeof(e->id), r->element[0]->str);
 	if (f->type != REDIS_REPLY_ARRAY) {
 		/* trimmed while pending: nothing to apply, ack it */
-		snprintf(e->cmd.err, sizeof(e->cmd.err), "deleted");
+		snprintf(e->cmd->err, sizeof(e->cmd->err), "deleted");
 		return;
 	}
 	n = f->elements / 2;
 	for (i = 0; i < 2 * n; i++)
 		cut = cut || full_len(f->element[i]) > f->element[i]->len;
 	if (n > CMD_MAX_FIELDS || cut) {
-		snprintf(e->cmd.err, sizeof(e->cmd.err), "command has over "
+		snprintf(e->cmd->err, sizeof(e->cmd->err), "command has over "
 		    "%d fields or a value over the read budget",
 		    CMD_MAX_FIELDS);
 		/* its reply token, if one can be read, gets the answer */
@@ -639,13 +641,13 @@ parse_command(struct batch *b, const redisReply *r)
 			    f->element[i + 1]->str != NULL &&
 			    command_token_ok(f->element[i + 1]->str,
 			    f->element[i + 1]->len))
-				(void)str_copy(e->cmd.reply,
-				    sizeof(e->cmd.reply),
+				(void)str_copy(e->cmd->reply,
+				    sizeof(e->cmd->reply),
 				    f->element[i + 1]->str);
 		return;
 	}
 	split_fields(f, n, names, nl, vals, vl);
-	(void)command_parse(&e->cmd, names, nl, vals, vl, n);
+	(void)command_parse(e->cmd, names, nl, vals, vl, n);
 }
 
 /* read_commands: the command stream's entries of a read reply. */

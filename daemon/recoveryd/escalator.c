@@ -51,6 +51,8 @@ due_cb(redisAsyncContext *ac, void *r, void *priv)
 		if (m->type != REDIS_REPLY_STRING)
 			continue;
 		e = cons_entry_next(b);
+		if (e->due == NULL)
+			e->due = xmalloc(sizeof(*e->due));
 		e->st = E_OK;
 		e->nfires = 0;
 		e->nf = 0;
@@ -100,7 +102,7 @@ static void
 step_event(struct consumer *c, struct entry *e, double now)
 {
 	struct evt *ev = &e->ev;
-	const struct esc_due *d = &e->due;
+	const struct esc_due *d = e->due;
 	const char *json;
 	size_t len;
 
@@ -134,14 +136,14 @@ esc_decide(struct consumer *c, struct batch *b)
 		struct fire f;
 
 		e->run = store_step(c->store, e->member, e->mlen, b->now_ms,
-		    &e->due);
+		    e->due);
 		if (!e->run)
 			continue;
-		if ((r = config_rule(cf, e->due.rule)) == NULL ||
-		    e->due.step < 1 || (size_t)e->due.step > r->nescalate) {
+		if ((r = config_rule(cf, e->due->rule)) == NULL ||
+		    e->due->step < 1 || (size_t)e->due->step > r->nescalate) {
 			log_warnx("escalation: case %s: rule %s has no step %d "
 			    "in the running configuration; skipping it",
-			    e->due.case_id, e->due.rule, e->due.step);
+			    e->due->case_id, e->due->rule, e->due->step);
 			continue;
 		}
 		step_event(c, e, now);
@@ -150,14 +152,14 @@ esc_decide(struct consumer *c, struct batch *b)
 		f.rule_idx = (size_t)(r - cf->rules);
 		f.severity = r->severity;
 		memset(&cr, 0, sizeof(cr));
-		(void)str_copy(cr.case_id, sizeof(cr.case_id), e->due.case_id);
-		cr.severity = severity_parse(e->due.severity);
+		(void)str_copy(cr.case_id, sizeof(cr.case_id), e->due->case_id);
+		cr.severity = severity_parse(e->due->severity);
 		if (cr.severity == 0)
 			cr.severity = r->severity;
 		before = b->nalerts;
-		engine_render(cf, &e->ev, &f, &cr, e->due.step, now, &b->arena,
+		engine_render(cf, &e->ev, &f, &cr, e->due->step, now, &b->arena,
 		    &b->scratch, &b->alerts, &b->nalerts, &b->capalerts);
-		cons_contact_policy(c, b, before, &e->ev, e->due.customer_id);
+		cons_contact_policy(c, b, before, &e->ev, e->due->customer_id);
 		if (b->capae < b->capalerts) {
 			b->capae = b->capalerts;
 			b->alert_entry = xreallocarray(b->alert_entry, b->capae,
