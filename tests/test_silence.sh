@@ -214,4 +214,20 @@ check_eq "restarted: counted" "$(count_of "$S2")" $((before + 1))
 kill "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "... and stops cleanly" "$?" 0
+
+# --- the silences' key of the wrong type: the owner still starts and
+# decides, and says so once, not at every poll -----------------------------
+$R RENAME ivr:silences ivr:silences:saved >/dev/null
+$R SET ivr:silences notahash >/dev/null
+$R INCR ivr:silences:rev >/dev/null
+push call call_id=C17 customer_id=K12 wait_s=400
+LOG2=$T_DIR/recoveryd2.log
+t_daemon "$CONF" "$LOG2"
+check "wrong type: drained" t_wait 10 drained
+check "wrong type: events are decided" alerted "wait K12"
+sleep 1.5
+check_eq "wrong type: said once" "$(grep -c 'silences: HGETALL: WRONGTYPE' "$LOG2")" 1
+kill "$T_DAEMON"
+wait "$T_DAEMON"
+check_eq "... and stops cleanly" "$?" 0
 t_done

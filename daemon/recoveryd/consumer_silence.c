@@ -29,6 +29,7 @@ struct cons_silence {
 	char		 want[32];	/* of the HGETALL in flight */
 	bool		 busy;		/* a GET or HGETALL in flight */
 	bool		 read;		/* Redis answered a poll once */
+	bool		 warned;	/* a failed HGETALL said, until one works */
 	bool		 freeing;
 };
 
@@ -61,11 +62,15 @@ loaded_cb(redisAsyncContext *ac, void *r, void *priv)
 		return;		/* the connection: the next poll */
 	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements % 2 != 0) {
-		log_warnx("silences: HGETALL: %s", reply->type ==
-		    REDIS_REPLY_ERROR ? reply->str : "not a hash");
+		if (!cs->warned)
+			log_warnx("silences: HGETALL: %s; the silences held "
+			    "stay (said once until it works)", reply->type ==
+			    REDIS_REPLY_ERROR ? reply->str : "not a hash");
+		cs->warned = true;
 		answered(cs);	/* the next poll tries again */
 		return;
 	}
+	cs->warned = false;
 	silences_clear(&cs->set);
 	for (i = 0; i + 1 < reply->elements; i += 2) {
 		const redisReply *k = reply->element[i];
