@@ -241,6 +241,8 @@ send_attempt(struct owner *o, double now)
 	x->sent = now;
 	if (rconn_cmd(o->rc, attempt_cb, x, 8, argv, lens) == -1) {
 		free(x);
+		if (!o->held)
+			o->next_try = now + 0.1;	/* not at once (arm) */
 		return;
 	}
 	o->inflight = true;
