@@ -8,7 +8,9 @@
 #  - Redis out of memory for 3 s mid-stream: no good event dead-lettered,
 #    nothing lost, the alerts exactly replay's;
 #  - late events (times shuffled) and cooldowns: no two firings of a rule
-#    for one key closer than its cooldown in event time.
+#    for one key closer than its cooldown in event time;
+#  - one batch of 6,000 case openings and a dead letter (the apply script)
+#    commits whole: its gathered writes stay under Lua's unpack limit.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 t_setup
@@ -188,8 +190,43 @@ check "late events: no two repeat firings closer than 10m (closest ${rep}s)" [ "
 agree "late events: alerts exact" "$T_DIR/r3.jsonl" "$T_DIR/a3.jsonl"
 kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
+
+# --- one batch of 6,000 entries, each opening a case, and a dead letter:
+# the batch goes as the apply script, which runs each command with Lua's
+# unpack() (refused past 8,000 values): a commit's gathered writes (MSET,
+# ZADD) are split below that, so the batch commits whole ----------------
+$R FLUSHALL >/dev/null
+cat > "$T_DIR/big.yaml" <<CONF
+redis: {url: "unix://$T_REDIS_SOCK"}
+input: {batch: 10000, max_deliveries: 3, max_past_skew: 0}
+http: {listen: ""}
+defaults: {cooldown: 0, severity: medium}
+channels:
+  dialer: {type: list, key: dialer:callbacks}
+rules:
+  - name: low
+    on: rating
+    if: csat <= 2
+    actions: [{notify: dialer}]
+CONF
+awk 'BEGIN {
+	for (i = 0; i < 6000; i++) {
+		if (i == 3000)
+			print "XADD ivr:events * type rating call_id P csat 99"
+		printf "XADD ivr:events * type rating call_id B%d customer_id B%d csat 1\n", i, i
+	}
+}' | $R >/dev/null
+t_daemon "$T_DIR/big.yaml" "$T_DIR/d4.log"
+check "big batch with a dead letter: drained" t_wait 60 drained
+check_eq "big batch: 6,000 cases opened" "$($R ZCARD ivr:cases:open)" 6000
+check_eq "big batch: 6,000 alerts" "$($R LLEN dialer:callbacks)" 6000
+check_eq "big batch: the poison event alone dead-lettered" "$($R XLEN ivr:events:dead)" 1
+check "big batch: no batch failed" sh -c "! grep -q 'failed' '$T_DIR/d4.log'"
+check "big batch: it went as the apply script" sh -c "$R INFO commandstats | grep -q '^cmdstat_evalsha:'"
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
 if [ "$T_FAIL" -gt 0 ]; then
 	echo "--- logs"
-	tail -n 20 "$T_DIR/d1.log" "$T_DIR/d2.log" "$T_DIR/d3.log"
+	tail -n 20 "$T_DIR/d1.log" "$T_DIR/d2.log" "$T_DIR/d3.log" "$T_DIR/d4.log"
 fi
 t_done

@@ -150,6 +150,13 @@ add_pexpire(struct commit *cm, const struct store_change *ch)
  */
 #define GATHER_ZKEYS	8
 #define GATHER_KEEP	(64 * 1024)	/* bytes kept of a gathering buffer */
+/*
+ * Arguments of one gathered command at most: the apply script (a batch
+ * with dead letters) runs each command with unpack(), which Redis's Lua
+ * refuses past 8,000 values ("too many results to unpack": the whole
+ * batch failed, measured with input.batch 10000 and a dead letter).
+ */
+#define GATHER_ARGS_MAX	1000
 
 struct gathered {
 	struct cmds	 c;		/* the open command */
@@ -194,6 +201,8 @@ gather_set(struct changes *cx, const struct store_change *ch)
 	}
 	cmd_arg(&g->c, ch->key, ch->klen);
 	cmd_arg(&g->c, ch->val, ch->vlen);
+	if (g->c.argc >= GATHER_ARGS_MAX)
+		gather_send(cx, g);
 }
 
 /* zadd_of: the gathered ZADD of key, or NULL. */
@@ -233,6 +242,8 @@ gather_zadd(struct changes *cx, const struct store_change *ch)
 		snprintf(num, sizeof(num), "%.17g", ch->score);
 	cmd_str(&g->c, num);
 	cmd_arg(&g->c, ch->val, ch->vlen);
+	if (g->c.argc >= GATHER_ARGS_MAX)
+		gather_send(cx, g);
 }
 
 static void
@@ -386,13 +397,18 @@ change_cb(void *ctx, const struct store_change *ch)
 		break;
 	case SO_RPUSH:		/* a case's history */
 		note_case(cx, ch->key, ch->klen);
-		cmd_begin(a);
-		cmd_str(a, "RPUSH");
-		cmd_arg(a, ch->key, ch->klen);
-		for (i = 0; i < ch->n; i++)
-			cmd_arg(a, ch->vals[i], ch->vlens[i]);
-		cmd_end(a);
-		n = 1;
+		/* in RPUSHes of GATHER_ARGS_MAX values at most (unpack) */
+		for (i = 0; i < ch->n; n++) {
+			size_t end = ch->n - i > GATHER_ARGS_MAX ?
+			    i + GATHER_ARGS_MAX : ch->n;
+
+			cmd_begin(a);
+			cmd_str(a, "RPUSH");
+			cmd_arg(a, ch->key, ch->klen);
+			for (; i < end; i++)
+				cmd_arg(a, ch->vals[i], ch->vlens[i]);
+			cmd_end(a);
+		}
 		if (ch->max > 0) {
 			cmd_begin(a);
 			cmd_str(a, "LTRIM");
