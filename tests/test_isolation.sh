@@ -196,19 +196,13 @@ wait "$T_DAEMON"
 # unpack() (refused past 8,000 values): a commit's gathered writes (MSET,
 # ZADD) are split below that, so the batch commits whole ----------------
 $R FLUSHALL >/dev/null
-cat > "$T_DIR/big.yaml" <<CONF
-redis: {url: "unix://$T_REDIS_SOCK"}
-input: {batch: 10000, max_deliveries: 3, max_past_skew: 0}
-http: {listen: ""}
-defaults: {cooldown: 0, severity: medium}
-channels:
-  dialer: {type: list, key: dialer:callbacks}
+T_BATCH=10000 t_config "$T_DIR/big.yaml" <<'RULES'
 rules:
   - name: low
     on: rating
     if: csat <= 2
     actions: [{notify: dialer}]
-CONF
+RULES
 awk 'BEGIN {
 	for (i = 0; i < 6000; i++) {
 		if (i == 3000)

@@ -226,7 +226,7 @@ t_daemon "$CONF" "$LOG2"
 check "wrong type: drained" t_wait 10 drained
 check "wrong type: events are decided" alerted "wait K12"
 sleep 1.5
-check_eq "wrong type: said once" "$(grep -c 'silences: HGETALL: WRONGTYPE' "$LOG2")" 1
+check_eq "wrong type: said once, naming the key" "$(grep -c 'silences: HGETALL ivr:silences: WRONGTYPE' "$LOG2")" 1
 kill "$T_DAEMON"
 wait "$T_DAEMON"
 check_eq "... and stops cleanly" "$?" 0

@@ -63,8 +63,9 @@ loaded_cb(redisAsyncContext *ac, void *r, void *priv)
 	if (!reply_ok(reply) || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements % 2 != 0) {
 		if (!cs->warned)
-			log_warnx("silences: HGETALL: %s; the silences held "
-			    "stay (said once until it works)", reply->type ==
+			log_warnx("silences: HGETALL %ssilences: %s; the "
+			    "silences held stay (said once until it works)",
+			    cs->c->cf->state_prefix, reply->type ==
 			    REDIS_REPLY_ERROR ? reply->str : "not a hash");
 		cs->warned = true;
 		answered(cs);	/* the next poll tries again */
