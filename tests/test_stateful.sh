@@ -132,6 +132,61 @@ kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 $R FLUSHALL >/dev/null
 
+# --- 2d. a backed-up stream, few keys: batches read ahead, decided in order --
+# 20,000 events of three customers and two agents waiting in the stream:
+# the daemon reads up to two batches ahead of the one it decides, and
+# every batch holds events of the keys of the batches before it, with
+# cooldowns and windows that span batches. Decided in any other order
+# than the stream's (a read-ahead batch before one read earlier), the
+# counts, aggregates and cooldowns would fire elsewhere than replay.
+# (customer.tier: each batch also reads the CRM hashes, one more round
+# trip for the reads ahead to overlap.)
+cat > "$T_DIR/few.yaml" <<CONF
+redis: {url: "unix://$T_REDIS_SOCK"}
+input: {batch: 64, max_past_skew: 0}
+http: {listen: ""}
+defaults: {cooldown: 0, severity: medium}
+channels:
+  supervisors: {type: stream, key: ivr:alerts}
+rules:
+  - name: thrice
+    on: rating
+    if: csat <= 2 and not (customer.tier == 'gold')
+    count: {by: customer_id, at_least: 3, within: 2m}
+    cooldown: 5m
+    case: none
+    actions: [{notify: supervisors, message: "{{customer_id}} {{count}}"}]
+  - name: sag
+    on: rating
+    aggregate: {by: agent_id, value: avg(csat), within: 10m, min_samples: 5, alert_if: value < 2.9}
+    cooldown: 7m
+    case: none
+    actions: [{notify: supervisors}]
+CONF
+# Bad ratings come in bursts of 50 s every 200 s, and for 1,000 s in every
+# 3,000 s: a count (edge-triggered) fires at most once a burst, a
+# cooldown lets every other one through, the agents' averages sag.
+awk 'BEGIN {
+	for (i = 0; i < 20000; i++) {
+		j = int(i / 50)
+		low = j % 4 == 0 || int(j / 20) % 3 == 0
+		printf "{\"type\":\"rating\",\"ts\":%d,\"call_id\":\"F%d\",\"customer_id\":\"K%d\",\"agent_id\":\"A%d\",\"csat\":%d}\n", 1700000000 + i, i, i % 3, i % 2, low ? 1 + i % 2 : 4 + i % 2
+	}
+}' > "$T_DIR/few.jsonl"
+$C replay --json --rules "$T_DIR/few.yaml" "$T_DIR/few.jsonl" \
+    > "$T_DIR/replay2d.jsonl" 2>"$T_DIR/replay2d.err"
+check_eq "few keys: replay's firings of each rule" \
+    "$(grep -o '"rule":"[a-z]*"' "$T_DIR/replay2d.jsonl" | sort | uniq -c |
+    awk '{ printf "%s %s ", $2, $1 }')" '"rule":"sag" 50 "rule":"thrice" 99 '
+push_jsonl "$T_DIR/few.jsonl"
+t_daemon "$T_DIR/few.yaml" "$T_DIR/few.log"
+check "a daemon drains 20,000 waiting events of five keys" t_wait 120 drained
+daemon_alerts "$T_DIR/daemon2d.jsonl"
+agree "read ahead, few keys: exactly replay's alerts" "$T_DIR/replay2d.jsonl" "$T_DIR/daemon2d.jsonl"
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+$R FLUSHALL >/dev/null
+
 # --- 2b. late events: aggregates on out-of-order event times ---------------
 # Event times jump back and forth by up to 5 minutes (well inside the
 # windows): many events arrive late for their key, which the Redis store

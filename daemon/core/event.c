@@ -298,7 +298,7 @@ find_field(const struct evt *ev, const char *path)
 
 /* evt_add_field: append (key, v); key must already live in the arena.
  * Returns NULL when limit fields are there. The array grows (from 16:
- * most events have 8-12 fields, and each of the 768 events of three
+ * most events have 8-12 fields, and each of the 1,024 events of four
  * batches in flight keeps its array; 64 bytes a field) and is kept. */
 struct evt_field *
 evt_add_field(struct evt *ev, const char *key, struct value v, size_t limit)

@@ -20,10 +20,14 @@
  * events, then its commands, and commits both with their answers. So a
  * case has one writer, the owner, and its cache is never stale.
  *
- * Batches. Three slots (NSLOTS): while batch k's commit is out, batch
+ * Batches. Four slots (NSLOTS): while batch k's commit is out, batch
  * k+1 is loaded and decided on top of k's (not yet committed) state, and,
- * live, batch k+2 is read ahead: its entries wait (BS_PARKED) until k+1
- * is decided, so that its loads see what k+1 decided. A decided batch's
+ * live, batches k+2 and k+3 are read ahead: their entries wait
+ * (BS_PARKED) until every batch read before is decided, so that their
+ * loads see what those decided. The second read ahead goes out only
+ * while the batches in flight hold less than one read's byte budget
+ * (read_ahead): the entries in flight stay under two reads' budgets
+ * then, and under three otherwise, as with three slots. A decided batch's
  * commit is held while the batch after it is being loaded (held()):
  * Redis runs a transaction whole, so the loads would wait behind it, and
  * the daemon with them; sent once they are answered, it runs in Redis
@@ -437,7 +441,7 @@ cons_undecided(const struct consumer *c, const struct batch *b)
 
 	for (i = 0; i < NSLOTS; i++)
 		if (&c->b[i] != b && c->b[i].st >= BS_PARKED &&
-		    c->b[i].st <= BS_DECIDE)
+		    c->b[i].st <= BS_DECIDE && c->b[i].started < b->started)
 			return true;
 	return false;
 }
@@ -455,18 +459,24 @@ any_busy(const struct consumer *c)
 }
 
 /*
- * read_ahead: live, a new read may go out while another batch is still
- * being loaded or decided, as long as no other read is out or parked:
- * its entries are parsed when they come and wait (BS_PARKED) for the
- * batch before to be decided. Only behind batches backed_up: behind a
- * small one the read would only split what comes into more, smaller
- * batches, each with its round trips.
+ * read_ahead: live, a new read may go out while other batches are still
+ * being loaded or decided, as long as no other read is out and at most
+ * one batch is parked: its entries are parsed when they come and wait
+ * (BS_PARKED) for the batches before to be decided. Only behind batches
+ * backed_up: behind a small one the read would only split what comes
+ * into more, smaller batches, each with its round trips. The second
+ * batch ahead (one parked already) only while those in flight hold less
+ * than a read's byte budget: a stream of large entries keeps to the
+ * memory of three slots. Measured side by side (20 stateless rules,
+ * 400,000 events, four rounds): one batch ahead 260,257-266,590
+ * events/s, two 277,810-299,864; the example rules +3%, a drain of
+ * low-CSAT events (Redis busy) within the noise; peak RSS +1-2 MiB.
  */
 static bool
 read_ahead(const struct consumer *c)
 {
 	const struct batch *x;
-	size_t i;
+	size_t i, parked = 0, bytes = 0;
 
 	if (c->phase != PH_LIVE || c->esc_wanted)
 		return false;	/* (the steps wait for nothing busy) */
@@ -474,13 +484,16 @@ read_ahead(const struct consumer *c)
 		x = &c->b[i];
 		if (x->st == BS_FREE)
 			continue;
+		bytes += x->bytes;
+		if (x->st == BS_PARKED && parked++ == 0)
+			continue;
 		if (x->st == BS_READ || x->st == BS_PARKED ||
 		    x->kind == BK_STEPS)
 			return false;
 		if (busy(x) && !backed_up(c, x))
 			return false;
 	}
-	return true;
+	return parked == 0 || bytes < c->cap.budget;
 }
 
 /* start_next: the next batch (or setup/claim step) if a slot is free
@@ -577,7 +590,7 @@ oldest(struct consumer *c, enum bstage st)
 static void
 resume_parked(struct consumer *c)
 {
-	struct batch *p = slot_at(c, BS_PARKED);
+	struct batch *p = oldest(c, BS_PARKED);
 
 	if (p != NULL && !cons_undecided(c, p))
 		cons_counts(c, p);

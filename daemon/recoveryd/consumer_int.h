@@ -49,7 +49,7 @@
 #define SWEEP_DELAY_S		10	/* entries left pending: read again after */
 #define MGET_CHUNK		512	/* keys per MGET */
 #define LOAD_ROUNDS		4	/* store_needs rounds per batch (2 suffice) */
-#define NSLOTS			3	/* batches in flight (see consumer.c) */
+#define NSLOTS			4	/* batches in flight (see consumer.c) */
 
 enum entry_state {
 	E_OK,		/* a valid event */
@@ -234,6 +234,7 @@ struct consumer {
 	void			*done_arg;
 	double			 stop_at;
 	double			 last_stats;
+	double			 last_started;	/* of the last batch begun */
 	/* the cache's figures a minute ago, and when it was last said to
 	 * be too small (cache_check) */
 	double			 cache_at, cache_warned;
@@ -287,8 +288,8 @@ void	cons_pump(struct consumer *);
  * connection or the fence. */
 void	cons_fail(struct consumer *, struct batch *, bool counts,
 	    const char *why);
-/* cons_undecided: a batch other than b is parked, being loaded or being
- * decided: one read after it waits (BS_PARKED) until none is. */
+/* cons_undecided: a batch read before b is parked, being loaded or
+ * being decided: b waits (BS_PARKED) until none is. */
 bool	cons_undecided(const struct consumer *, const struct batch *b);
 /* cons_drop_all: forget every batch and the cache (lease lost). */
 void	cons_drop_all(struct consumer *);
