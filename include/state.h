@@ -115,6 +115,9 @@ struct state_req {
 	bool			 loop;
 	bool			 contact;	/* a contact event */
 	const char		*case_hint;	/* contact: its case_id, "" */
+	/* set by store_needs (store.h): the store's epoch when every entity
+	 * deciding this reads was last found resident; 0: not known */
+	uint64_t		 resident_at;
 };
 
 /*

@@ -160,9 +160,13 @@ typedef void	(*store_need_fn)(void *ctx, const char *key, size_t klen,
  * reserved until store_load or store_drop). A customer's CASE can only be
  * named once its CUST entity is loaded, so a shell alternates store_needs
  * and store_load until a round reports nothing (two rounds at most).
+ * When every entity was resident, req->resident_at is set to the
+ * store's epoch (else 0): store_decide skips its own check while the
+ * epoch is the same (store_changes and store_drop move it; nothing
+ * store_needs found resident is evicted before the next store_changes).
  * Unbacked stores report nothing. O(candidates).
  */
-void		 store_needs(struct store *, const struct state_req *req,
+void		 store_needs(struct store *, struct state_req *req,
 		    store_need_fn fn, void *ctx);
 /* store_needs_case: the same for the case an escalation step or a
  * person's command names: its CASE and EVENT entities and, once the CASE
@@ -192,7 +196,8 @@ int		 store_load_hash(struct store *, const char *key, size_t klen,
  * samples) and the case (cr), with the semantics of state.h as amended
  * above. In a backed store every entity store_needs named for req must
  * have been loaded: returns -1 (changing nothing) with a message in err
- * when one is not, else 0. Never fails otherwise. An unbacked store
+ * when one is not (checked unless store_needs found them all resident
+ * in this epoch), else 0. Never fails otherwise. An unbacked store
  * records each entry's answer: deciding an entry again returns it and
  * changes nothing (a backed store's owner never decides an entry twice).
  */

@@ -34,6 +34,7 @@ struct match_ctx {
 	struct fire		*out;
 	size_t			 max, n;
 	bool			*overflow;
+	bool			 typed;	/* the index chose by type already */
 };
 
 /* match_one: test one candidate rule; false stops the walk (full). */
@@ -43,7 +44,7 @@ match_one(void *ctx, size_t i)
 	struct match_ctx *m = ctx;
 	const struct rule *r = &m->cf->rules[i];
 
-	if (!r->enabled || !rule_wants_type(r, m->ev->type))
+	if (!r->enabled || (!m->typed && !rule_wants_type(r, m->ev->type)))
 		return true;
 	if (r->cond != NULL &&
 	    !expr_eval(r->cond, evt_lookup, (void *)m->ev))
@@ -70,12 +71,14 @@ size_t
 engine_match(const struct config *cf, const struct evt *ev,
     struct fire *out, size_t max, bool *overflow)
 {
-	struct match_ctx m = { cf, ev, out, max, 0, overflow };
+	struct match_ctx m = { cf, ev, out, max, 0, overflow, false };
 	size_t i;
 
 	if (overflow != NULL)
 		*overflow = false;
 	if (cf->rindex != NULL) {
+		/* its bucket holds the rules whose "on" names the type */
+		m.typed = true;
 		rindex_each(cf->rindex, ev->type, evt_lookup, (void *)ev,
 		    match_one, &m);
 		return m.n;

@@ -689,8 +689,8 @@ store_free(struct store *st)
 /* --- loading --------------------------------------------------------------- */
 
 /* need: report the entity under k unless it is known (a resident one is
- * marked used: the batch will read it). */
-static void
+ * marked used: the batch will read it). True when it is resident. */
+static bool
 need(struct store *st, struct buf *k, enum ent_kind kind, store_need_fn fn,
     void *ctx)
 {
@@ -701,10 +701,11 @@ need(struct store *st, struct buf *k, enum ent_kind kind, store_need_fn fn,
 			e->used = st->epoch;
 			lru_front(st, e);
 		}
-		return;
+		return e->resident;
 	}
 	(void)ent_new(st, kind, k->data, k->len);
 	fn(ctx, k->data, k->len, kind == EK_CASE ? SK_HASH : SK_STRING);
+	return false;
 }
 
 /*
@@ -805,6 +806,7 @@ store_walk(struct store *st, const struct state_req *req, walk_fn visit,
 struct needs_ctx {
 	store_need_fn	 fn;
 	void		*ctx;
+	bool		 resident;	/* every entity visited so far */
 };
 
 static bool
@@ -812,19 +814,23 @@ needs_visit(struct store *st, struct buf *k, enum ent_kind kind, void *p)
 {
 	struct needs_ctx *nc = p;
 
-	need(st, k, kind, nc->fn, nc->ctx);
+	if (!need(st, k, kind, nc->fn, nc->ctx))
+		nc->resident = false;
 	return true;
 }
 
 void
-store_needs(struct store *st, const struct state_req *req, store_need_fn fn,
+store_needs(struct store *st, struct state_req *req, store_need_fn fn,
     void *ctx)
 {
-	struct needs_ctx nc = { fn, ctx };
+	struct needs_ctx nc = { fn, ctx, true };
 
+	req->resident_at = 0;
 	if (!st->o.backed)
 		return;
 	(void)store_walk(st, req, needs_visit, &nc);
+	if (nc.resident)
+		req->resident_at = st->epoch;
 }
 
 void
@@ -836,16 +842,16 @@ store_needs_case(struct store *st, const char *case_id, store_need_fn fn,
 	if (!st->o.backed)
 		return;
 	key_event(st, &st->kb, case_id);
-	need(st, &st->kb, EK_EVENT, fn, ctx);
+	(void)need(st, &st->kb, EK_EVENT, fn, ctx);
 	key_case(st, &st->kb, case_id);
-	need(st, &st->kb, EK_CASE, fn, ctx);
+	(void)need(st, &st->kb, EK_CASE, fn, ctx);
 	e = ent_find(st, st->kb.data, st->kb.len);
 	if (e == NULL || !e->resident || e->kind != EK_CASE ||
 	    !e->u.cs.exists || e->u.cs.customer == NULL ||
 	    e->u.cs.customer[0] == '\0')
 		return;
 	key_cust(st, &st->kb, e->u.cs.customer);
-	need(st, &st->kb, EK_CUST, fn, ctx);
+	(void)need(st, &st->kb, EK_CUST, fn, ctx);
 	/* people's changes move the owners' counts */
 	if (st->o.cf != NULL && st->o.cf->has_pools) {
 		owners_key(st, &st->kb);

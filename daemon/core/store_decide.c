@@ -501,7 +501,10 @@ store_decide(struct store *st, struct state_req *req, struct case_ref *cr,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (st->o.backed) {
-		if (!store_walk(st, req, check_visit, &ck))
+		/* Found resident by store_needs in this epoch: nothing it
+		 * marked used has been evicted since (store_write.c). */
+		if (req->resident_at != st->epoch &&
+		    !store_walk(st, req, check_visit, &ck))
 			return -1;
 	} else if ((d = hm_get(&st->done, req->entry_id,
 	    strlen(req->entry_id))) != NULL) {

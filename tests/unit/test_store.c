@@ -390,7 +390,7 @@ prepare(struct dev *d, const char *id, const char *json, int64_t now_ms)
 
 /* fill: the backed store's needs for req, loaded from r, in rounds. */
 static void
-fill(struct store *st, struct fredis *r, const struct state_req *req)
+fill(struct store *st, struct fredis *r, struct state_req *req)
 {
 	struct wanted w;
 	int round;
@@ -945,6 +945,7 @@ test_protocol(void)
 	for (i = 0; i < w.n; i++)
 		CHECKF(w.kind[i] == SK_STRING, "need %s kind", w.key[i]);
 	CHECK(w.n > 0 && strcmp(w.key[w.n - 1], "ivr:opencase:K1") == 0);
+	CHECK(d.req.resident_at == 0);		/* not resident: checked */
 	CHECK_INT(store_decide(st, &d.req, &cr, err, sizeof(err)), -1);
 	CHECK(strstr(err, "is not loaded") != NULL);
 	store_needs(st, &d.req, want_cb, &w);	/* reserved: nothing new */
@@ -963,6 +964,7 @@ test_protocol(void)
 	load_wanted(st, &r, &w);
 	store_needs(st, &d.req, want_cb, &w);
 	CHECK_INT(w.n, 0);			/* no case yet: nothing */
+	CHECK(d.req.resident_at != 0);		/* all resident */
 	CHECK_INT(store_decide(st, &d.req, &cr, err, sizeof(err)), 0);
 	CHECK(cr.opened);
 	memset(&oc, 0, sizeof(oc));
@@ -1032,6 +1034,11 @@ test_protocol(void)
 	store_counts(st, &sc);
 	CHECK_INT(sc.entities, 0);
 	CHECK_INT(sc.evicted, 8);
+	/* found resident before the drop (and a store_changes): an older
+	 * epoch, so store_decide checks again, and refuses */
+	CHECK(d.req.resident_at != 0);
+	CHECK_INT(store_decide(st, &d.req, &cr, err, sizeof(err)), -1);
+	CHECK(strstr(err, "is not loaded") != NULL);
 	w.total = 0;
 	store_needs(st, &d.req, want_cb, &w);
 	CHECK_INT(w.total, 5);
