@@ -187,6 +187,34 @@ kill -TERM "$T_DAEMON"
 wait "$T_DAEMON"
 $R FLUSHALL >/dev/null
 
+# --- 2e. the wall clock stepping back while batches are read ahead ---------
+# An NTP step: the daemon's wall clock (tests/clockshim.so, an
+# LD_PRELOAD) jumps 10 s back and forth again and again while the same
+# 20,000 waiting events are drained. Batches are ordered by the order
+# they began in, not by the clock: exactly replay's alerts again.
+SHIM=$PWD/$BUILD/tests/clockshim.so
+CLOCK=$T_DIR/clock
+echo 0 > "$CLOCK"
+push_jsonl "$T_DIR/few.jsonl"
+(
+	i=0
+	while [ ! -f "$T_DIR/clock.stop" ]; do
+		i=$((i + 1))
+		echo $(((i % 2) * -10000)) > "$CLOCK.new"
+		mv "$CLOCK.new" "$CLOCK"
+	done
+) &
+stepper=$!
+LD_PRELOAD=$SHIM CLOCKSHIM_FILE=$CLOCK t_daemon "$T_DIR/few.yaml" "$T_DIR/few2.log"
+check "20,000 waiting events drained, the clock stepping back" t_wait 120 drained
+touch "$T_DIR/clock.stop"
+wait "$stepper"
+daemon_alerts "$T_DIR/daemon2e.jsonl"
+agree "the clock stepping back: exactly replay's alerts" "$T_DIR/replay2d.jsonl" "$T_DIR/daemon2e.jsonl"
+kill -TERM "$T_DAEMON"
+wait "$T_DAEMON"
+$R FLUSHALL >/dev/null
+
 # --- 2b. late events: aggregates on out-of-order event times ---------------
 # Event times jump back and forth by up to 5 minutes (well inside the
 # windows): many events arrive late for their key, which the Redis store

@@ -147,7 +147,8 @@ struct batch {
 	bool		 transient;	/* ... for the moment (OOM, BUSY...) */
 	bool		 blame;		/* ... by an error about the batch */
 	char		 why[200];
-	double		 started;
+	double		 started;	/* the order batches began in (batch_seq;
+					 * 0: a refused commit's, the oldest) */
 	int64_t		 now_ms;	/* the batch's wall clock */
 	size_t		 bytes;		/* the read's entries, as sent by Redis */
 	size_t		 max_entry;	/* the largest of them */
@@ -234,7 +235,7 @@ struct consumer {
 	void			*done_arg;
 	double			 stop_at;
 	double			 last_stats;
-	double			 last_started;	/* of the last batch begun */
+	uint64_t		 batch_seq;	/* of the last batch begun */
 	/* the cache's figures a minute ago, and when it was last said to
 	 * be too small (cache_check) */
 	double			 cache_at, cache_warned;

@@ -39,7 +39,6 @@
  * input.max_deliveries leaves those re-reads out: only deliveries that
  * ended in a crash or a takeover count.
  */
-#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -223,12 +222,8 @@ cons_batch_begin(struct consumer *c, struct batch *b, enum bkind kind,
 	b->round = 0;
 	b->failed = b->transient = b->blame = b->full = false;
 	b->why[0] = '\0';
-	/* strictly after the batch begun before: the order of batches */
-	b->started = now_wall();
-	if (b->started <= c->last_started)
-		b->started = nextafter(c->last_started, INFINITY);
-	c->last_started = b->started;
-	b->now_ms = (int64_t)(b->started * 1000);
+	b->started = (double)++c->batch_seq;
+	b->now_ms = (int64_t)(now_wall() * 1000);
 	b->bytes = b->max_entry = b->deferred = 0;
 	b->cf = c->cf;
 	arena_reset(&b->arena);
