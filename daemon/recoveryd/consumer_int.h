@@ -147,7 +147,7 @@ struct batch {
 	bool		 transient;	/* ... for the moment (OOM, BUSY...) */
 	bool		 blame;		/* ... by an error about the batch */
 	char		 why[200];
-	double		 started;	/* the order batches began in (batch_seq;
+	uint64_t	 started;	/* the order batches began in (batch_seq;
 					 * 0: a refused commit's, the oldest) */
 	int64_t		 now_ms;	/* the batch's wall clock */
 	size_t		 bytes;		/* the read's entries, as sent by Redis */

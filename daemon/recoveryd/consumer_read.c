@@ -222,7 +222,7 @@ cons_batch_begin(struct consumer *c, struct batch *b, enum bkind kind,
 	b->round = 0;
 	b->failed = b->transient = b->blame = b->full = false;
 	b->why[0] = '\0';
-	b->started = (double)++c->batch_seq;
+	b->started = ++c->batch_seq;
 	b->now_ms = (int64_t)(now_wall() * 1000);
 	b->bytes = b->max_entry = b->deferred = 0;
 	b->cf = c->cf;
